@@ -1,0 +1,167 @@
+//! `POST /admin/payments` seeds a payment in any state; `GET /admin/payments/{paymentRequestId}`
+//! reads one back. What is seeded is what inquiryPayment answers.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::AdminError;
+use crate::api::notify_payment::QUOTE;
+use crate::app::AppState;
+use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
+use crate::protocol::schema::{self, Field, Kind, text};
+use crate::protocol::{Amount, ResultStatus, amount, datetime};
+use crate::store::{Payment, PaymentStatus, Quote, SeedOutcome};
+
+/// The seed body's rules; the same checks as the wire fields.
+const SEED: &[Field] = &[
+    Field::required("paymentRequestId", text(64)),
+    Field::optional("paymentId", text(64)),
+    Field::optional("status", Kind::Enum { allowed: &["PROCESSING", "SUCCESS", "FAIL"] }),
+    Field::optional("resultCode", text(64)),
+    Field::optional("resultMessage", text(256)),
+    Field::optional("paymentAmount", Kind::Amount),
+    Field::optional("payToCurrency", text(3)),
+    Field::optional("paymentQuote", Kind::Object(QUOTE)),
+    Field::optional("customerId", text(64)),
+    Field::optional("pspName", text(64)),
+    Field::optional("customsDeclarationAmount", Kind::Amount),
+    Field::optional("passThroughInfo", text(20000)),
+    Field::optional("paymentTime", Kind::Datetime),
+    Field::optional("paymentCreateTime", Kind::Datetime),
+];
+
+/// A payment to seed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedRequest {
+    payment_request_id: String,
+    payment_id: Option<String>,
+    status: Option<PaymentStatus>,
+    result_code: Option<String>,
+    result_message: Option<String>,
+    payment_amount: Option<Amount>,
+    pay_to_currency: Option<String>,
+    payment_quote: Option<serde_json::Value>,
+    customer_id: Option<String>,
+    psp_name: Option<String>,
+    customs_declaration_amount: Option<Amount>,
+    pass_through_info: Option<String>,
+    payment_time: Option<String>,
+    payment_create_time: Option<String>,
+}
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/payments", post(seed))
+        .route("/payments/{payment_request_id}", get(read))
+}
+
+fn bad(message: impl Into<String>) -> AdminError {
+    AdminError::new(StatusCode::BAD_REQUEST, message)
+}
+
+/// Seeds a payment: 201 with the payment, or 409 with the one that already has that id.
+async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Response, AdminError> {
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| bad(format!("the body is not valid JSON: {e}")))?;
+    schema::validate(&value, SEED).map_err(|e| bad(e.to_string()))?;
+    let seed: SeedRequest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    let payment = build(seed)?;
+    match state.store.seed_payment(payment).await? {
+        SeedOutcome::Created(p) => Ok((StatusCode::CREATED, axum::Json(p)).into_response()),
+        SeedOutcome::Exists(p) => Ok((StatusCode::CONFLICT, axum::Json(p)).into_response()),
+    }
+}
+
+/// Reads a payment by paymentRequestId.
+async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AdminError> {
+    match state.store.payment(&id).await? {
+        Some(p) => Ok(axum::Json(p).into_response()),
+        None => Err(AdminError::new(StatusCode::NOT_FOUND, format!("no payment with paymentRequestId {id}"))),
+    }
+}
+
+/// Turns a seed into a payment, filling what a final state needs and checking what spans fields.
+fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
+    let status = seed.status.unwrap_or(PaymentStatus::Processing);
+    let now = Utc::now();
+    let result_code = match (status, seed.result_code) {
+        (PaymentStatus::Success, _) => "SUCCESS".to_owned(),
+        (PaymentStatus::Processing, _) => "PAYMENT_IN_PROCESS".to_owned(),
+        (PaymentStatus::Fail, None) => "PROCESS_FAIL".to_owned(),
+        (PaymentStatus::Fail, Some(code)) => {
+            if codes::find(INQUIRY_PAYMENT_RESULT, &code).is_none_or(|c| c.status != ResultStatus::F) {
+                return Err(bad(format!(
+                    "resultCode: must be a failure code of inquiryPayment's payment result table ({})",
+                    codes::list(INQUIRY_PAYMENT_RESULT, ResultStatus::F)
+                )));
+            }
+            code
+        }
+    };
+    if let Some(currency) = &seed.pay_to_currency {
+        amount::check_currency(currency).map_err(|e| bad(format!("payToCurrency: {e}")))?;
+    }
+    let quote = seed
+        .payment_quote
+        .map(|q| {
+            let price = match &q["quotePrice"] {
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(s) => s.clone(),
+                _ => return Err(bad("paymentQuote.quotePrice: required")),
+            };
+            Ok(Quote {
+                quote_id: q["quoteId"].as_str().map(str::to_owned),
+                quote_currency_pair: q["quoteCurrencyPair"].as_str().map(str::to_owned),
+                quote_price: price,
+            })
+        })
+        .transpose()?;
+    if let (Some(target), Some(amount)) = (&seed.pay_to_currency, &seed.payment_amount) {
+        if target != &amount.currency && quote.is_none() {
+            return Err(bad("paymentQuote: required when payToCurrency differs from paymentAmount.currency"));
+        }
+    }
+    if seed.pay_to_currency.is_some() && seed.payment_amount.is_none() {
+        return Err(bad("paymentAmount: required with payToCurrency"));
+    }
+    let payment_id = match (status, seed.payment_id) {
+        (PaymentStatus::Success, None) => Some(generated_payment_id()),
+        (_, id) => id,
+    };
+    let payment_time = match (status, seed.payment_time) {
+        (PaymentStatus::Processing, _) => None,
+        (_, Some(t)) => Some(t),
+        (_, None) => Some(datetime::format_seconds(now.fixed_offset())),
+    };
+    Ok(Payment {
+        payment_request_id: Some(seed.payment_request_id),
+        payment_id,
+        status,
+        result_code,
+        result_message: seed.result_message,
+        payment_time,
+        payment_create_time: seed.payment_create_time,
+        payment_amount: seed.payment_amount,
+        pay_to_currency: seed.pay_to_currency,
+        payment_quote: quote,
+        customer_id: seed.customer_id,
+        psp_name: seed.psp_name,
+        customs_declaration_amount: seed.customs_declaration_amount,
+        pass_through_info: seed.pass_through_info,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// A payment id in the MPP style: a timestamp and random digits.
+fn generated_payment_id() -> String {
+    let mut random = [0u8; 8];
+    let _ = aws_lc_rs::rand::fill(&mut random);
+    format!("{}{:020}", Utc::now().format("%Y%m%d%H%M%S"), u64::from_be_bytes(random) % 10u64.pow(18))
+}

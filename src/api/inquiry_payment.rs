@@ -1,0 +1,161 @@
+//! inquiryPayment (Alipay+ -> MPP): Alipay+ asks the wallet for a payment's result. The gateway
+//! plays the MPP and answers from the payment-state store, per the page's "How to return the
+//! result".
+
+use axum::extract::State;
+use axum::response::Response;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::extract::{Valid, WireRequest};
+use super::reply;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
+use crate::protocol::schema::{Field, parse_decimal, text};
+use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
+use crate::store::{Payment, PaymentStatus};
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InquiryPaymentRequest {
+    /// The ACQP's id at Alipay+.
+    pub acquirer_id: String,
+    /// The MPP's id at Alipay+.
+    pub psp_id: String,
+    /// Alipay+'s id of the payment order.
+    pub payment_request_id: String,
+}
+
+impl WireRequest for InquiryPaymentRequest {
+    const FIELDS: &'static [Field] = &[
+        Field::required("acquirerId", text(64)),
+        Field::required("pspId", text(64)),
+        Field::required("paymentRequestId", text(64)),
+    ];
+}
+
+/// The response body; payment fields only when the payment succeeded.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct InquiryPaymentResponse {
+    /// Whether the inquiry itself worked.
+    pub result: WireResult,
+    /// The payment's status: S, F with its code, or U / PAYMENT_IN_PROCESS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_result: Option<WireResult>,
+    /// The MPP's payment id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+    /// The amount Alipay+ requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_amount: Option<Amount>,
+    /// The amount in the MPP's currency, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_to_amount: Option<Amount>,
+    /// When the payment reached its final state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_time: Option<String>,
+    /// The MPP's user id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// The amount to declare to customs (Chinese Mainland wallets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customs_declaration_amount: Option<Amount>,
+    /// What the MPP passes through to the ACQP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass_through_info: Option<String>,
+}
+
+/// Wallets whose local authority requires a customs declaration, and its currency.
+const CUSTOMS_WALLETS: &[(&str, &str)] = &[("ALIPAY_CN", "CNY")];
+
+/// Answers from the store: unknown F/ORDER_NOT_EXIST; processing S + U/PAYMENT_IN_PROCESS;
+/// success S + S with the payment's details; failure S + F with its code.
+pub async fn handle(State(state): State<AppState>, Valid(request): Valid<InquiryPaymentRequest>) -> Result<Response, ApiError> {
+    let payment = state
+        .store
+        .payment(&request.payment_request_id)
+        .await?
+        .ok_or_else(|| ApiError::Business {
+            code: ResultCode::OrderNotExist,
+            message: format!("paymentRequestId {} does not exist", request.payment_request_id),
+        })?;
+    Ok(reply(&answer(&payment)?))
+}
+
+/// The response for a stored payment.
+pub fn answer(payment: &Payment) -> Result<InquiryPaymentResponse, ApiError> {
+    let mut response = InquiryPaymentResponse {
+        result: WireResult::success(),
+        payment_result: Some(payment_result(payment)),
+        payment_id: None,
+        payment_amount: None,
+        pay_to_amount: None,
+        payment_time: None,
+        customer_id: None,
+        customs_declaration_amount: None,
+        pass_through_info: payment.pass_through_info.clone(),
+    };
+    if payment.status != PaymentStatus::Success {
+        return Ok(response);
+    }
+    let pay_to_amount = pay_to_amount(payment)?;
+    response.customs_declaration_amount = payment
+        .customs_declaration_amount
+        .clone()
+        .or_else(|| customs_amount(payment, pay_to_amount.as_ref()));
+    response.payment_id = payment.payment_id.clone();
+    response.payment_amount = payment.payment_amount.clone();
+    response.pay_to_amount = pay_to_amount;
+    response.payment_time = payment.payment_time.clone();
+    response.customer_id = payment.customer_id.clone();
+    Ok(response)
+}
+
+fn payment_result(payment: &Payment) -> WireResult {
+    let (code, status) = match payment.status {
+        PaymentStatus::Success => ("SUCCESS", ResultStatus::S),
+        PaymentStatus::Processing => ("PAYMENT_IN_PROCESS", ResultStatus::U),
+        PaymentStatus::Fail => (payment.result_code.as_str(), ResultStatus::F),
+    };
+    let message = payment
+        .result_message
+        .clone()
+        .filter(|_| payment.status == PaymentStatus::Fail)
+        .or_else(|| codes::find(INQUIRY_PAYMENT_RESULT, code).map(|c| c.message.to_owned()))
+        .unwrap_or_else(|| code.to_owned());
+    WireResult::new(code, status, message)
+}
+
+/// paymentAmount x quotePrice in the MPP currency, HALF_EVEN, when that currency differs.
+fn pay_to_amount(payment: &Payment) -> Result<Option<Amount>, ApiError> {
+    let (Some(amount), Some(target)) = (&payment.payment_amount, &payment.pay_to_currency) else {
+        return Ok(None);
+    };
+    if &amount.currency == target {
+        return Ok(None);
+    }
+    let price: Decimal = payment
+        .payment_quote
+        .as_ref()
+        .and_then(|q| parse_decimal(&q.quote_price))
+        .ok_or_else(|| ApiError::Internal(format!("payment {:?} has a pay-to currency but no quote", payment.payment_request_id)))?;
+    amount
+        .convert(target, price)
+        .map(Some)
+        .map_err(|e| ApiError::Internal(format!("payToAmount conversion failed: {e}")))
+}
+
+/// The customs declaration amount derived for wallets that need one: the amount in the
+/// wallet's currency, when the payment carries it.
+fn customs_amount(payment: &Payment, pay_to: Option<&Amount>) -> Option<Amount> {
+    let psp = payment.psp_name.as_deref()?;
+    let (_, currency) = CUSTOMS_WALLETS.iter().find(|(name, _)| *name == psp)?;
+    [pay_to, payment.payment_amount.as_ref()]
+        .into_iter()
+        .flatten()
+        .find(|a| a.currency == *currency)
+        .cloned()
+}

@@ -1,0 +1,94 @@
+//! The HTTP APIs: one file per endpoint, each owning its types, handler and routes; this module
+//! only merges them and answers unknown paths.
+
+pub mod admin;
+pub mod extract;
+pub mod inquiry_payment;
+pub mod notify_payment;
+pub mod notify_push_payment;
+pub mod send_payment_result;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use serde::Serialize;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::protocol::Endpoint;
+use crate::signature::layer::{Guard, guard, sign_response};
+
+/// Every route, the fallback and the cross-cutting layers.
+pub fn router(state: AppState) -> Router {
+    let notify_path = state.config.settings.server.notify_payment_path.clone();
+    Router::new()
+        .merge(guarded(&state, Endpoint::SendPaymentResult, Endpoint::SendPaymentResult.fixed_paths(), post(send_payment_result::handle)))
+        .merge(guarded(&state, Endpoint::NotifyPushPayment, Endpoint::NotifyPushPayment.fixed_paths(), post(notify_push_payment::handle)))
+        .merge(guarded(&state, Endpoint::InquiryPayment, Endpoint::InquiryPayment.fixed_paths(), post(inquiry_payment::handle)))
+        .merge(guarded(&state, Endpoint::NotifyPayment, &[notify_path.as_str()], post(notify_payment::handle)))
+        .nest("/admin", admin::router(state.clone()))
+        .fallback(no_interface)
+        .with_state(state)
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(crate::telemetry::trace_layer())
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+/// Routes `paths` to `handler` behind the signature guard for `endpoint`.
+fn guarded(state: &AppState, endpoint: Endpoint, paths: &[&str], handler: MethodRouter<AppState>) -> Router<AppState> {
+    let guard_state = Guard {
+        app: state.clone(),
+        endpoint,
+    };
+    let mut router = Router::new();
+    for path in paths {
+        router = router.route(path, handler.clone());
+    }
+    router.route_layer(from_fn_with_state(guard_state, guard))
+}
+
+/// NO_INTERFACE_DEF for any path no API is served at; signed when the caller sent a Client-Id.
+async fn no_interface(State(state): State<AppState>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let client_id = request
+        .headers()
+        .get("client-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = ApiError::NoInterface(path.clone()).into_response();
+    sign_response(&state, &path, client_id.as_deref(), response).await
+}
+
+/// A JSON answer with HTTP 200 and the content type the SDKs expect.
+pub fn reply<T: Serialize>(body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut response = bytes.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=UTF-8"),
+            );
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "response serialisation failed");
+            let mut response =
+                r#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U","resultMessage":"API failed due to unknown reason."}}"#
+                    .into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=UTF-8"),
+            );
+            response
+        }
+    }
+}
+

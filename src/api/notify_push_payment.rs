@@ -1,0 +1,118 @@
+//! notifyPushPayment (ACQP -> Alipay+): an acquirer reports a push-mode payment's final result.
+//! The gateway plays Alipay+: the result is stored and becomes what inquiryPayment answers.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::extract::{Valid, WireRequest};
+use super::reply;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::protocol::codes::{self, PUSH_PAYMENT_RESULT};
+use crate::protocol::schema::{Field, FieldError, Kind, text};
+use crate::protocol::{ResultCode, ResultStatus, WireResult};
+use crate::store::{PaymentStatus, PushReport, ReportOutcome};
+
+/// `paymentResult`: a final result, so S or F, never U.
+const FINAL_RESULT: &[Field] = &[
+    Field::required("resultCode", text(64)),
+    Field::required("resultStatus", Kind::Enum { allowed: &["S", "F"] }),
+    Field::optional("resultMessage", text(256)),
+];
+
+/// The request body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyPushPaymentRequest {
+    /// The payment's final result.
+    pub payment_result: WireResult,
+    /// Alipay+'s payment id.
+    pub payment_id: String,
+    /// The ACQP's payment request id; required on success.
+    pub payment_request_id: Option<String>,
+    /// When the payment reached its final state; required on success.
+    pub payment_time: Option<String>,
+}
+
+impl WireRequest for NotifyPushPaymentRequest {
+    const FIELDS: &'static [Field] = &[
+        Field::required("paymentResult", Kind::Object(FINAL_RESULT)),
+        Field::required("paymentId", text(64)),
+        Field::optional("paymentRequestId", text(64)),
+        Field::optional("paymentTime", Kind::Datetime),
+    ];
+
+    fn check(&self) -> Result<(), FieldError> {
+        let result = &self.payment_result;
+        match result.result_status {
+            ResultStatus::S => {
+                if result.result_code != "SUCCESS" {
+                    return Err(FieldError::new("paymentResult.resultCode", "must be SUCCESS when resultStatus is S"));
+                }
+                if self.payment_request_id.is_none() {
+                    return Err(FieldError::new("paymentRequestId", "required when paymentResult.resultStatus is S"));
+                }
+                if self.payment_time.is_none() {
+                    return Err(FieldError::new("paymentTime", "required when paymentResult.resultStatus is S"));
+                }
+            }
+            _ => {
+                let known = codes::find(PUSH_PAYMENT_RESULT, &result.result_code);
+                if known.is_none_or(|c| c.status != ResultStatus::F) {
+                    return Err(FieldError::new(
+                        "paymentResult.resultCode",
+                        format!(
+                            "must be a failure code of the payment result table when resultStatus is F ({})",
+                            codes::list(PUSH_PAYMENT_RESULT, ResultStatus::F)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stores the final result. The same report again answers S; a different one answers
+/// PROCESS_FAIL and the first result stands.
+pub async fn handle(State(state): State<AppState>, Valid(request): Valid<NotifyPushPaymentRequest>) -> Result<Response, ApiError> {
+    let status = match request.payment_result.result_status {
+        ResultStatus::S => PaymentStatus::Success,
+        _ => PaymentStatus::Fail,
+    };
+    let report = PushReport {
+        payment_id: request.payment_id,
+        payment_request_id: request.payment_request_id,
+        status,
+        result_code: request.payment_result.result_code,
+        result_message: request.payment_result.result_message,
+        payment_time: request.payment_time,
+    };
+    match state.store.record_push_result(report).await? {
+        ReportOutcome::Recorded(_) | ReportOutcome::Repeated(_) => {
+            Ok(reply(&serde_json::json!({ "result": WireResult::success() })))
+        }
+        ReportOutcome::Contradicts(first) => Err(ApiError::Business {
+            code: ResultCode::ProcessFail,
+            message: format!(
+                "payment {} already has the result {}/{}; the first result stands",
+                first
+                    .payment_id
+                    .as_deref()
+                    .or(first.payment_request_id.as_deref())
+                    .unwrap_or_default(),
+                status_letter(first.status),
+                first.result_code
+            ),
+        }),
+    }
+}
+
+fn status_letter(status: PaymentStatus) -> &'static str {
+    match status {
+        PaymentStatus::Success => "S",
+        PaymentStatus::Fail => "F",
+        PaymentStatus::Processing => "U",
+    }
+}

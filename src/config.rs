@@ -1,0 +1,315 @@
+//! Typed, layered, validated configuration: built-in defaults (`config/default.toml`), then an
+//! optional TOML file, then `GATEWAY_<SECTION>__<KEY>` environment variables. Validation parses
+//! every key once at start-up and names the setting that is wrong.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::protocol::Endpoint;
+use crate::signature::{SigningKey, VerifyingKey};
+
+/// The defaults, documented; also the base layer.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// A configuration problem, naming the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or the environment could not be read or does not fit the schema.
+    #[error("{0}")]
+    Load(Box<figment::Error>),
+    /// A value is present but unusable.
+    #[error("{key}: {problem}")]
+    Invalid {
+        /// The setting, e.g. `clients[0].public_keys.1`.
+        key: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(key: impl Into<String>, problem: impl fmt::Display) -> Self {
+        ConfigError::Invalid {
+            key: key.into(),
+            problem: problem.to_string(),
+        }
+    }
+}
+
+/// The settings as written; secrets stay text until [`Settings::validate`] parses them.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Listening and request handling.
+    pub server: ServerSettings,
+    /// The gateway's own key.
+    pub signing: SigningSettings,
+    /// The admin API.
+    pub admin: AdminSettings,
+    /// The payment-state store.
+    pub store: StoreSettings,
+    /// Callers and their keys.
+    pub clients: Vec<ClientSettings>,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Allowed distance between Request-Time and the gateway clock; 0 is off.
+    pub clock_skew_seconds: u64,
+    /// Path of the notifyPayment receiver.
+    pub notify_payment_path: String,
+}
+
+/// `[signing]`
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningSettings {
+    /// The private key, inline or `file:PATH`.
+    pub private_key: String,
+    /// keyVersion put in response signatures.
+    pub key_version: String,
+}
+
+/// `[admin]`
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Bearer token, inline or `file:PATH`; empty turns the admin API off.
+    pub token: String,
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `memory://` for now.
+    pub url: String,
+}
+
+/// One `[[clients]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    /// The Client-Id header value.
+    pub client_id: String,
+    /// Public keys by keyVersion, inline or `file:PATH`.
+    pub public_keys: BTreeMap<String, String>,
+    /// API names this client may call; absent means all.
+    #[serde(default)]
+    pub endpoints: Option<Vec<String>>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("server", &self.server)
+            .field("signing.key_version", &self.signing.key_version)
+            .field("signing.private_key", &"<redacted>")
+            .field("admin.token", &"<redacted>")
+            .field("store", &self.store)
+            .field("clients", &self.clients.iter().map(|c| &c.client_id).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A client the gateway accepts, with its keys parsed.
+#[derive(Debug)]
+pub struct Client {
+    /// The Client-Id.
+    pub id: String,
+    /// Public keys by keyVersion.
+    pub keys: HashMap<String, Arc<VerifyingKey>>,
+    /// The version used when a request names none: the highest.
+    pub latest_key_version: String,
+    /// APIs it may call; `None` is all.
+    pub allowed: Option<HashSet<Endpoint>>,
+}
+
+impl Client {
+    /// Whether the client may call `endpoint`.
+    pub fn may_call(&self, endpoint: Endpoint) -> bool {
+        self.allowed.as_ref().is_none_or(|set| set.contains(&endpoint))
+    }
+}
+
+/// The validated configuration the gateway runs with.
+#[derive(Debug)]
+pub struct Config {
+    /// The settings as loaded (secrets redacted in `Debug`).
+    pub settings: Settings,
+    /// Where the listener binds.
+    pub listen: SocketAddr,
+    /// The gateway's signing key.
+    pub signing_key: Arc<SigningKey>,
+    /// The admin token; `None` when the admin API is off.
+    pub admin_token: Option<String>,
+    /// Clients by Client-Id.
+    pub clients: HashMap<String, Arc<Client>>,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then `GATEWAY_*` variables from the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::invalid("--config", format!("no config file at {}", file.display())));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("GATEWAY_").split("__").ignore(&["config", "log", "log_format"]));
+        figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))
+    }
+
+    /// Parses and checks every value; `base_dir` anchors relative `file:` paths.
+    pub fn validate(self, base_dir: &Path) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = self
+            .server
+            .listen
+            .parse()
+            .map_err(|e| ConfigError::invalid("server.listen", format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8080)")))?;
+        if self.server.body_limit_bytes < 1024 {
+            return Err(ConfigError::invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        let path = &self.server.notify_payment_path;
+        if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+            return Err(ConfigError::invalid("server.notify_payment_path", "must be a path starting with / (no query)"));
+        }
+        if Endpoint::ALL.iter().any(|e| e.fixed_paths().contains(&path.as_str())) {
+            return Err(ConfigError::invalid("server.notify_payment_path", "collides with another API's path"));
+        }
+
+        let key_text = resolve("signing.private_key", &self.signing.private_key, base_dir)?;
+        if key_text.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                "signing.private_key",
+                "required: the gateway's RSA private key (base64 PKCS#8 or PEM, or file:PATH)",
+            ));
+        }
+        let signing_key = SigningKey::from_text(&key_text).map_err(|e| ConfigError::invalid("signing.private_key", e))?;
+        if self.signing.key_version.is_empty() || self.signing.key_version.contains([',', '=']) {
+            return Err(ConfigError::invalid("signing.key_version", "must be a non-empty version without , or ="));
+        }
+
+        let token = resolve("admin.token", &self.admin.token, base_dir)?.trim().to_owned();
+        let admin_token = (!token.is_empty()).then_some(token);
+
+        let mut clients = HashMap::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            let at = format!("clients[{i}]");
+            if c.client_id.is_empty() || c.client_id.len() > 64 {
+                return Err(ConfigError::invalid(format!("{at}.client_id"), "must be 1 to 64 characters"));
+            }
+            if c.public_keys.is_empty() {
+                return Err(ConfigError::invalid(format!("{at}.public_keys"), "needs at least one keyVersion = key"));
+            }
+            let mut keys = HashMap::new();
+            for (version, text) in &c.public_keys {
+                let key_at = format!("{at}.public_keys.{version}");
+                let text = resolve(&key_at, text, base_dir)?;
+                let key = VerifyingKey::from_text(&text).map_err(|e| ConfigError::invalid(&key_at, e))?;
+                keys.insert(version.clone(), Arc::new(key));
+            }
+            let latest_key_version = latest_version(c.public_keys.keys());
+            let allowed = match &c.endpoints {
+                None => None,
+                Some(names) => Some(
+                    names
+                        .iter()
+                        .map(|n| {
+                            Endpoint::from_name(n).ok_or_else(|| {
+                                ConfigError::invalid(
+                                    format!("{at}.endpoints"),
+                                    format!(
+                                        "unknown API {n:?} (expected {})",
+                                        Endpoint::ALL.map(Endpoint::name).join(", ")
+                                    ),
+                                )
+                            })
+                        })
+                        .collect::<Result<HashSet<_>, _>>()?,
+                ),
+            };
+            let client = Client {
+                id: c.client_id.clone(),
+                keys,
+                latest_key_version,
+                allowed,
+            };
+            if clients.insert(c.client_id.clone(), Arc::new(client)).is_some() {
+                return Err(ConfigError::invalid(format!("{at}.client_id"), format!("{} is listed twice", c.client_id)));
+            }
+        }
+
+        Ok(Config {
+            listen,
+            signing_key: Arc::new(signing_key),
+            admin_token,
+            clients,
+            settings: self,
+        })
+    }
+}
+
+impl Config {
+    /// Loads and validates in one step; relative `file:` paths resolve against the config
+    /// file's directory, or the working directory without one.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let base = file
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Settings::load(file)?.validate(&base)
+    }
+}
+
+/// Reads `file:PATH` values; other values are returned as they are.
+fn resolve(key: &str, value: &str, base_dir: &Path) -> Result<String, ConfigError> {
+    let Some(path) = value.strip_prefix("file:") else {
+        return Ok(value.to_owned());
+    };
+    let path = base_dir.join(path);
+    std::fs::read_to_string(&path).map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))
+}
+
+/// The highest key version: numerically when all are numbers, else by text.
+fn latest_version<'a>(versions: impl Iterator<Item = &'a String>) -> String {
+    versions
+        .max_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.cmp(b),
+        })
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_key_version_compares_numbers_as_numbers() {
+        let v: Vec<String> = ["1", "10", "9"].map(String::from).to_vec();
+        assert_eq!(latest_version(v.iter()), "10");
+    }
+
+    #[test]
+    fn the_built_in_defaults_parse_but_need_a_key() {
+        let settings: Settings = Figment::from(Toml::string(DEFAULT_TOML)).extract().unwrap();
+        let err = settings.validate(Path::new(".")).unwrap_err().to_string();
+        assert!(err.starts_with("signing.private_key: required"), "{err}");
+    }
+}

@@ -1,0 +1,22 @@
+//! alipay-gateway: a stand-in for the Alipay+ / Antom endpoints that speaks the wire protocol
+//! byte for byte: signed requests and responses, the `result` envelope, every field rule.
+#![forbid(unsafe_code)]
+
+/// The HTTP APIs, one module per endpoint, plus the admin API.
+pub mod api;
+/// Application state, router and server loop.
+pub mod app;
+/// The command line.
+pub mod cli;
+/// Layered, validated configuration.
+pub mod config;
+/// The boundary error and its `result` envelope.
+pub mod error;
+/// The wire model: results, amounts, date-times, field rules.
+pub mod protocol;
+/// RSA-SHA256 signing and verification, and the request guard.
+pub mod signature;
+/// The payment-state store.
+pub mod store;
+/// Logging setup and the request span.
+pub mod telemetry;

@@ -1,0 +1,77 @@
+//! The binary: parse the command line, load config, start telemetry, run the subcommand.
+
+use std::process::ExitCode;
+
+use alipay_gateway::app::{self, AppState};
+use alipay_gateway::cli::{self, Cli, Command};
+use alipay_gateway::{config::Config, store, telemetry};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Serve(args) => {
+            telemetry::init(cli.log_json);
+            run_server(args)
+        }
+        Command::CheckConfig(args) => cli::check_config(args),
+        Command::Keygen(args) => cli::keygen(args),
+        Command::Sign(args) => cli::sign(args),
+        Command::Verify(args) => cli::verify(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("alipay-gateway: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async {
+        let config = Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
+        let store = store::connect(&config.settings.store)
+            .await
+            .map_err(|e| format!("cannot open the store: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!(
+            address = %address,
+            store = store.backend(),
+            clients = config.clients.len(),
+            admin = if config.admin_token.is_some() { "on" } else { "off" },
+            "alipay-gateway listening"
+        );
+        let state = AppState::new(config, store);
+        app::serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|e| format!("server failed: {e}"))
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

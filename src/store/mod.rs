@@ -1,0 +1,203 @@
+//! The payment-state store all four APIs share: what notifyPushPayment reports is what
+//! inquiryPayment answers. One trait, backends chosen once by [`connect`].
+
+mod memory;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::StoreSettings;
+use crate::protocol::{Amount, datetime};
+
+pub use memory::MemoryStore;
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentStatus {
+    /// Not final yet: inquiryPayment answers PAYMENT_IN_PROCESS.
+    Processing,
+    /// Final, succeeded.
+    Success,
+    /// Final, failed with a code.
+    Fail,
+}
+
+impl PaymentStatus {
+    /// Whether the payment reached a final state.
+    pub fn is_final(self) -> bool {
+        self != PaymentStatus::Processing
+    }
+}
+
+/// An exchange quote attached to a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    /// Quote id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote_id: Option<String>,
+    /// e.g. `USD/CNY` or `392/156`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote_currency_pair: Option<String>,
+    /// Target units per source unit, as decimal text.
+    pub quote_price: String,
+}
+
+/// Everything the gateway knows of one payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    /// Id of the payment order assigned by the requester (Alipay+ / the ACQP).
+    pub payment_request_id: Option<String>,
+    /// Id assigned by the payment's processor (the MPP / Alipay+).
+    pub payment_id: Option<String>,
+    /// Where it stands.
+    pub status: PaymentStatus,
+    /// SUCCESS, PAYMENT_IN_PROCESS or the failure code.
+    pub result_code: String,
+    /// The message that goes with the code.
+    pub result_message: Option<String>,
+    /// When it reached its final state (Datetime text).
+    pub payment_time: Option<String>,
+    /// When it was created (Datetime text).
+    pub payment_create_time: Option<String>,
+    /// The amount in the order currency.
+    pub payment_amount: Option<Amount>,
+    /// The MPP's (wallet's) currency, when it differs from the order currency.
+    pub pay_to_currency: Option<String>,
+    /// The quote from order currency to the MPP currency.
+    pub payment_quote: Option<Quote>,
+    /// The MPP's id of the user.
+    pub customer_id: Option<String>,
+    /// The wallet, e.g. `ALIPAY_CN`; ALIPAY_CN payments carry a customs declaration amount.
+    pub psp_name: Option<String>,
+    /// Amount to declare to customs, when set explicitly.
+    pub customs_declaration_amount: Option<Amount>,
+    /// Key-value text the MPP passes through.
+    pub pass_through_info: Option<String>,
+    /// When the gateway first stored it.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A final result reported by notifyPushPayment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushReport {
+    /// Alipay+'s payment id (required).
+    pub payment_id: String,
+    /// The ACQP's payment request id (required on success).
+    pub payment_request_id: Option<String>,
+    /// Success or Fail.
+    pub status: PaymentStatus,
+    /// SUCCESS or the failure code.
+    pub result_code: String,
+    /// The reporter's message.
+    pub result_message: Option<String>,
+    /// When the payment reached its final state.
+    pub payment_time: Option<String>,
+}
+
+impl PushReport {
+    /// Whether a stored payment carries exactly this report. Times compare as instants, so
+    /// `+08:00` and `Z` spellings of one moment agree.
+    pub fn agrees_with(&self, p: &Payment) -> bool {
+        let same_time = match (&self.payment_time, &p.payment_time) {
+            (Some(a), Some(b)) => datetime::parse(a) == datetime::parse(b),
+            (None, None) => true,
+            _ => false,
+        };
+        p.status == self.status
+            && p.result_code == self.result_code
+            && p.payment_id.as_deref() == Some(self.payment_id.as_str())
+            && p.payment_request_id == self.payment_request_id
+            && same_time
+    }
+}
+
+/// A card payment result reported by sendPaymentResult, kept per client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RiskReport {
+    /// The reporting merchant's Client-Id.
+    pub client_id: String,
+    /// The merchant's transaction id.
+    pub reference_transaction_id: String,
+    /// SUCCESS or FAIL.
+    pub payment_status: String,
+    /// The report body in canonical form (keys sorted, nulls dropped): what idempotency compares.
+    pub report: String,
+    /// When it was first stored.
+    pub received_at: DateTime<Utc>,
+}
+
+/// What recording a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome<T> {
+    /// First report: stored.
+    Recorded(T),
+    /// The same report again: nothing changed.
+    Repeated(T),
+    /// A different report for the same id: the first stands and is returned.
+    Contradicts(T),
+}
+
+/// What seeding a payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedOutcome {
+    /// Stored.
+    Created(Payment),
+    /// A payment with that paymentRequestId or paymentId exists; it is returned unchanged.
+    Exists(Payment),
+}
+
+/// A store failure. Every one answers UNKNOWN_EXCEPTION, so callers retry.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The backend answered something unexpected.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The payment-state store. Each method is atomic on its own: two reports for the same payment
+/// racing in are decided by the store, never by a read-then-write in the caller.
+#[async_trait]
+pub trait PaymentStore: Send + Sync + 'static {
+    /// Records a notifyPushPayment result: a first report completes (or creates) the payment;
+    /// an identical repeat is `Repeated`; anything else `Contradicts`, and the first stands.
+    async fn record_push_result(&self, report: PushReport) -> Result<ReportOutcome<Payment>, StoreError>;
+
+    /// The payment with this paymentRequestId.
+    async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError>;
+
+    /// Stores a payment in any state (admin seeding).
+    async fn seed_payment(&self, payment: Payment) -> Result<SeedOutcome, StoreError>;
+
+    /// Records a sendPaymentResult report, idempotently per client and referenceTransactionId.
+    async fn record_risk_report(&self, report: RiskReport) -> Result<ReportOutcome<RiskReport>, StoreError>;
+
+    /// Whether the backend answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The backend's name for logs (`memory`, `sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+}
+
+/// Opens the store named by `store.url`. The only place that names a backend.
+pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn PaymentStore>, StoreError> {
+    let url = settings.url.trim();
+    if url == "memory://" || url == "memory" {
+        return Ok(Arc::new(MemoryStore::default()));
+    }
+    Err(StoreError::Unavailable(format!(
+        "store.url {url:?} is not supported (expected memory://)"
+    )))
+}
+
