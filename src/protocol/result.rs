@@ -36,17 +36,17 @@ impl ResultStatus {
 
 /// The `result` object as it travels: `{"resultCode":..,"resultStatus":..,"resultMessage":..}`.
 ///
-/// Field order matches what the real service and the SDK fixtures emit.
+/// Field order matches the doc samples and SDK fixtures: code, message, status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WireResult {
     /// e.g. `SUCCESS`, `PARAM_ILLEGAL`.
     pub result_code: String,
-    /// S, F or U.
-    pub result_status: ResultStatus,
     /// Free text; names the field or the reason on failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_message: Option<String>,
+    /// S, F or U.
+    pub result_status: ResultStatus,
 }
 
 impl WireResult {
@@ -54,8 +54,8 @@ impl WireResult {
     pub fn new(code: impl Into<String>, status: ResultStatus, message: impl Into<String>) -> Self {
         Self {
             result_code: code.into(),
-            result_status: status,
             result_message: Some(message.into()),
+            result_status: status,
         }
     }
 
