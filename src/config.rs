@@ -18,6 +18,9 @@ use crate::signature::{SigningKey, VerifyingKey};
 /// The defaults, documented; also the base layer.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+/// The config sections environment variables may set.
+const SECTIONS: [&str; 4] = ["server", "signing", "admin", "store"];
+
 /// A configuration problem, naming the setting.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -170,7 +173,13 @@ impl Settings {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment = figment.merge(Env::prefixed("GATEWAY_").split("__").ignore(&["config", "log", "log_format"]));
+        // Only GATEWAY_<SECTION>__<KEY> variables are settings; GATEWAY_CONFIG, GATEWAY_LOG and
+        // other GATEWAY_* variables belong to the CLI, logging or tests.
+        let env = Env::prefixed("GATEWAY_").split("__").filter(|key| {
+            let key = key.as_str();
+            SECTIONS.iter().any(|s| key.len() > s.len() && key.starts_with(s) && key.as_bytes()[s.len()] == b'_')
+        });
+        figment = figment.merge(env);
         figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))
     }
 
