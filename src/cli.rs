@@ -1,4 +1,4 @@
-//! The command line: `serve`, `keygen`, `sign`, `verify`, `check-config`.
+//! The command line: `serve`, `check-config`, `migrate`, `keygen`, `sign`, `verify`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,8 @@ pub enum Command {
     Serve(ConfigArg),
     /// Validate a configuration without serving.
     CheckConfig(ConfigArg),
+    /// Apply the store's migrations and exit (serve applies them too).
+    Migrate(ConfigArg),
     /// Generate an RSA-2048 key pair in both formats.
     Keygen(KeygenArgs),
     /// Sign a request body and print the three headers for curl.

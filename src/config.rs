@@ -98,8 +98,14 @@ pub struct AdminSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
-    /// `memory://` for now.
+    /// `sqlite://PATH`, `postgres://USER:PASSWORD@HOST/DB` or `memory://`.
     pub url: String,
+    /// Connections in the SQL pool.
+    pub max_connections: u32,
+    /// How long a request waits for a database connection before it answers UNKNOWN_EXCEPTION.
+    pub acquire_timeout_ms: u64,
+    /// SQLite durability: `normal` (survives a crash of the process) or `full` (also power loss).
+    pub sqlite_synchronous: String,
 }
 
 /// One `[[clients]]` entry.
@@ -176,8 +182,8 @@ impl Settings {
         // Only GATEWAY_<SECTION>__<KEY> variables are settings; GATEWAY_CONFIG, GATEWAY_LOG and
         // other GATEWAY_* variables belong to the CLI, logging or tests.
         let env = Env::prefixed("GATEWAY_").split("__").filter(|key| {
-            let key = key.as_str();
-            SECTIONS.iter().any(|s| key.len() > s.len() && key.starts_with(s) && key.as_bytes()[s.len()] == b'_')
+            let key = key.as_str().to_ascii_lowercase();
+            SECTIONS.iter().any(|s| key.len() > s.len() && key.starts_with(s) && matches!(key.as_bytes()[s.len()], b'.' | b'_'))
         });
         figment = figment.merge(env);
         figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))
@@ -211,6 +217,18 @@ impl Settings {
         let signing_key = SigningKey::from_text(&key_text).map_err(|e| ConfigError::invalid("signing.private_key", e))?;
         if self.signing.key_version.is_empty() || self.signing.key_version.contains([',', '=']) {
             return Err(ConfigError::invalid("signing.key_version", "must be a non-empty version without , or ="));
+        }
+
+        let store = &self.store;
+        let url = store.url.trim();
+        if !(url == "memory://" || url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::invalid("store.url", "must be memory://, sqlite://PATH or postgres://..."));
+        }
+        if store.max_connections == 0 {
+            return Err(ConfigError::invalid("store.max_connections", "must be at least 1"));
+        }
+        if !["normal", "full"].contains(&store.sqlite_synchronous.as_str()) {
+            return Err(ConfigError::invalid("store.sqlite_synchronous", "must be normal or full"));
         }
 
         let token = resolve("admin.token", &self.admin.token, base_dir)?.trim().to_owned();

@@ -15,6 +15,10 @@ fn main() -> ExitCode {
             run_server(args)
         }
         Command::CheckConfig(args) => cli::check_config(args),
+        Command::Migrate(args) => {
+            telemetry::init(cli.log_json);
+            migrate(args)
+        }
         Command::Keygen(args) => cli::keygen(args),
         Command::Sign(args) => cli::sign(args),
         Command::Verify(args) => cli::verify(args),
@@ -28,12 +32,26 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+fn migrate(args: &cli::ConfigArg) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let config = Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
+        let store = store::connect(&config.settings.store)
+            .await
+            .map_err(|e| format!("cannot open the store: {e}"))?;
+        println!("{} store is up to date", store.backend());
+        Ok(())
+    })
+}
+
+fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
+    runtime()?.block_on(async {
         let config = Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
         let store = store::connect(&config.settings.store)
             .await

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
 use super::{Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError};
 
 /// The in-memory store.
@@ -52,92 +53,6 @@ impl MemoryStore {
             .lock()
             .map_err(|_| StoreError::Internal("memory store lock poisoned".into()))
     }
-}
-
-/// The push-result rules, shared by every backend's reasoning: given the payment found by
-/// paymentId and the one found by paymentRequestId, what happens.
-pub(crate) fn decide_push(
-    by_payment_id: Option<&Payment>,
-    by_request_id: Option<&Payment>,
-    report: &PushReport,
-) -> PushDecision {
-    if let Some(p) = by_payment_id {
-        if report.agrees_with(p) {
-            return PushDecision::Repeated;
-        }
-        if p.status.is_final() {
-            return PushDecision::Contradicts(Which::ByPaymentId);
-        }
-    }
-    if let Some(p) = by_request_id {
-        if p.payment_id.as_deref().is_some_and(|id| id != report.payment_id) || p.status.is_final() {
-            return PushDecision::Contradicts(Which::ByRequestId);
-        }
-    }
-    // A processing payment found by paymentId must not be re-keyed to another request id.
-    if let (Some(p), Some(rid)) = (by_payment_id, &report.payment_request_id) {
-        if p.payment_request_id.as_deref().is_some_and(|id| id != rid) {
-            return PushDecision::Contradicts(Which::ByPaymentId);
-        }
-    }
-    match (by_payment_id, by_request_id) {
-        (Some(_), _) => PushDecision::Complete(Which::ByPaymentId),
-        (None, Some(_)) => PushDecision::Complete(Which::ByRequestId),
-        (None, None) => PushDecision::Create,
-    }
-}
-
-/// Which of the two lookups a decision is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Which {
-    ByPaymentId,
-    ByRequestId,
-}
-
-/// The outcome of [`decide_push`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PushDecision {
-    Repeated,
-    Contradicts(Which),
-    Complete(Which),
-    Create,
-}
-
-/// Applies a report to a processing payment (or a fresh one).
-pub(crate) fn apply_push(mut p: Payment, report: &PushReport, now: chrono::DateTime<chrono::Utc>) -> Payment {
-    p.payment_id = Some(report.payment_id.clone());
-    if report.payment_request_id.is_some() {
-        p.payment_request_id = report.payment_request_id.clone();
-    }
-    p.status = report.status;
-    p.result_code = report.result_code.clone();
-    p.result_message = report.result_message.clone();
-    p.payment_time = report.payment_time.clone();
-    p.updated_at = now;
-    p
-}
-
-/// A payment that a push report creates from nothing.
-pub(crate) fn new_from_push(report: &PushReport, now: chrono::DateTime<chrono::Utc>) -> Payment {
-    let blank = Payment {
-        payment_request_id: None,
-        payment_id: None,
-        status: report.status,
-        result_code: String::new(),
-        result_message: None,
-        payment_time: None,
-        payment_create_time: None,
-        payment_amount: None,
-        pay_to_currency: None,
-        payment_quote: None,
-        customer_id: None,
-        psp_name: None,
-        customs_declaration_amount: None,
-        pass_through_info: None,
-        created_at: now,
-        updated_at: now,
-    };
-    apply_push(blank, report, now)
 }
 
 #[async_trait]

@@ -2,6 +2,8 @@
 //! inquiryPayment answers. One trait, backends chosen once by [`connect`].
 
 mod memory;
+mod rules;
+mod sql;
 
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use crate::config::StoreSettings;
 use crate::protocol::{Amount, datetime};
 
 pub use memory::MemoryStore;
+pub use sql::SqlStore;
 
 /// Where a payment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,14 +193,21 @@ pub trait PaymentStore: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
-/// Opens the store named by `store.url`. The only place that names a backend.
+/// Opens the store named by `store.url` and brings its schema up to date. The only place that
+/// names a backend.
 pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn PaymentStore>, StoreError> {
     let url = settings.url.trim();
-    if url == "memory://" || url == "memory" {
+    if url == "memory://" {
+        tracing::info!(backend = "memory", "store ready (nothing is kept across restarts)");
         return Ok(Arc::new(MemoryStore::default()));
     }
-    Err(StoreError::Unavailable(format!(
-        "store.url {url:?} is not supported (expected memory://)"
-    )))
+    let options = sql::SqlOptions {
+        max_connections: settings.max_connections,
+        acquire_timeout: std::time::Duration::from_millis(settings.acquire_timeout_ms),
+        sqlite_synchronous: settings.sqlite_synchronous.clone(),
+    };
+    let store = SqlStore::connect(url, &options).await?;
+    let version = store.migrate().await?;
+    tracing::info!(backend = store.backend(), url = %sql::redact(url), schema_version = version, "store ready");
+    Ok(Arc::new(store))
 }
-

@@ -1,0 +1,383 @@
+//! `sqlite://PATH` and `postgres://...`: one SQL store over sqlx's `Any` driver, with the few
+//! statements that differ per database in a [`Dialect`]. Migrations are checked in per backend
+//! and applied at start-up. Races are decided by unique constraints inside transactions: a
+//! SQLite write transaction takes the database lock up front (`BEGIN IMMEDIATE`), PostgreSQL
+//! locks the rows it read (`FOR UPDATE`), and an insert that loses a race to a concurrent one
+//! (a unique violation) runs the whole decision again.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor, Row};
+
+use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
+use super::{Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How many times a write is decided again after losing an insert race.
+const RACE_RETRIES: usize = 5;
+
+/// A payment by paymentId, by paymentRequestId.
+const READS: [&str; 2] = [
+    "SELECT id, doc FROM payments WHERE payment_id = $1",
+    "SELECT id, doc FROM payments WHERE payment_request_id = $1",
+];
+
+/// What differs between the SQL backends.
+#[derive(Debug)]
+struct Dialect {
+    name: &'static str,
+    /// Opens a write transaction.
+    begin: &'static str,
+    /// The reads a write decides on, locking what they find: by paymentId, by paymentRequestId.
+    locked_reads: [&'static str; 2],
+    migrations: &'static Migrator,
+}
+
+const SQLITE: Dialect = Dialect {
+    name: "sqlite",
+    begin: "BEGIN IMMEDIATE",
+    locked_reads: READS,
+    migrations: &SQLITE_MIGRATIONS,
+};
+
+const POSTGRES: Dialect = Dialect {
+    name: "postgres",
+    begin: "BEGIN",
+    locked_reads: [
+        "SELECT id, doc FROM payments WHERE payment_id = $1 FOR UPDATE",
+        "SELECT id, doc FROM payments WHERE payment_request_id = $1 FOR UPDATE",
+    ],
+    migrations: &POSTGRES_MIGRATIONS,
+};
+
+/// Settings of the SQL backends.
+#[derive(Debug, Clone)]
+pub struct SqlOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it fails (UNKNOWN_EXCEPTION).
+    pub acquire_timeout: Duration,
+    /// SQLite `synchronous`: `normal` survives a process crash, `full` also a power loss.
+    pub sqlite_synchronous: String,
+}
+
+/// The SQLite / PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: &'static Dialect,
+}
+
+/// Hides the password of a database URL for logs and errors.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+fn classify(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::Database(db) => StoreError::Internal(db.to_string()),
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn doc(p: &Payment) -> Result<String, StoreError> {
+    serde_json::to_string(p).map_err(|e| StoreError::Internal(format!("payment encoding: {e}")))
+}
+
+fn status_text(p: &Payment) -> &'static str {
+    match p.status {
+        super::PaymentStatus::Processing => "PROCESSING",
+        super::PaymentStatus::Success => "SUCCESS",
+        super::PaymentStatus::Fail => "FAIL",
+    }
+}
+
+fn payment_of(row: &AnyRow) -> Result<(i64, Payment), StoreError> {
+    let id: i64 = row.try_get("id").map_err(classify)?;
+    let text: String = row.try_get("doc").map_err(classify)?;
+    let payment = serde_json::from_str(&text).map_err(|e| StoreError::Internal(format!("payment {id} is unreadable: {e}")))?;
+    Ok((id, payment))
+}
+
+fn risk_report_of(row: &AnyRow) -> Result<RiskReport, StoreError> {
+    let at: i64 = row.try_get("received_at_ms").map_err(classify)?;
+    Ok(RiskReport {
+        client_id: row.try_get("client_id").map_err(classify)?,
+        reference_transaction_id: row.try_get("reference_transaction_id").map_err(classify)?,
+        payment_status: row.try_get("payment_status").map_err(classify)?,
+        report: row.try_get("report").map_err(classify)?,
+        received_at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
+    })
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://...`), creating a SQLite file and its
+    /// directory when missing. Fails with the URL (password redacted) when the database cannot
+    /// be reached.
+    pub async fn connect(url: &str, options: &SqlOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let shown = redact(url);
+        let (dialect, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let file = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Unavailable(format!("cannot create {} for {shown}: {e}", dir.display())))?;
+            }
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = if path.contains("mode=") {
+                url.to_owned()
+            } else {
+                format!("{url}{sep}mode=rwc")
+            };
+            (&SQLITE, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (&POSTGRES, url.to_owned())
+        } else {
+            return Err(StoreError::Unavailable(format!(
+                "store.url {shown} names no known backend (memory://, sqlite://PATH, postgres://...)"
+            )));
+        };
+        let synchronous = match options.sqlite_synchronous.as_str() {
+            "full" => "FULL",
+            _ => "NORMAL",
+        };
+        let is_sqlite = std::ptr::eq(dialect, &SQLITE);
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute(if synchronous == "FULL" { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" })
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&connect_url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to {shown}: {e}")))?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// Applies the checked-in migrations and answers the schema version.
+    pub async fn migrate(&self) -> Result<i64, StoreError> {
+        self.dialect
+            .migrations
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
+        self.schema_version().await
+    }
+
+    /// The highest applied migration.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.try_get::<i64, _>("version").map_err(classify)
+    }
+
+    async fn find_payment<'c, E>(executor: E, sql: &'static str, value: &str) -> Result<Option<(i64, Payment)>, StoreError>
+    where
+        E: Executor<'c, Database = sqlx::Any>,
+    {
+        let row = sqlx::query(sql).bind(value).fetch_optional(executor).await.map_err(classify)?;
+        row.as_ref().map(payment_of).transpose()
+    }
+
+    /// One attempt at a push report; `Ok(None)` means an insert lost a race and the decision
+    /// must be made again.
+    async fn try_push(&self, report: &PushReport) -> Result<Option<ReportOutcome<Payment>>, StoreError> {
+        let mut tx = self.pool.begin_with(self.dialect.begin).await.map_err(classify)?;
+        let [by_payment_id, by_request_id] = self.dialect.locked_reads;
+        let by_pid = Self::find_payment(&mut *tx, by_payment_id, &report.payment_id).await?;
+        let by_rid = match &report.payment_request_id {
+            Some(rid) => Self::find_payment(&mut *tx, by_request_id, rid).await?,
+            None => None,
+        };
+        let pick = |w: Which| match w {
+            Which::ByPaymentId => by_pid.clone(),
+            Which::ByRequestId => by_rid.clone(),
+        };
+        let now = Utc::now();
+        let (sql_result, outcome) = match decide_push(by_pid.as_ref().map(|p| &p.1), by_rid.as_ref().map(|p| &p.1), report) {
+            PushDecision::Repeated => return Ok(by_pid.map(|(_, p)| ReportOutcome::Repeated(p))),
+            PushDecision::Contradicts(w) => return Ok(pick(w).map(|(_, p)| ReportOutcome::Contradicts(p))),
+            PushDecision::Complete(w) => {
+                let Some((id, current)) = pick(w) else {
+                    return Ok(None);
+                };
+                let updated = apply_push(current, report, now);
+                let result = sqlx::query(
+                    "UPDATE payments SET payment_request_id = $1, payment_id = $2, status = $3, doc = $4, updated_at_ms = $5 WHERE id = $6",
+                )
+                .bind(updated.payment_request_id.clone())
+                .bind(updated.payment_id.clone())
+                .bind(status_text(&updated))
+                .bind(doc(&updated)?)
+                .bind(millis(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await;
+                (result.map(|_| ()), updated)
+            }
+            PushDecision::Create => {
+                let created = new_from_push(report, now);
+                let result = self.insert_payment(&mut *tx, &created).await;
+                (result, created)
+            }
+        };
+        match sql_result {
+            Ok(()) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(None),
+            Err(e) => return Err(classify(e)),
+        }
+        match tx.commit().await {
+            Ok(()) => Ok(Some(ReportOutcome::Recorded(outcome))),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn insert_payment<'c, E>(&self, executor: E, p: &Payment) -> Result<(), sqlx::Error>
+    where
+        E: Executor<'c, Database = sqlx::Any>,
+    {
+        let doc = serde_json::to_string(p).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO payments (payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(p.payment_request_id.clone())
+        .bind(p.payment_id.clone())
+        .bind(status_text(p))
+        .bind(doc)
+        .bind(millis(p.created_at))
+        .bind(millis(p.updated_at))
+        .execute(executor)
+        .await
+        .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl PaymentStore for SqlStore {
+    async fn record_push_result(&self, report: PushReport) -> Result<ReportOutcome<Payment>, StoreError> {
+        for _ in 0..RACE_RETRIES {
+            if let Some(outcome) = self.try_push(&report).await? {
+                return Ok(outcome);
+            }
+        }
+        Err(StoreError::Internal(format!(
+            "payment {} kept losing write races; try again",
+            report.payment_id
+        )))
+    }
+
+    async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError> {
+        Ok(Self::find_payment(&self.pool, READS[1], payment_request_id).await?.map(|(_, p)| p))
+    }
+
+    async fn seed_payment(&self, payment: Payment) -> Result<SeedOutcome, StoreError> {
+        match self.insert_payment(&self.pool, &payment).await {
+            Ok(()) => Ok(SeedOutcome::Created(payment)),
+            Err(e) if is_unique_violation(&e) => {
+                let by_rid = match &payment.payment_request_id {
+                    Some(rid) => Self::find_payment(&self.pool, READS[1], rid).await?,
+                    None => None,
+                };
+                let existing = match (by_rid, &payment.payment_id) {
+                    (Some(found), _) => Some(found),
+                    (None, Some(pid)) => Self::find_payment(&self.pool, READS[0], pid).await?,
+                    (None, None) => None,
+                };
+                existing
+                    .map(|(_, p)| SeedOutcome::Exists(p))
+                    .ok_or_else(|| StoreError::Internal("seed conflicted with a payment that vanished".into()))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn record_risk_report(&self, report: RiskReport) -> Result<ReportOutcome<RiskReport>, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO risk_reports (client_id, reference_transaction_id, payment_status, report, received_at_ms) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, reference_transaction_id) DO NOTHING",
+        )
+        .bind(report.client_id.as_str())
+        .bind(report.reference_transaction_id.as_str())
+        .bind(report.payment_status.as_str())
+        .bind(report.report.as_str())
+        .bind(millis(report.received_at))
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(ReportOutcome::Recorded(report));
+        }
+        let row = sqlx::query(
+            "SELECT client_id, reference_transaction_id, payment_status, report, received_at_ms FROM risk_reports \
+             WHERE client_id = $1 AND reference_transaction_id = $2",
+        )
+        .bind(report.client_id.as_str())
+        .bind(report.reference_transaction_id.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
+        let first = risk_report_of(&row)?;
+        Ok(if first.report == report.report {
+            ReportOutcome::Repeated(first)
+        } else {
+            ReportOutcome::Contradicts(first)
+        })
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(classify)
+    }
+
+    fn backend(&self) -> &'static str {
+        self.dialect.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(redact("postgres://gw:s3cret@db:5432/gw"), "postgres://gw:***@db:5432/gw");
+        assert_eq!(redact("postgres://gw@db/gw"), "postgres://gw@db/gw");
+        assert_eq!(redact("sqlite://data/gateway.db"), "sqlite://data/gateway.db");
+    }
+}
