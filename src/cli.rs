@@ -127,13 +127,18 @@ fn read_body(arg: &str) -> Result<Vec<u8>, String> {
 
 /// `check-config`: loads and validates, prints a summary.
 pub fn check_config(args: &ConfigArg) -> CliResult {
-    let config = Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
+    let config =
+        Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
     println!(
         "configuration ok: listen {}, store {}, {} client(s), admin API {}",
         config.listen,
         config.settings.store.url,
         config.clients.len(),
-        if config.admin_token.is_some() { "on" } else { "off" }
+        if config.admin_token.is_some() {
+            "on"
+        } else {
+            "off"
+        }
     );
     Ok(())
 }
@@ -151,10 +156,12 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
     ];
     match &args.out {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             for (name, content) in files {
                 let path = dir.join(name);
-                std::fs::write(&path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                std::fs::write(&path, content)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 println!("wrote {}", path.display());
             }
         }
@@ -181,7 +188,10 @@ pub fn sign(args: &SignArgs) -> CliResult {
     let signature = signature::sign(&key, &message).map_err(|e| e.to_string())?;
     println!("Client-Id: {}", args.client_id);
     println!("Request-Time: {time}");
-    println!("Signature: {}", header::format(&args.key_version, &signature));
+    println!(
+        "Signature: {}",
+        header::format(&args.key_version, &signature)
+    );
     Ok(())
 }
 

@@ -129,7 +129,14 @@ impl fmt::Debug for Settings {
             .field("signing.private_key", &"<redacted>")
             .field("admin.token", &"<redacted>")
             .field("store", &self.store)
-            .field("clients", &self.clients.iter().map(|c| &c.client_id).collect::<Vec<_>>())
+            .field(
+                "clients",
+                &self
+                    .clients
+                    .iter()
+                    .map(|c| &c.client_id)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -150,7 +157,9 @@ pub struct Client {
 impl Client {
     /// Whether the client may call `endpoint`.
     pub fn may_call(&self, endpoint: Endpoint) -> bool {
-        self.allowed.as_ref().is_none_or(|set| set.contains(&endpoint))
+        self.allowed
+            .as_ref()
+            .is_none_or(|set| set.contains(&endpoint))
     }
 }
 
@@ -175,7 +184,10 @@ impl Settings {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
         if let Some(file) = file {
             if !file.is_file() {
-                return Err(ConfigError::invalid("--config", format!("no config file at {}", file.display())));
+                return Err(ConfigError::invalid(
+                    "--config",
+                    format!("no config file at {}", file.display()),
+                ));
             }
             figment = figment.merge(Toml::file_exact(file));
         }
@@ -183,28 +195,47 @@ impl Settings {
         // other GATEWAY_* variables belong to the CLI, logging or tests.
         let env = Env::prefixed("GATEWAY_").split("__").filter(|key| {
             let key = key.as_str().to_ascii_lowercase();
-            SECTIONS.iter().any(|s| key.len() > s.len() && key.starts_with(s) && matches!(key.as_bytes()[s.len()], b'.' | b'_'))
+            SECTIONS.iter().any(|s| {
+                key.len() > s.len()
+                    && key.starts_with(s)
+                    && matches!(key.as_bytes()[s.len()], b'.' | b'_')
+            })
         });
         figment = figment.merge(env);
-        figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))
     }
 
     /// Parses and checks every value; `base_dir` anchors relative `file:` paths.
     pub fn validate(self, base_dir: &Path) -> Result<Config, ConfigError> {
-        let listen: SocketAddr = self
-            .server
-            .listen
-            .parse()
-            .map_err(|e| ConfigError::invalid("server.listen", format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8080)")))?;
+        let listen: SocketAddr = self.server.listen.parse().map_err(|e| {
+            ConfigError::invalid(
+                "server.listen",
+                format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8080)"),
+            )
+        })?;
         if self.server.body_limit_bytes < 1024 {
-            return Err(ConfigError::invalid("server.body_limit_bytes", "must be at least 1024"));
+            return Err(ConfigError::invalid(
+                "server.body_limit_bytes",
+                "must be at least 1024",
+            ));
         }
         let path = &self.server.notify_payment_path;
         if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
-            return Err(ConfigError::invalid("server.notify_payment_path", "must be a path starting with / (no query)"));
+            return Err(ConfigError::invalid(
+                "server.notify_payment_path",
+                "must be a path starting with / (no query)",
+            ));
         }
-        if Endpoint::ALL.iter().any(|e| e.fixed_paths().contains(&path.as_str())) {
-            return Err(ConfigError::invalid("server.notify_payment_path", "collides with another API's path"));
+        if Endpoint::ALL
+            .iter()
+            .any(|e| e.fixed_paths().contains(&path.as_str()))
+        {
+            return Err(ConfigError::invalid(
+                "server.notify_payment_path",
+                "collides with another API's path",
+            ));
         }
 
         let key_text = resolve("signing.private_key", &self.signing.private_key, base_dir)?;
@@ -214,40 +245,66 @@ impl Settings {
                 "required: the gateway's RSA private key (base64 PKCS#8 or PEM, or file:PATH)",
             ));
         }
-        let signing_key = SigningKey::from_text(&key_text).map_err(|e| ConfigError::invalid("signing.private_key", e))?;
+        let signing_key = SigningKey::from_text(&key_text)
+            .map_err(|e| ConfigError::invalid("signing.private_key", e))?;
         if self.signing.key_version.is_empty() || self.signing.key_version.contains([',', '=']) {
-            return Err(ConfigError::invalid("signing.key_version", "must be a non-empty version without , or ="));
+            return Err(ConfigError::invalid(
+                "signing.key_version",
+                "must be a non-empty version without , or =",
+            ));
         }
 
         let store = &self.store;
         let url = store.url.trim();
-        if !(url == "memory://" || url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(ConfigError::invalid("store.url", "must be memory://, sqlite://PATH or postgres://..."));
+        if !(url == "memory://"
+            || url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::invalid(
+                "store.url",
+                "must be memory://, sqlite://PATH or postgres://...",
+            ));
         }
         if store.max_connections == 0 {
-            return Err(ConfigError::invalid("store.max_connections", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "store.max_connections",
+                "must be at least 1",
+            ));
         }
         if !["normal", "full"].contains(&store.sqlite_synchronous.as_str()) {
-            return Err(ConfigError::invalid("store.sqlite_synchronous", "must be normal or full"));
+            return Err(ConfigError::invalid(
+                "store.sqlite_synchronous",
+                "must be normal or full",
+            ));
         }
 
-        let token = resolve("admin.token", &self.admin.token, base_dir)?.trim().to_owned();
+        let token = resolve("admin.token", &self.admin.token, base_dir)?
+            .trim()
+            .to_owned();
         let admin_token = (!token.is_empty()).then_some(token);
 
         let mut clients = HashMap::new();
         for (i, c) in self.clients.iter().enumerate() {
             let at = format!("clients[{i}]");
             if c.client_id.is_empty() || c.client_id.len() > 64 {
-                return Err(ConfigError::invalid(format!("{at}.client_id"), "must be 1 to 64 characters"));
+                return Err(ConfigError::invalid(
+                    format!("{at}.client_id"),
+                    "must be 1 to 64 characters",
+                ));
             }
             if c.public_keys.is_empty() {
-                return Err(ConfigError::invalid(format!("{at}.public_keys"), "needs at least one keyVersion = key"));
+                return Err(ConfigError::invalid(
+                    format!("{at}.public_keys"),
+                    "needs at least one keyVersion = key",
+                ));
             }
             let mut keys = HashMap::new();
             for (version, text) in &c.public_keys {
                 let key_at = format!("{at}.public_keys.{version}");
                 let text = resolve(&key_at, text, base_dir)?;
-                let key = VerifyingKey::from_text(&text).map_err(|e| ConfigError::invalid(&key_at, e))?;
+                let key =
+                    VerifyingKey::from_text(&text).map_err(|e| ConfigError::invalid(&key_at, e))?;
                 keys.insert(version.clone(), Arc::new(key));
             }
             let latest_key_version = latest_version(c.public_keys.keys());
@@ -276,8 +333,14 @@ impl Settings {
                 latest_key_version,
                 allowed,
             };
-            if clients.insert(c.client_id.clone(), Arc::new(client)).is_some() {
-                return Err(ConfigError::invalid(format!("{at}.client_id"), format!("{} is listed twice", c.client_id)));
+            if clients
+                .insert(c.client_id.clone(), Arc::new(client))
+                .is_some()
+            {
+                return Err(ConfigError::invalid(
+                    format!("{at}.client_id"),
+                    format!("{} is listed twice", c.client_id),
+                ));
             }
         }
 
@@ -309,7 +372,8 @@ fn resolve(key: &str, value: &str, base_dir: &Path) -> Result<String, ConfigErro
         return Ok(value.to_owned());
     };
     let path = base_dir.join(path);
-    std::fs::read_to_string(&path).map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))
 }
 
 /// The highest key version: numerically when all are numbers, else by text.

@@ -86,7 +86,9 @@ impl ApiError {
     /// failures get a generic message; their detail goes to the log.
     pub fn result(&self) -> WireResult {
         let message = match self {
-            ApiError::Store(_) | ApiError::Internal(_) => "API failed due to unknown reason.".to_owned(),
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                "API failed due to unknown reason.".to_owned()
+            }
             other => other.to_string(),
         };
         WireResult::from_code(self.code(), message)
@@ -104,7 +106,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::Store(_) | ApiError::Internal(_) => tracing::error!(error = %self, "request failed"),
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                tracing::error!(error = %self, "request failed")
+            }
             _ => tracing::debug!(code = self.code().as_str(), reason = %self, "request rejected"),
         }
         let mut response = reply(&serde_json::json!({ "result": self.result() }));

@@ -41,7 +41,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn migrate(args: &cli::ConfigArg) -> Result<(), String> {
     runtime()?.block_on(async {
-        let config = Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
+        let config = Config::load(args.config.as_deref())
+            .map_err(|e| format!("invalid configuration: {e}"))?;
         let store = store::connect(&config.settings.store)
             .await
             .map_err(|e| format!("cannot open the store: {e}"))?;
@@ -52,7 +53,8 @@ fn migrate(args: &cli::ConfigArg) -> Result<(), String> {
 
 fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
     runtime()?.block_on(async {
-        let config = Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
+        let config = Config::load(args.config.as_deref())
+            .map_err(|e| format!("invalid configuration: {e}"))?;
         let store = store::connect(&config.settings.store)
             .await
             .map_err(|e| format!("cannot open the store: {e}"))?;
@@ -81,7 +83,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -11,7 +11,9 @@ use tracing_subscriber::EnvFilter;
 /// `info`), human-readable or JSON lines.
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_env("GATEWAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {
@@ -20,7 +22,10 @@ pub fn init(json: bool) {
 }
 
 /// The request span: method, path, request id and Client-Id; a line per response at debug.
-pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, impl Fn(&Request<axum::body::Body>) -> tracing::Span + Clone> {
+pub fn trace_layer() -> TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    impl Fn(&Request<axum::body::Body>) -> tracing::Span + Clone,
+> {
     TraceLayer::new_for_http()
         .make_span_with(|request: &Request<axum::body::Body>| {
             let header = |name: &str| {

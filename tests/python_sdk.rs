@@ -50,18 +50,25 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
         .map_while(Result::ok)
         .find_map(|line| {
             let v: serde_json::Value = serde_json::from_str(&line).ok()?;
-            (v["message"] == "alipay-gateway listening").then(|| v["address"].as_str().map(str::to_owned))?
+            (v["message"] == "alipay-gateway listening")
+                .then(|| v["address"].as_str().map(str::to_owned))?
         })
         .expect("the gateway logs its address");
     // Keep draining the gateway's log so it never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
 
     let output = Command::new(python)
-        .arg(format!("{}/tests/sdk/python_sdk_check.py", env!("CARGO_MANIFEST_DIR")))
+        .arg(format!(
+            "{}/tests/sdk/python_sdk_check.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
         .env("GATEWAY_URL", format!("http://{address}"))
         .env("SDK_CLIENT_ID", "SANDBOX_SDK_CLIENT")
         .env("SDK_PRIVATE_KEY", fixture("TEST-ONLY-merchant-private.b64"))
-        .env("GATEWAY_PUBLIC_KEY", fixture("TEST-ONLY-gateway-public.b64"))
+        .env(
+            "GATEWAY_PUBLIC_KEY",
+            fixture("TEST-ONLY-gateway-public.b64"),
+        )
         .output()
         .expect("python runs");
     let _ = gateway.kill();

@@ -38,9 +38,11 @@ impl<S: Send + Sync, T: WireRequest> FromRequest<S> for Valid<T> {
 
 /// Parses and checks a body against `T`'s rules.
 pub fn parse<T: WireRequest>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::Param(format!("the body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Param(format!("the body is not valid JSON: {e}")))?;
     schema::validate(&value, T::FIELDS)?;
-    let typed: T = serde_json::from_value(value).map_err(|e| ApiError::Param(format!("the body does not fit the API: {e}")))?;
+    let typed: T = serde_json::from_value(value)
+        .map_err(|e| ApiError::Param(format!("the body does not fit the API: {e}")))?;
     typed.check()?;
     Ok(typed)
 }

@@ -73,14 +73,20 @@ const CUSTOMS_WALLETS: &[(&str, &str)] = &[("ALIPAY_CN", "CNY")];
 
 /// Answers from the store: unknown F/ORDER_NOT_EXIST; processing S + U/PAYMENT_IN_PROCESS;
 /// success S + S with the payment's details; failure S + F with its code.
-pub async fn handle(State(state): State<AppState>, Valid(request): Valid<InquiryPaymentRequest>) -> Result<Response, ApiError> {
+pub async fn handle(
+    State(state): State<AppState>,
+    Valid(request): Valid<InquiryPaymentRequest>,
+) -> Result<Response, ApiError> {
     let payment = state
         .store
         .payment(&request.payment_request_id)
         .await?
         .ok_or_else(|| ApiError::Business {
             code: ResultCode::OrderNotExist,
-            message: format!("paymentRequestId {} does not exist", request.payment_request_id),
+            message: format!(
+                "paymentRequestId {} does not exist",
+                request.payment_request_id
+            ),
         })?;
     Ok(reply(&answer(&payment)?))
 }
@@ -141,7 +147,12 @@ fn pay_to_amount(payment: &Payment) -> Result<Option<Amount>, ApiError> {
         .payment_quote
         .as_ref()
         .and_then(|q| parse_decimal(&q.quote_price))
-        .ok_or_else(|| ApiError::Internal(format!("payment {:?} has a pay-to currency but no quote", payment.payment_request_id)))?;
+        .ok_or_else(|| {
+            ApiError::Internal(format!(
+                "payment {:?} has a pay-to currency but no quote",
+                payment.payment_request_id
+            ))
+        })?;
     amount
         .convert(target, price)
         .map(Some)

@@ -9,14 +9,13 @@ pub mod notify_push_payment;
 pub mod send_payment_result;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use serde::Serialize;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -27,10 +26,32 @@ use crate::signature::layer::{Guard, guard, sign_response};
 pub fn router(state: AppState) -> Router {
     let notify_path = state.config.settings.server.notify_payment_path.clone();
     Router::new()
-        .merge(guarded(&state, Endpoint::SendPaymentResult, Endpoint::SendPaymentResult.fixed_paths(), post(send_payment_result::handle)))
-        .merge(guarded(&state, Endpoint::NotifyPushPayment, Endpoint::NotifyPushPayment.fixed_paths(), post(notify_push_payment::handle)))
-        .merge(guarded(&state, Endpoint::InquiryPayment, Endpoint::InquiryPayment.fixed_paths(), post(inquiry_payment::handle)))
-        .merge(guarded(&state, Endpoint::NotifyPayment, &[notify_path.as_str()], post(notify_payment::handle)))
+        .merge(guarded(
+            &state,
+            Endpoint::SendPaymentResult,
+            Endpoint::SendPaymentResult.fixed_paths(),
+            post(send_payment_result::handle),
+        ))
+        .merge(guarded(
+            &state,
+            Endpoint::NotifyPushPayment,
+            Endpoint::NotifyPushPayment.fixed_paths(),
+            post(notify_push_payment::handle),
+        ))
+        .merge(guarded(
+            &state,
+            Endpoint::InquiryPayment,
+            Endpoint::InquiryPayment.fixed_paths(),
+            post(inquiry_payment::handle),
+        ))
+        .merge(guarded(
+            &state,
+            Endpoint::NotifyPayment,
+            &[notify_path.as_str()],
+            post(notify_payment::handle),
+        ))
+        // The guard enforces server.body_limit_bytes itself, before any extractor reads.
+        .layer(DefaultBodyLimit::disable())
         .nest("/admin", admin::router(state.clone()))
         .fallback(no_interface)
         .with_state(state)
@@ -43,7 +64,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Routes `paths` to `handler` behind the signature guard for `endpoint`.
-fn guarded(state: &AppState, endpoint: Endpoint, paths: &[&str], handler: MethodRouter<AppState>) -> Router<AppState> {
+fn guarded(
+    state: &AppState,
+    endpoint: Endpoint,
+    paths: &[&str],
+    handler: MethodRouter<AppState>,
+) -> Router<AppState> {
     let guard_state = Guard {
         app: state.clone(),
         endpoint,
@@ -91,4 +117,3 @@ pub fn reply<T: Serialize>(body: &T) -> Response {
         }
     }
 }
-

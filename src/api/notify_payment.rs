@@ -53,7 +53,12 @@ pub struct NotifyPaymentRequest {
 
 impl WireRequest for NotifyPaymentRequest {
     const FIELDS: &'static [Field] = &[
-        Field::required("notifyType", Kind::Enum { allowed: &["PAYMENT_RESULT", "OFFLINE_PAYMENT_CODE"] }),
+        Field::required(
+            "notifyType",
+            Kind::Enum {
+                allowed: &["PAYMENT_RESULT", "OFFLINE_PAYMENT_CODE"],
+            },
+        ),
         Field::optional("result", Kind::Object(RESULT)),
         Field::required("paymentRequestId", text(64)),
         Field::required("paymentId", text(64)),
@@ -72,27 +77,36 @@ impl WireRequest for NotifyPaymentRequest {
 
     fn check(&self) -> Result<(), FieldError> {
         match (self.notify_type.as_str(), &self.result) {
-            ("PAYMENT_RESULT", None) => Err(FieldError::new("result", "required when notifyType is PAYMENT_RESULT")),
+            ("PAYMENT_RESULT", None) => Err(FieldError::new(
+                "result",
+                "required when notifyType is PAYMENT_RESULT",
+            )),
             (_, Some(r)) if r.result_status == ResultStatus::U => Err(FieldError::new(
                 "result.resultStatus",
                 "must be S or F: a payment result notification is never U",
             )),
-            ("OFFLINE_PAYMENT_CODE", _) if self.payment_action_form.is_none() => Err(FieldError::new(
-                "paymentActionForm",
-                "required when notifyType is OFFLINE_PAYMENT_CODE",
-            )),
+            ("OFFLINE_PAYMENT_CODE", _) if self.payment_action_form.is_none() => {
+                Err(FieldError::new(
+                    "paymentActionForm",
+                    "required when notifyType is OFFLINE_PAYMENT_CODE",
+                ))
+            }
             _ => Ok(()),
         }
     }
 }
 
 /// Acknowledges a well-formed, correctly signed notification with SUCCESS.
-pub async fn handle(Valid(notification): Valid<NotifyPaymentRequest>) -> Result<Response, ApiError> {
+pub async fn handle(
+    Valid(notification): Valid<NotifyPaymentRequest>,
+) -> Result<Response, ApiError> {
     tracing::debug!(
         payment_request_id = notification.payment_request_id,
         payment_id = notification.payment_id,
         notify_type = notification.notify_type,
         "notification received"
     );
-    Ok(reply(&serde_json::json!({ "result": WireResult::success() })))
+    Ok(reply(
+        &serde_json::json!({ "result": WireResult::success() }),
+    ))
 }

@@ -17,7 +17,12 @@ use crate::store::{PaymentStatus, PushReport, ReportOutcome};
 /// `paymentResult`: a final result, so S or F, never U.
 const FINAL_RESULT: &[Field] = &[
     Field::required("resultCode", text(64)),
-    Field::required("resultStatus", Kind::Enum { allowed: &["S", "F"] }),
+    Field::required(
+        "resultStatus",
+        Kind::Enum {
+            allowed: &["S", "F"],
+        },
+    ),
     Field::optional("resultMessage", text(256)),
 ];
 
@@ -48,13 +53,22 @@ impl WireRequest for NotifyPushPaymentRequest {
         match result.result_status {
             ResultStatus::S => {
                 if result.result_code != "SUCCESS" {
-                    return Err(FieldError::new("paymentResult.resultCode", "must be SUCCESS when resultStatus is S"));
+                    return Err(FieldError::new(
+                        "paymentResult.resultCode",
+                        "must be SUCCESS when resultStatus is S",
+                    ));
                 }
                 if self.payment_request_id.is_none() {
-                    return Err(FieldError::new("paymentRequestId", "required when paymentResult.resultStatus is S"));
+                    return Err(FieldError::new(
+                        "paymentRequestId",
+                        "required when paymentResult.resultStatus is S",
+                    ));
                 }
                 if self.payment_time.is_none() {
-                    return Err(FieldError::new("paymentTime", "required when paymentResult.resultStatus is S"));
+                    return Err(FieldError::new(
+                        "paymentTime",
+                        "required when paymentResult.resultStatus is S",
+                    ));
                 }
             }
             _ => {
@@ -76,7 +90,10 @@ impl WireRequest for NotifyPushPaymentRequest {
 
 /// Stores the final result. The same report again answers S; a different one answers
 /// PROCESS_FAIL and the first result stands.
-pub async fn handle(State(state): State<AppState>, Valid(request): Valid<NotifyPushPaymentRequest>) -> Result<Response, ApiError> {
+pub async fn handle(
+    State(state): State<AppState>,
+    Valid(request): Valid<NotifyPushPaymentRequest>,
+) -> Result<Response, ApiError> {
     let status = match request.payment_result.result_status {
         ResultStatus::S => PaymentStatus::Success,
         _ => PaymentStatus::Fail,
@@ -90,9 +107,9 @@ pub async fn handle(State(state): State<AppState>, Valid(request): Valid<NotifyP
         payment_time: request.payment_time,
     };
     match state.store.record_push_result(report).await? {
-        ReportOutcome::Recorded(_) | ReportOutcome::Repeated(_) => {
-            Ok(reply(&serde_json::json!({ "result": WireResult::success() })))
-        }
+        ReportOutcome::Recorded(_) | ReportOutcome::Repeated(_) => Ok(reply(
+            &serde_json::json!({ "result": WireResult::success() }),
+        )),
         ReportOutcome::Contradicts(first) => Err(ApiError::Business {
             code: ResultCode::ProcessFail,
             message: format!(

@@ -60,9 +60,17 @@ pub struct SendPaymentResultRequest {
 impl WireRequest for SendPaymentResultRequest {
     const FIELDS: &'static [Field] = &[
         Field::required("referenceTransactionId", text(64)),
-        Field::required("paymentStatus", Kind::Enum { allowed: &["SUCCESS", "FAIL"] }),
+        Field::required(
+            "paymentStatus",
+            Kind::Enum {
+                allowed: &["SUCCESS", "FAIL"],
+            },
+        ),
         Field::optional("authorizationError", Kind::Object(AUTHORIZATION_ERROR)),
-        Field::optional("cardVerificationResult", Kind::Object(CARD_VERIFICATION_RESULT)),
+        Field::optional(
+            "cardVerificationResult",
+            Kind::Object(CARD_VERIFICATION_RESULT),
+        ),
         Field::required("paymentMethodProvider", text(64)),
     ];
 }
@@ -72,9 +80,18 @@ impl SendPaymentResultRequest {
     /// that only reorders or adds nulls is the same report.
     fn canonical(&self) -> String {
         let mut report = serde_json::Map::new();
-        report.insert("referenceTransactionId".into(), Value::from(self.reference_transaction_id.as_str()));
-        report.insert("paymentStatus".into(), Value::from(self.payment_status.as_str()));
-        report.insert("paymentMethodProvider".into(), Value::from(self.payment_method_provider.as_str()));
+        report.insert(
+            "referenceTransactionId".into(),
+            Value::from(self.reference_transaction_id.as_str()),
+        );
+        report.insert(
+            "paymentStatus".into(),
+            Value::from(self.payment_status.as_str()),
+        );
+        report.insert(
+            "paymentMethodProvider".into(),
+            Value::from(self.payment_method_provider.as_str()),
+        );
         if let Some(v) = &self.authorization_error {
             report.insert("authorizationError".into(), v.clone());
         }
@@ -136,7 +153,11 @@ pub async fn handle(
     };
     match state.store.record_risk_report(report).await? {
         ReportOutcome::Recorded(_) | ReportOutcome::Repeated(_) => {
-            let result = WireResult::new("SUCCESS", crate::protocol::ResultStatus::S, "Updated success");
+            let result = WireResult::new(
+                "SUCCESS",
+                crate::protocol::ResultStatus::S,
+                "Updated success",
+            );
             Ok(reply(&serde_json::json!({ "result": result })))
         }
         ReportOutcome::Contradicts(first) => Err(ApiError::Business {

@@ -98,14 +98,20 @@ mod tests {
         assert_eq!(minor_units("USD"), Ok(2));
         assert_eq!(minor_units("KWD"), Ok(3));
         assert_eq!(minor_units("ZZZ"), Err(AmountError::UnknownCurrency));
-        assert!(matches!(minor_units("XAU"), Err(AmountError::NoMinorUnit(_))));
+        assert!(matches!(
+            minor_units("XAU"),
+            Err(AmountError::NoMinorUnit(_))
+        ));
     }
 
     #[test]
     fn conversion_matches_the_sdk_fixture_jpy_to_cny() {
         // ams-java-sdk notify_s.json: JPY 200 at 0.064622 is CNY 12.92.
         let jpy = Amount::new("JPY", "200");
-        assert_eq!(jpy.convert("CNY", price("0.064622")).unwrap(), Amount::new("CNY", "1292"));
+        assert_eq!(
+            jpy.convert("CNY", price("0.064622")).unwrap(),
+            Amount::new("CNY", "1292")
+        );
     }
 
     #[test]
@@ -118,8 +124,20 @@ mod tests {
         let cent = Amount::new("USD", "1");
         assert_eq!(cent.convert("KWD", price("0.25")).unwrap().value, "2");
         // JPY 1 at 0.015 is USD 0.015 -> 0.02 (even); at 0.025 -> 0.02 (even).
-        assert_eq!(Amount::new("JPY", "1").convert("USD", price("0.015")).unwrap().value, "2");
-        assert_eq!(Amount::new("JPY", "1").convert("USD", price("0.025")).unwrap().value, "2");
+        assert_eq!(
+            Amount::new("JPY", "1")
+                .convert("USD", price("0.015"))
+                .unwrap()
+                .value,
+            "2"
+        );
+        assert_eq!(
+            Amount::new("JPY", "1")
+                .convert("USD", price("0.025"))
+                .unwrap()
+                .value,
+            "2"
+        );
     }
 
     #[test]

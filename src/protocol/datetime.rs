@@ -49,7 +49,13 @@ mod tests {
         assert!(parse("2020-01-01T12:01:01+08:30").is_some());
         assert!(parse("2025-02-20T08:51:49.09Z").is_some());
         assert!(parse("2020-03-02T19:11:19-08:00").is_some());
-        for bad in ["2019-11-27T12:01:01", "2019-11-27 12:01:01+08:00", "2019-11-27", "1685599933871", "yesterday"] {
+        for bad in [
+            "2019-11-27T12:01:01",
+            "2019-11-27 12:01:01+08:00",
+            "2019-11-27",
+            "1685599933871",
+            "yesterday",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }
@@ -64,7 +70,11 @@ mod tests {
             "2025-02-20T16:51:49+08:00",
             "2025-02-20T08:51:49.0000000Z",
         ] {
-            assert_eq!(parse_request_time(sent), Some(expected.with_timezone(&Utc)), "{sent}");
+            assert_eq!(
+                parse_request_time(sent),
+                Some(expected.with_timezone(&Utc)),
+                "{sent}"
+            );
         }
         assert_eq!(parse_request_time("not a time"), None);
     }

@@ -131,9 +131,7 @@ impl ResultCode {
     pub fn status(self) -> ResultStatus {
         match self {
             ResultCode::Success => ResultStatus::S,
-            ResultCode::RequestTrafficExceedLimit | ResultCode::UnknownException => {
-                ResultStatus::U
-            }
+            ResultCode::RequestTrafficExceedLimit | ResultCode::UnknownException => ResultStatus::U,
             _ => ResultStatus::F,
         }
     }

@@ -82,7 +82,12 @@ pub const DATETIME_MAX: usize = 64;
 /// The `Result` object (`resultCode`, `resultStatus`, `resultMessage`).
 pub const RESULT: &[Field] = &[
     Field::required("resultCode", text(64)),
-    Field::required("resultStatus", Kind::Enum { allowed: &["S", "F", "U"] }),
+    Field::required(
+        "resultStatus",
+        Kind::Enum {
+            allowed: &["S", "F", "U"],
+        },
+    ),
     Field::optional("resultMessage", text(256)),
 ];
 
@@ -115,7 +120,11 @@ pub fn validate(body: &Value, fields: &[Field]) -> Result<(), FieldError> {
     }
 }
 
-fn check_object(map: &Map<String, Value>, fields: &[Field], prefix: &str) -> Result<(), FieldError> {
+fn check_object(
+    map: &Map<String, Value>,
+    fields: &[Field],
+    prefix: &str,
+) -> Result<(), FieldError> {
     for field in fields {
         let path = if prefix.is_empty() {
             field.name.to_owned()
@@ -154,7 +163,8 @@ fn check_value(value: &Value, field: &Field, path: &str) -> Result<(), FieldErro
             let s = string(value, field, path)?;
             if s.chars().count() > DATETIME_MAX || datetime::parse(s).is_none() {
                 return err(
-                    "must be an ISO 8601 date-time with offset, e.g. 2019-11-27T12:01:01+08:00".into(),
+                    "must be an ISO 8601 date-time with offset, e.g. 2019-11-27T12:01:01+08:00"
+                        .into(),
                 );
             }
         }
@@ -267,28 +277,55 @@ mod tests {
 
     #[test]
     fn each_rule_names_the_field() {
-        assert_eq!(rule(json!({"paymentResult": ok()["paymentResult"]})), "paymentId: required");
+        assert_eq!(
+            rule(json!({"paymentResult": ok()["paymentResult"]})),
+            "paymentId: required"
+        );
         assert_eq!(rule(with("paymentId", Value::Null)), "paymentId: required");
-        assert_eq!(rule(with("paymentId", json!(12))), "paymentId: must be a string, not a number");
-        assert_eq!(rule(with("paymentId", json!(true))), "paymentId: must be a string, not a boolean");
-        assert_eq!(rule(with("paymentId", json!("x".repeat(65)))), "paymentId: longer than 64 characters");
+        assert_eq!(
+            rule(with("paymentId", json!(12))),
+            "paymentId: must be a string, not a number"
+        );
+        assert_eq!(
+            rule(with("paymentId", json!(true))),
+            "paymentId: must be a string, not a boolean"
+        );
+        assert_eq!(
+            rule(with("paymentId", json!("x".repeat(65)))),
+            "paymentId: longer than 64 characters"
+        );
         assert!(validate(&with("paymentId", json!("é".repeat(64))), PAYMENT).is_ok());
         assert_eq!(
             rule(with("paymentTime", json!(""))),
             "paymentTime: must not be an empty string (omit it or send null)"
         );
-        assert!(rule(with("paymentTime", json!("2020-01-01 12:00:00"))).starts_with("paymentTime: must be an ISO 8601"));
+        assert!(
+            rule(with("paymentTime", json!("2020-01-01 12:00:00")))
+                .starts_with("paymentTime: must be an ISO 8601")
+        );
         assert_eq!(
-            rule(with("paymentAmount", json!({"currency": "XYZ", "value": "1"}))),
+            rule(with(
+                "paymentAmount",
+                json!({"currency": "XYZ", "value": "1"})
+            )),
             "paymentAmount.currency: not an ISO 4217 currency code"
         );
         assert_eq!(
-            rule(with("paymentAmount", json!({"currency": "USD", "value": "1.00"}))),
+            rule(with(
+                "paymentAmount",
+                json!({"currency": "USD", "value": "1.00"})
+            )),
             "paymentAmount.value: must be digits only (the amount in minor units)"
         );
-        assert_eq!(rule(with("paymentAmount", json!({"currency": "USD"}))), "paymentAmount.value: required");
         assert_eq!(
-            rule(with("paymentResult", json!({"resultCode": "X", "resultStatus": "Q"}))),
+            rule(with("paymentAmount", json!({"currency": "USD"}))),
+            "paymentAmount.value: required"
+        );
+        assert_eq!(
+            rule(with(
+                "paymentResult",
+                json!({"resultCode": "X", "resultStatus": "Q"})
+            )),
             "paymentResult.resultStatus: must be one of S, F, U"
         );
         assert_eq!(rule(json!([1])), "body: must be a JSON object");
@@ -299,10 +336,16 @@ mod tests {
         for v in [json!(0.064622), json!("0.064622"), json!(1)] {
             assert!(validate(&with("quotePrice", v), PAYMENT).is_ok());
         }
-        assert_eq!(rule(with("quotePrice", json!("cheap"))), "quotePrice: must be a decimal number");
+        assert_eq!(
+            rule(with("quotePrice", json!("cheap"))),
+            "quotePrice: must be a decimal number"
+        );
         for v in [json!(false), json!("true")] {
             assert!(validate(&with("guaranteed", v), PAYMENT).is_ok());
         }
-        assert_eq!(rule(with("guaranteed", json!("yes"))), "guaranteed: must be \"true\" or \"false\"");
+        assert_eq!(
+            rule(with("guaranteed", json!("yes"))),
+            "guaranteed: must be \"true\" or \"false\""
+        );
     }
 }

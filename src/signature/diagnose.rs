@@ -8,11 +8,17 @@ use super::{SignatureError, VerifyingKey};
 
 /// DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017 section 9.2, note 1).
 const SHA256_DIGEST_INFO: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
 ];
 
 /// Explains a failed verification of `signature` over `content`.
-pub fn explain(key: &VerifyingKey, key_version: &str, content: &[u8], signature: &[u8]) -> SignatureError {
+pub fn explain(
+    key: &VerifyingKey,
+    key_version: &str,
+    content: &[u8],
+    signature: &[u8],
+) -> SignatureError {
     if signature.len() != key.modulus_len() {
         return SignatureError::Malformed(format!(
             "the signature is {} bytes; an RSA-{} signature is {} bytes",
@@ -52,7 +58,10 @@ fn guess_change(content: &[u8], signed: &[u8; 32]) -> String {
     let path = first_line.strip_prefix(b"POST ").unwrap_or(first_line);
 
     // The path: signed with or without the sandbox prefix the SDKs add for SANDBOX_ clients.
-    for (from, to) in [(&b"/ams/sandbox/api"[..], &b"/ams/api"[..]), (b"/ams/api", b"/ams/sandbox/api")] {
+    for (from, to) in [
+        (&b"/ams/sandbox/api"[..], &b"/ams/api"[..]),
+        (b"/ams/api", b"/ams/sandbox/api"),
+    ] {
         if let Some(tail) = path.strip_prefix(from) {
             let other = [b"POST ", to, tail, b"\n", rest].concat();
             if matches(&other) {
@@ -69,7 +78,11 @@ fn guess_change(content: &[u8], signed: &[u8; 32]) -> String {
     while trimmed.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         trimmed.pop();
     }
-    for candidate in [trimmed.clone(), [&trimmed[..], b"\n"].concat(), [&trimmed[..], b"\r\n"].concat()] {
+    for candidate in [
+        trimmed.clone(),
+        [&trimmed[..], b"\n"].concat(),
+        [&trimmed[..], b"\r\n"].concat(),
+    ] {
         if matches(&candidate) {
             return "the body differs only in a trailing newline".into();
         }

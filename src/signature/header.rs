@@ -7,7 +7,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use super::SignatureError;
 
 /// What Java's `URLEncoder` and Python's `quote_plus` leave alone; base64's `+ / =` are encoded.
-const FORM_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'*');
+const FORM_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'*');
 
 /// A parsed `Signature` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,14 +38,20 @@ impl<'a> SignatureHeader<'a> {
             .ok_or_else(|| SignatureError::Malformed("no signature= parameter".into()))?;
         let encoded = value[at + "signature=".len()..].trim();
         if encoded.is_empty() {
-            return Err(SignatureError::Malformed("the signature= parameter is empty".into()));
+            return Err(SignatureError::Malformed(
+                "the signature= parameter is empty".into(),
+            ));
         }
         let mut algorithm = Cow::Borrowed("RSA256");
         let mut key_version = None;
-        for part in value[..at].split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, val) = part
-                .split_once('=')
-                .ok_or_else(|| SignatureError::Malformed(format!("parameter {part:?} has no value")))?;
+        for part in value[..at]
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (name, val) = part.split_once('=').ok_or_else(|| {
+                SignatureError::Malformed(format!("parameter {part:?} has no value"))
+            })?;
             match name.trim().to_ascii_lowercase().as_str() {
                 "algorithm" => algorithm = Cow::Borrowed(val.trim()),
                 "keyversion" => key_version = Some(Cow::Borrowed(val.trim())),
@@ -70,7 +80,10 @@ pub fn url_encode(signature_b64: &str) -> String {
 
 /// Formats the header value in the order the Java SDK requires.
 pub fn format(key_version: &str, signature_b64: &str) -> String {
-    format!("algorithm=RSA256,keyVersion={key_version},signature={}", url_encode(signature_b64))
+    format!(
+        "algorithm=RSA256,keyVersion={key_version},signature={}",
+        url_encode(signature_b64)
+    )
 }
 
 #[cfg(test)]
@@ -79,7 +92,8 @@ mod tests {
 
     #[test]
     fn parses_the_sdk_form() {
-        let h = SignatureHeader::parse("algorithm=RSA256,keyVersion=1,signature=ab%2Bc%2Fd%3D%3D").unwrap();
+        let h = SignatureHeader::parse("algorithm=RSA256,keyVersion=1,signature=ab%2Bc%2Fd%3D%3D")
+            .unwrap();
         assert_eq!(h.algorithm, "RSA256");
         assert_eq!(h.key_version.as_deref(), Some("1"));
         assert_eq!(h.signature, "ab+c/d==");
@@ -87,9 +101,12 @@ mod tests {
 
     #[test]
     fn percent_decoding_takes_lower_case_hex_and_keeps_raw_plus() {
-        let lower = SignatureHeader::parse("algorithm=RSA256,keyVersion=1,signature=ab%2bc%2fd%3d%3d").unwrap();
+        let lower =
+            SignatureHeader::parse("algorithm=RSA256,keyVersion=1,signature=ab%2bc%2fd%3d%3d")
+                .unwrap();
         assert_eq!(lower.signature, "ab+c/d==");
-        let raw = SignatureHeader::parse("algorithm=RSA256,keyVersion=1,signature=ab+c/d==").unwrap();
+        let raw =
+            SignatureHeader::parse("algorithm=RSA256,keyVersion=1,signature=ab+c/d==").unwrap();
         assert_eq!(raw.signature, "ab+c/d==");
     }
 
@@ -103,8 +120,14 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_use() {
-        assert!(matches!(SignatureHeader::parse("algorithm=RSA256,keyVersion=1"), Err(SignatureError::Malformed(_))));
-        assert!(matches!(SignatureHeader::parse("algorithm=RSA256,signature="), Err(SignatureError::Malformed(_))));
+        assert!(matches!(
+            SignatureHeader::parse("algorithm=RSA256,keyVersion=1"),
+            Err(SignatureError::Malformed(_))
+        ));
+        assert!(matches!(
+            SignatureHeader::parse("algorithm=RSA256,signature="),
+            Err(SignatureError::Malformed(_))
+        ));
         assert_eq!(
             SignatureHeader::parse("algorithm=ECC224,keyVersion=1,signature=abc"),
             Err(SignatureError::UnsupportedAlgorithm("ECC224".into()))
@@ -113,6 +136,9 @@ mod tests {
 
     #[test]
     fn formats_like_the_sdks() {
-        assert_eq!(format("1", "a+b/c="), "algorithm=RSA256,keyVersion=1,signature=a%2Bb%2Fc%3D");
+        assert_eq!(
+            format("1", "a+b/c="),
+            "algorithm=RSA256,keyVersion=1,signature=a%2Bb%2Fc%3D"
+        );
     }
 }

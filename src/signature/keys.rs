@@ -17,10 +17,14 @@ pub enum KeyError {
     #[error("not PEM and not single-line base64 DER")]
     NotEncoded,
     /// PEM armour that holds something else.
-    #[error("PEM block {0:?} is not an RSA key (expected PRIVATE KEY, RSA PRIVATE KEY, PUBLIC KEY or RSA PUBLIC KEY)")]
+    #[error(
+        "PEM block {0:?} is not an RSA key (expected PRIVATE KEY, RSA PRIVATE KEY, PUBLIC KEY or RSA PUBLIC KEY)"
+    )]
     WrongPemTag(String),
     /// Decoded, but not an RSA key of an accepted size.
-    #[error("not an RSA {0} key of 2048 to 8192 bits (PKCS#8 or PKCS#1 private, SPKI or PKCS#1 public)")]
+    #[error(
+        "not an RSA {0} key of 2048 to 8192 bits (PKCS#8 or PKCS#1 private, SPKI or PKCS#1 public)"
+    )]
     NotRsa(&'static str),
     /// The key could not do its job.
     #[error("{0}")]
@@ -67,7 +71,8 @@ impl SigningKey {
 
     /// A fresh RSA-2048 key.
     pub fn generate() -> Result<Self, KeyError> {
-        let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Unusable("key generation failed".into()))?;
+        let pair = KeyPair::generate(KeySize::Rsa2048)
+            .map_err(|_| KeyError::Unusable("key generation failed".into()))?;
         Ok(Self { pair })
     }
 
@@ -77,7 +82,10 @@ impl SigningKey {
 
     /// The private key as PKCS#8 DER.
     pub fn pkcs8_der(&self) -> Result<Vec<u8>, KeyError> {
-        let der: Pkcs8V1Der<'static> = self.pair.as_der().map_err(|_| KeyError::Unusable("PKCS#8 export failed".into()))?;
+        let der: Pkcs8V1Der<'static> = self
+            .pair
+            .as_der()
+            .map_err(|_| KeyError::Unusable("PKCS#8 export failed".into()))?;
         Ok(der.as_ref().to_vec())
     }
 
@@ -125,7 +133,8 @@ impl VerifyingKey {
     /// Parses SPKI or PKCS#1 DER.
     pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
         let public = PublicKey::from_der(der).map_err(|_| KeyError::NotRsa("public"))?;
-        let spki: PublicKeyX509Der<'static> = public.as_der().map_err(|_| KeyError::NotRsa("public"))?;
+        let spki: PublicKeyX509Der<'static> =
+            public.as_der().map_err(|_| KeyError::NotRsa("public"))?;
         let parsed = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki.as_ref())
             .map_err(|_| KeyError::NotRsa("public"))?;
         Ok(Self {

@@ -54,13 +54,24 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
 
 /// Signs an outgoing response over `POST <path>\n<client-id>.<response-time>.<body>`, or
 /// marks it as deliberately unsigned. Used by the guard and the unknown-path fallback.
-pub async fn sign_response(app: &AppState, path: &str, client_id: Option<&str>, response: Response) -> Response {
-    let Some(client_id) = client_id.filter(|id| HeaderValue::from_str(id).is_ok()) else {
+pub async fn sign_response(
+    app: &AppState,
+    path: &str,
+    client_id: Option<&str>,
+    response: Response,
+) -> Response {
+    let client_id = client_id.filter(|id| HeaderValue::from_str(id).is_ok());
+    if response.extensions().get::<Unsigned>().is_some() {
+        return unsigned(
+            response,
+            client_id,
+            &app.config.settings.signing.key_version,
+        );
+    }
+    // Without a Client-Id there is nothing to echo and nothing the caller could verify.
+    let Some(client_id) = client_id else {
         return response;
     };
-    if response.extensions().get::<Unsigned>().is_some() {
-        return unsigned(response, client_id);
-    }
     let (mut parts, body) = response.into_parts();
     let Ok(body) = to_bytes(body, usize::MAX).await else {
         return ApiError::Internal("response body could not be read".into()).into_response();
@@ -84,11 +95,17 @@ pub async fn sign_response(app: &AppState, path: &str, client_id: Option<&str>, 
 
 /// The unsigned form the SDKs accept for F/U answers: the three headers present, the
 /// signature and response-time empty (the Python SDK rejects a reply without them).
-fn unsigned(mut response: Response, client_id: &str) -> Response {
+fn unsigned(mut response: Response, client_id: Option<&str>, key_version: &str) -> Response {
     let headers = response.headers_mut();
-    insert(headers, "client-id", client_id);
+    if let Some(client_id) = client_id {
+        insert(headers, "client-id", client_id);
+    }
     insert(headers, "response-time", "");
-    insert(headers, "signature", "algorithm=RSA256,keyVersion=1,signature=");
+    insert(
+        headers,
+        "signature",
+        &format!("algorithm=RSA256,keyVersion={key_version},signature="),
+    );
     response
 }
 
@@ -124,12 +141,9 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, ApiError> {
         .ok_or_else(|| ApiError::InvalidClient("the Client-Id header is missing".into()))?
         .to_owned();
     let client_id = client_id.as_str();
-    let client = app
-        .config
-        .clients
-        .get(client_id)
-        .cloned()
-        .ok_or_else(|| ApiError::InvalidClient(format!("Client-Id {client_id} is not registered")))?;
+    let client = app.config.clients.get(client_id).cloned().ok_or_else(|| {
+        ApiError::InvalidClient(format!("Client-Id {client_id} is not registered"))
+    })?;
     let request_time = header_str(headers, "request-time")
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::Param("the Request-Time header is missing".into()))?
@@ -161,7 +175,8 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, ApiError> {
     }
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, limit).await.map_err(|e| {
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
             too_large(limit)
         } else {
             ApiError::Param(format!("the request body could not be read: {e}"))
@@ -199,7 +214,9 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, ApiError> {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::Param(format!("the request body is larger than the {limit}-byte limit"))
+    ApiError::Param(format!(
+        "the request body is larger than the {limit}-byte limit"
+    ))
 }
 
 fn check_skew(request_time: &str, window: u64) -> Result<(), ApiError> {

@@ -82,7 +82,13 @@ impl<'a> Message<'a> {
 }
 
 /// Builds the content to sign: `<method> <path>\n<client_id>.<time>.<body>`.
-pub fn content_to_sign(method: &str, path: &str, client_id: &str, time: &str, body: &[u8]) -> Vec<u8> {
+pub fn content_to_sign(
+    method: &str,
+    path: &str,
+    client_id: &str,
+    time: &str,
+    body: &[u8],
+) -> Vec<u8> {
     Message {
         method,
         path,
@@ -118,7 +124,9 @@ pub enum SignatureError {
     #[error("bad encoding: the signature value is not standard base64 after URL-decoding")]
     BadEncoding,
     /// The signature was made with another private key than the one registered.
-    #[error("signed with a different key than the public key registered for keyVersion {key_version}")]
+    #[error(
+        "signed with a different key than the public key registered for keyVersion {key_version}"
+    )]
     WrongKey {
         /// The key version verified against.
         key_version: String,
@@ -132,14 +140,28 @@ pub enum SignatureError {
 }
 
 /// Verifies a standard-base64 `signature` over a message with `key`, and on failure says why.
-pub fn verify(key: &VerifyingKey, key_version: &str, message: &Message<'_>, signature_b64: &str) -> Result<(), SignatureError> {
+pub fn verify(
+    key: &VerifyingKey,
+    key_version: &str,
+    message: &Message<'_>,
+    signature_b64: &str,
+) -> Result<(), SignatureError> {
     let signature = STANDARD
         .decode(signature_b64.trim())
         .map_err(|_| SignatureError::BadEncoding)?;
-    if key.parsed().verify_digest_sig(&message.digest(), &signature).is_ok() {
+    if key
+        .parsed()
+        .verify_digest_sig(&message.digest(), &signature)
+        .is_ok()
+    {
         return Ok(());
     }
-    Err(diagnose::explain(key, key_version, &message.content(), &signature))
+    Err(diagnose::explain(
+        key,
+        key_version,
+        &message.content(),
+        &signature,
+    ))
 }
 
 /// Verifies with a key parsed on the spot; for the CLI and tests, not the hot path.

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
-use super::{Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError};
+use super::{
+    Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
+};
 
 /// The in-memory store.
 #[derive(Debug, Default)]
@@ -57,7 +59,10 @@ impl MemoryStore {
 
 #[async_trait]
 impl PaymentStore for MemoryStore {
-    async fn record_push_result(&self, report: PushReport) -> Result<ReportOutcome<Payment>, StoreError> {
+    async fn record_push_result(
+        &self,
+        report: PushReport,
+    ) -> Result<ReportOutcome<Payment>, StoreError> {
         let mut inner = self.lock()?;
         let by_pid = inner.by_payment_id.get(&report.payment_id).copied();
         let by_rid = report
@@ -75,7 +80,9 @@ impl PaymentStore for MemoryStore {
         );
         let now = chrono::Utc::now();
         Ok(match decision {
-            PushDecision::Repeated => ReportOutcome::Repeated(inner.payments[by_pid.unwrap_or_default()].clone()),
+            PushDecision::Repeated => {
+                ReportOutcome::Repeated(inner.payments[by_pid.unwrap_or_default()].clone())
+            }
             PushDecision::Contradicts(w) => {
                 ReportOutcome::Contradicts(inner.payments[pick(w).unwrap_or_default()].clone())
             }
@@ -86,7 +93,9 @@ impl PaymentStore for MemoryStore {
                 inner.index(at);
                 ReportOutcome::Recorded(updated)
             }
-            PushDecision::Create => ReportOutcome::Recorded(inner.insert(new_from_push(&report, now))),
+            PushDecision::Create => {
+                ReportOutcome::Recorded(inner.insert(new_from_push(&report, now)))
+            }
         })
     }
 
@@ -104,7 +113,12 @@ impl PaymentStore for MemoryStore {
             .payment_request_id
             .as_ref()
             .and_then(|id| inner.by_request_id.get(id))
-            .or_else(|| payment.payment_id.as_ref().and_then(|id| inner.by_payment_id.get(id)))
+            .or_else(|| {
+                payment
+                    .payment_id
+                    .as_ref()
+                    .and_then(|id| inner.by_payment_id.get(id))
+            })
             .copied();
         Ok(match existing {
             Some(i) => SeedOutcome::Exists(inner.payments[i].clone()),
@@ -112,9 +126,15 @@ impl PaymentStore for MemoryStore {
         })
     }
 
-    async fn record_risk_report(&self, report: RiskReport) -> Result<ReportOutcome<RiskReport>, StoreError> {
+    async fn record_risk_report(
+        &self,
+        report: RiskReport,
+    ) -> Result<ReportOutcome<RiskReport>, StoreError> {
         let mut inner = self.lock()?;
-        let key = (report.client_id.clone(), report.reference_transaction_id.clone());
+        let key = (
+            report.client_id.clone(),
+            report.reference_transaction_id.clone(),
+        );
         Ok(match inner.risk_reports.get(&key) {
             Some(first) if first.report == report.report => ReportOutcome::Repeated(first.clone()),
             Some(first) => ReportOutcome::Contradicts(first.clone()),

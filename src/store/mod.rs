@@ -175,7 +175,10 @@ pub enum StoreError {
 pub trait PaymentStore: Send + Sync + 'static {
     /// Records a notifyPushPayment result: a first report completes (or creates) the payment;
     /// an identical repeat is `Repeated`; anything else `Contradicts`, and the first stands.
-    async fn record_push_result(&self, report: PushReport) -> Result<ReportOutcome<Payment>, StoreError>;
+    async fn record_push_result(
+        &self,
+        report: PushReport,
+    ) -> Result<ReportOutcome<Payment>, StoreError>;
 
     /// The payment with this paymentRequestId.
     async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError>;
@@ -184,7 +187,10 @@ pub trait PaymentStore: Send + Sync + 'static {
     async fn seed_payment(&self, payment: Payment) -> Result<SeedOutcome, StoreError>;
 
     /// Records a sendPaymentResult report, idempotently per client and referenceTransactionId.
-    async fn record_risk_report(&self, report: RiskReport) -> Result<ReportOutcome<RiskReport>, StoreError>;
+    async fn record_risk_report(
+        &self,
+        report: RiskReport,
+    ) -> Result<ReportOutcome<RiskReport>, StoreError>;
 
     /// Whether the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
@@ -198,7 +204,10 @@ pub trait PaymentStore: Send + Sync + 'static {
 pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn PaymentStore>, StoreError> {
     let url = settings.url.trim();
     if url == "memory://" {
-        tracing::info!(backend = "memory", "store ready (nothing is kept across restarts)");
+        tracing::info!(
+            backend = "memory",
+            "store ready (nothing is kept across restarts)"
+        );
         return Ok(Arc::new(MemoryStore::default()));
     }
     let options = sql::SqlOptions {

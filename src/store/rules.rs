@@ -21,16 +21,20 @@ pub(crate) fn decide_push(
             return PushDecision::Contradicts(Which::ByPaymentId);
         }
     }
-    if let Some(p) = by_request_id {
-        if p.payment_id.as_deref().is_some_and(|id| id != report.payment_id) || p.status.is_final() {
-            return PushDecision::Contradicts(Which::ByRequestId);
-        }
+    if let Some(p) = by_request_id
+        && (p
+            .payment_id
+            .as_deref()
+            .is_some_and(|id| id != report.payment_id)
+            || p.status.is_final())
+    {
+        return PushDecision::Contradicts(Which::ByRequestId);
     }
     // A processing payment found by paymentId must not be re-keyed to another request id.
-    if let (Some(p), Some(rid)) = (by_payment_id, &report.payment_request_id) {
-        if p.payment_request_id.as_deref().is_some_and(|id| id != rid) {
-            return PushDecision::Contradicts(Which::ByPaymentId);
-        }
+    if let (Some(p), Some(rid)) = (by_payment_id, &report.payment_request_id)
+        && p.payment_request_id.as_deref().is_some_and(|id| id != rid)
+    {
+        return PushDecision::Contradicts(Which::ByPaymentId);
     }
     match (by_payment_id, by_request_id) {
         (Some(_), _) => PushDecision::Complete(Which::ByPaymentId),
@@ -91,4 +95,3 @@ pub(crate) fn new_from_push(report: &PushReport, now: DateTime<Utc>) -> Payment 
     };
     apply_push(blank, report, now)
 }
-

@@ -11,10 +11,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor, Row};
 
 use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
-use super::{Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError};
+use super::{
+    Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -34,25 +36,22 @@ struct Dialect {
     name: &'static str,
     /// Opens a write transaction.
     begin: &'static str,
-    /// The reads a write decides on, locking what they find: by paymentId, by paymentRequestId.
-    locked_reads: [&'static str; 2],
+    /// The read a push decides on, by paymentId or paymentRequestId, locking what it finds.
+    locked_read: &'static str,
     migrations: &'static Migrator,
 }
 
 const SQLITE: Dialect = Dialect {
     name: "sqlite",
     begin: "BEGIN IMMEDIATE",
-    locked_reads: READS,
+    locked_read: "SELECT id, doc FROM payments WHERE payment_id = $1 OR payment_request_id = $2",
     migrations: &SQLITE_MIGRATIONS,
 };
 
 const POSTGRES: Dialect = Dialect {
     name: "postgres",
     begin: "BEGIN",
-    locked_reads: [
-        "SELECT id, doc FROM payments WHERE payment_id = $1 FOR UPDATE",
-        "SELECT id, doc FROM payments WHERE payment_request_id = $1 FOR UPDATE",
-    ],
+    locked_read: "SELECT id, doc FROM payments WHERE payment_id = $1 OR payment_request_id = $2 FOR UPDATE",
     migrations: &POSTGRES_MIGRATIONS,
 };
 
@@ -70,7 +69,11 @@ pub struct SqlOptions {
 /// The SQLite / PostgreSQL store.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
+    /// Reads.
     pool: AnyPool,
+    /// Writes. SQLite allows one writer at a time, so its writes queue for a single connection
+    /// here instead of spinning on the database lock; PostgreSQL shares the read pool.
+    writer: AnyPool,
     dialect: &'static Dialect,
 }
 
@@ -90,9 +93,10 @@ pub fn redact(url: &str) -> String {
 
 fn classify(e: sqlx::Error) -> StoreError {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable(e.to_string())
-        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
         sqlx::Error::Database(db) => StoreError::Internal(db.to_string()),
         other => StoreError::Unavailable(other.to_string()),
     }
@@ -121,7 +125,8 @@ fn status_text(p: &Payment) -> &'static str {
 fn payment_of(row: &AnyRow) -> Result<(i64, Payment), StoreError> {
     let id: i64 = row.try_get("id").map_err(classify)?;
     let text: String = row.try_get("doc").map_err(classify)?;
-    let payment = serde_json::from_str(&text).map_err(|e| StoreError::Internal(format!("payment {id} is unreadable: {e}")))?;
+    let payment = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Internal(format!("payment {id} is unreadable: {e}")))?;
     Ok((id, payment))
 }
 
@@ -145,9 +150,16 @@ impl SqlStore {
         let shown = redact(url);
         let (dialect, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
             let file = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Unavailable(format!("cannot create {} for {shown}: {e}", dir.display())))?;
+            if let Some(dir) = std::path::Path::new(file)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "cannot create {} for {shown}: {e}",
+                        dir.display()
+                    ))
+                })?;
             }
             let sep = if path.contains('?') { '&' } else { '?' };
             let url = if path.contains("mode=") {
@@ -168,31 +180,57 @@ impl SqlStore {
             _ => "NORMAL",
         };
         let is_sqlite = std::ptr::eq(dialect, &SQLITE);
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if is_sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute(if synchronous == "FULL" { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" })
+        let open = |max_connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                // A ping per checkout doubles the round trips of a read. A connection that died
+                // with the server fails its next query instead, answers UNKNOWN_EXCEPTION
+                // (retryable), and is replaced.
+                .test_before_acquire(false)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if is_sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute(if synchronous == "FULL" {
+                                "PRAGMA synchronous = FULL"
+                            } else {
+                                "PRAGMA synchronous = NORMAL"
+                            })
                             .await?;
-                    }
-                    Ok(())
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect(&connect_url)
+                .connect(&connect_url)
+        };
+        let unreachable =
+            |e: sqlx::Error| StoreError::Unavailable(format!("cannot connect to {shown}: {e}"));
+        // One plain connection first: a pool that cannot connect reports only its own timeout;
+        // this reports the cause (refused, unknown host, authentication failed).
+        let probe = sqlx::AnyConnection::connect(&connect_url)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to {shown}: {e}")))?;
-        Ok(Self { pool, dialect })
+            .map_err(unreachable)?;
+        let _ = probe.close().await;
+        let pool = open(options.max_connections).await.map_err(unreachable)?;
+        let writer = if is_sqlite {
+            open(1).await.map_err(unreachable)?
+        } else {
+            pool.clone()
+        };
+        Ok(Self {
+            pool,
+            writer,
+            dialect,
+        })
     }
 
     /// Applies the checked-in migrations and answers the schema version.
     pub async fn migrate(&self) -> Result<i64, StoreError> {
         self.dialect
             .migrations
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
         self.schema_version().await
@@ -207,32 +245,65 @@ impl SqlStore {
         row.try_get::<i64, _>("version").map_err(classify)
     }
 
-    async fn find_payment<'c, E>(executor: E, sql: &'static str, value: &str) -> Result<Option<(i64, Payment)>, StoreError>
+    async fn find_payment<'c, E>(
+        executor: E,
+        sql: &'static str,
+        value: &str,
+    ) -> Result<Option<(i64, Payment)>, StoreError>
     where
         E: Executor<'c, Database = sqlx::Any>,
     {
-        let row = sqlx::query(sql).bind(value).fetch_optional(executor).await.map_err(classify)?;
+        let row = sqlx::query(sql)
+            .bind(value)
+            .fetch_optional(executor)
+            .await
+            .map_err(classify)?;
         row.as_ref().map(payment_of).transpose()
     }
 
     /// One attempt at a push report; `Ok(None)` means an insert lost a race and the decision
     /// must be made again.
-    async fn try_push(&self, report: &PushReport) -> Result<Option<ReportOutcome<Payment>>, StoreError> {
-        let mut tx = self.pool.begin_with(self.dialect.begin).await.map_err(classify)?;
-        let [by_payment_id, by_request_id] = self.dialect.locked_reads;
-        let by_pid = Self::find_payment(&mut *tx, by_payment_id, &report.payment_id).await?;
-        let by_rid = match &report.payment_request_id {
-            Some(rid) => Self::find_payment(&mut *tx, by_request_id, rid).await?,
-            None => None,
-        };
+    async fn try_push(
+        &self,
+        report: &PushReport,
+    ) -> Result<Option<ReportOutcome<Payment>>, StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with(self.dialect.begin)
+            .await
+            .map_err(classify)?;
+        let rows = sqlx::query(self.dialect.locked_read)
+            .bind(report.payment_id.as_str())
+            .bind(report.payment_request_id.as_deref().unwrap_or(""))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let (mut by_pid, mut by_rid) = (None, None);
+        for row in &rows {
+            let (id, payment) = payment_of(row)?;
+            if payment.payment_id.as_deref() == Some(report.payment_id.as_str()) {
+                by_pid = Some((id, payment.clone()));
+            }
+            if payment.payment_request_id.is_some()
+                && payment.payment_request_id == report.payment_request_id
+            {
+                by_rid = Some((id, payment));
+            }
+        }
         let pick = |w: Which| match w {
             Which::ByPaymentId => by_pid.clone(),
             Which::ByRequestId => by_rid.clone(),
         };
         let now = Utc::now();
-        let (sql_result, outcome) = match decide_push(by_pid.as_ref().map(|p| &p.1), by_rid.as_ref().map(|p| &p.1), report) {
+        let (sql_result, outcome) = match decide_push(
+            by_pid.as_ref().map(|p| &p.1),
+            by_rid.as_ref().map(|p| &p.1),
+            report,
+        ) {
             PushDecision::Repeated => return Ok(by_pid.map(|(_, p)| ReportOutcome::Repeated(p))),
-            PushDecision::Contradicts(w) => return Ok(pick(w).map(|(_, p)| ReportOutcome::Contradicts(p))),
+            PushDecision::Contradicts(w) => {
+                return Ok(pick(w).map(|(_, p)| ReportOutcome::Contradicts(p)));
+            }
             PushDecision::Complete(w) => {
                 let Some((id, current)) = pick(w) else {
                     return Ok(None);
@@ -291,7 +362,10 @@ impl SqlStore {
 
 #[async_trait]
 impl PaymentStore for SqlStore {
-    async fn record_push_result(&self, report: PushReport) -> Result<ReportOutcome<Payment>, StoreError> {
+    async fn record_push_result(
+        &self,
+        report: PushReport,
+    ) -> Result<ReportOutcome<Payment>, StoreError> {
         for _ in 0..RACE_RETRIES {
             if let Some(outcome) = self.try_push(&report).await? {
                 return Ok(outcome);
@@ -304,11 +378,13 @@ impl PaymentStore for SqlStore {
     }
 
     async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError> {
-        Ok(Self::find_payment(&self.pool, READS[1], payment_request_id).await?.map(|(_, p)| p))
+        Ok(Self::find_payment(&self.pool, READS[1], payment_request_id)
+            .await?
+            .map(|(_, p)| p))
     }
 
     async fn seed_payment(&self, payment: Payment) -> Result<SeedOutcome, StoreError> {
-        match self.insert_payment(&self.pool, &payment).await {
+        match self.insert_payment(&self.writer, &payment).await {
             Ok(()) => Ok(SeedOutcome::Created(payment)),
             Err(e) if is_unique_violation(&e) => {
                 let by_rid = match &payment.payment_request_id {
@@ -322,13 +398,18 @@ impl PaymentStore for SqlStore {
                 };
                 existing
                     .map(|(_, p)| SeedOutcome::Exists(p))
-                    .ok_or_else(|| StoreError::Internal("seed conflicted with a payment that vanished".into()))
+                    .ok_or_else(|| {
+                        StoreError::Internal("seed conflicted with a payment that vanished".into())
+                    })
             }
             Err(e) => Err(classify(e)),
         }
     }
 
-    async fn record_risk_report(&self, report: RiskReport) -> Result<ReportOutcome<RiskReport>, StoreError> {
+    async fn record_risk_report(
+        &self,
+        report: RiskReport,
+    ) -> Result<ReportOutcome<RiskReport>, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO risk_reports (client_id, reference_transaction_id, payment_status, report, received_at_ms) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, reference_transaction_id) DO NOTHING",
@@ -338,7 +419,7 @@ impl PaymentStore for SqlStore {
         .bind(report.payment_status.as_str())
         .bind(report.report.as_str())
         .bind(millis(report.received_at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(classify)?;
         if inserted.rows_affected() == 1 {
@@ -362,7 +443,11 @@ impl PaymentStore for SqlStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(classify)
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(classify)
     }
 
     fn backend(&self) -> &'static str {
@@ -376,8 +461,14 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_logs() {
-        assert_eq!(redact("postgres://gw:s3cret@db:5432/gw"), "postgres://gw:***@db:5432/gw");
+        assert_eq!(
+            redact("postgres://gw:s3cret@db:5432/gw"),
+            "postgres://gw:***@db:5432/gw"
+        );
         assert_eq!(redact("postgres://gw@db/gw"), "postgres://gw@db/gw");
-        assert_eq!(redact("sqlite://data/gateway.db"), "sqlite://data/gateway.db");
+        assert_eq!(
+            redact("sqlite://data/gateway.db"),
+            "sqlite://data/gateway.db"
+        );
     }
 }

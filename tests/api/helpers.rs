@@ -43,7 +43,8 @@ pub mod paths {
     /// Antom risk, merchant -> Antom.
     pub const SEND_PAYMENT_RESULT: &str = "/ams/api/v1/risk/payments/sendPaymentResult";
     /// The same API under the sandbox prefix the SDKs rewrite to for `SANDBOX_` clients.
-    pub const SEND_PAYMENT_RESULT_SANDBOX: &str = "/ams/sandbox/api/v1/risk/payments/sendPaymentResult";
+    pub const SEND_PAYMENT_RESULT_SANDBOX: &str =
+        "/ams/sandbox/api/v1/risk/payments/sendPaymentResult";
     /// ACQP -> Alipay+.
     pub const NOTIFY_PUSH_PAYMENT: &str = "/aps/api/v1/payments/notifyPushPayment";
     /// Alipay+ -> MPP.
@@ -56,10 +57,71 @@ pub mod paths {
 // Spawning the gateway
 // ------------------------------------------------------------------------------------------
 
-/// Chooses the store backend for every test gateway: the one place that does. For now the
-/// memory store, or whatever `GATEWAY_TEST_STORE_URL` names.
-pub fn test_store_url() -> String {
-    std::env::var("GATEWAY_TEST_STORE_URL").unwrap_or("memory://".into())
+/// The store a test gateway runs on. This file is compiled into three test binaries,
+/// `api_memory`, `api_sqlite` and `api_postgres` (see Cargo.toml), and the binary's name picks
+/// the backend: the suite is the same, the backend a parameter. This is the one place that
+/// chooses it.
+pub struct TestStore {
+    /// The `store.url` the gateway gets.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh, empty store for one test: nothing is shared between tests.
+pub async fn test_store() -> TestStore {
+    match env!("CARGO_CRATE_NAME") {
+        "api_memory" => TestStore {
+            url: "memory://".into(),
+            _dir: None,
+        },
+        "api_postgres" => TestStore {
+            url: postgres_schema().await,
+            _dir: None,
+        },
+        _ => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            TestStore {
+                url: format!("sqlite://{}/gateway.db", dir.path().display()),
+                _dir: Some(dir),
+            }
+        }
+    }
+}
+
+/// A new schema in the test database and a URL whose connections use it. Without
+/// GATEWAY_TEST_POSTGRES_URL the whole `api_postgres` binary is skipped, loudly.
+async fn postgres_schema() -> String {
+    use std::io::Write as _;
+    let Ok(base) = std::env::var("GATEWAY_TEST_POSTGRES_URL") else {
+        static SKIP: std::sync::Once = std::sync::Once::new();
+        // Written past libtest's output capture, so the skip is visible in any run; the first
+        // test to get here ends the binary while the others wait.
+        SKIP.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "api_postgres: SKIPPED, no test ran: set GATEWAY_TEST_POSTGRES_URL \
+             (eval \"$(scripts/test-postgres.sh)\") to run the suite on PostgreSQL"
+            );
+            std::process::exit(0);
+        });
+        unreachable!("the skip ends the process");
+    };
+    static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+    let schema = format!(
+        "api_{}_{}",
+        std::process::id(),
+        SCHEMAS.fetch_add(1, Ordering::Relaxed)
+    );
+    let pool = sqlx::postgres::PgPool::connect(&base)
+        .await
+        .expect("GATEWAY_TEST_POSTGRES_URL answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&pool)
+        .await
+        .expect("a test schema");
+    pool.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
 }
 
 /// Where the TEST-ONLY keys live; `file:` settings resolve against it.
@@ -68,10 +130,17 @@ pub fn keys_dir() -> PathBuf {
 }
 
 /// A `[[clients]]` entry with keys by version (`file:NAME` or inline text).
-pub fn client(client_id: &str, keys: &[(&str, &str)], endpoints: Option<&[&str]>) -> ClientSettings {
+pub fn client(
+    client_id: &str,
+    keys: &[(&str, &str)],
+    endpoints: Option<&[&str]>,
+) -> ClientSettings {
     ClientSettings {
         client_id: client_id.to_owned(),
-        public_keys: keys.iter().map(|(v, k)| ((*v).to_owned(), (*k).to_owned())).collect::<BTreeMap<_, _>>(),
+        public_keys: keys
+            .iter()
+            .map(|(v, k)| ((*v).to_owned(), (*k).to_owned()))
+            .collect::<BTreeMap<_, _>>(),
         endpoints: endpoints.map(|names| names.iter().map(|n| (*n).to_owned()).collect()),
     }
 }
@@ -86,13 +155,23 @@ pub fn test_settings() -> Settings {
     settings.signing.private_key = "file:TEST-ONLY-gateway-private.pem".into();
     settings.signing.key_version = "1".into();
     settings.admin.token = ADMIN_TOKEN.into();
-    settings.store.url = test_store_url();
     settings.clients = vec![
-        client(MERCHANT, &[("1", "file:TEST-ONLY-merchant-public.pem")], None),
-        client(INQUIRY_ONLY, &[("1", "file:TEST-ONLY-merchant-public.pem")], Some(&["inquiryPayment"])),
+        client(
+            MERCHANT,
+            &[("1", "file:TEST-ONLY-merchant-public.pem")],
+            None,
+        ),
+        client(
+            INQUIRY_ONLY,
+            &[("1", "file:TEST-ONLY-merchant-public.pem")],
+            Some(&["inquiryPayment"]),
+        ),
         client(
             ROTATED,
-            &[("1", "file:TEST-ONLY-other-public.pem"), ("2", "file:TEST-ONLY-merchant-public.pem")],
+            &[
+                ("1", "file:TEST-ONLY-other-public.pem"),
+                ("2", "file:TEST-ONLY-merchant-public.pem"),
+            ],
             None,
         ),
     ];
@@ -105,6 +184,7 @@ pub struct TestApp {
     pub address: String,
     http: reqwest::Client,
     _shutdown: oneshot::Sender<()>,
+    _store: TestStore,
 }
 
 /// A gateway with the test settings.
@@ -114,18 +194,28 @@ pub async fn spawn_app() -> TestApp {
 
 /// A gateway with the test settings as changed by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let store = test_store().await;
     let mut settings = test_settings();
+    settings.store.url = store.url.clone();
     configure(&mut settings);
-    let config = settings.validate(&keys_dir()).expect("test settings validate");
-    let store = alipay_gateway::store::connect(&config.settings.store)
+    let config = settings
+        .validate(&keys_dir())
+        .expect("test settings validate");
+    let payments = alipay_gateway::store::connect(&config.settings.store)
         .await
         .expect("the test store opens");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
     let (shutdown, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app::serve(listener, AppState::new(config, store), async move {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(app::serve(
+        listener,
+        AppState::new(config, payments),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -134,6 +224,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         http,
         _shutdown: shutdown,
+        _store: store,
     }
 }
 
@@ -152,6 +243,7 @@ impl TestApp {
             request_time: Some(now_epoch_millis()),
             content_type: Some("application/json; charset=UTF-8".to_owned()),
             encoding: Encoding::UpperHex,
+            spaced: false,
             signature: SignatureChoice::Computed,
             tamper: None,
         }
@@ -210,7 +302,8 @@ impl Key {
 fn gateway_verifying_key() -> &'static VerifyingKey<Sha256> {
     static KEY: OnceLock<VerifyingKey<Sha256>> = OnceLock::new();
     KEY.get_or_init(|| {
-        let pem = std::fs::read_to_string(keys_dir().join("TEST-ONLY-gateway-public.pem")).expect("gateway key readable");
+        let pem = std::fs::read_to_string(keys_dir().join("TEST-ONLY-gateway-public.pem"))
+            .expect("gateway key readable");
         VerifyingKey::new(RsaPublicKey::from_public_key_pem(&pem).expect("gateway key is SPKI PEM"))
     })
 }
@@ -227,7 +320,11 @@ pub fn sign_base64(key: Key, content: &[u8]) -> String {
 }
 
 /// What Java's `URLEncoder` and Python's `quote_plus` leave alone.
-const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'*');
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'*');
 
 /// How the signature value travels in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,7 +342,10 @@ pub fn encode_signature(signature_b64: &str, encoding: Encoding) -> String {
     let upper = utf8_percent_encode(signature_b64, FORM).to_string();
     match encoding {
         Encoding::UpperHex => upper,
-        Encoding::LowerHex => upper.replace("%2B", "%2b").replace("%2F", "%2f").replace("%3D", "%3d"),
+        Encoding::LowerHex => upper
+            .replace("%2B", "%2b")
+            .replace("%2F", "%2f")
+            .replace("%3D", "%3d"),
         Encoding::Raw => signature_b64.to_owned(),
     }
 }
@@ -257,7 +357,9 @@ pub fn now_epoch_millis() -> String {
 
 /// Current time as ISO 8601 with offset, the Python SDK Request-Time.
 pub fn now_iso8601() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S+00:00")
+        .to_string()
 }
 
 /// A request body, kept as exact bytes.
@@ -317,13 +419,14 @@ pub struct SignedPost<'a> {
     request_time: Option<String>,
     content_type: Option<String>,
     encoding: Encoding,
+    spaced: bool,
     signature: SignatureChoice,
     tamper: Option<Tamper>,
 }
 
 impl SignedPost<'_> {
     /// Calls as another Client-Id.
-    pub fn as_client(mut self, client_id: &str) -> Self {
+    pub fn sent_by(mut self, client_id: &str) -> Self {
         self.client_id = Some(client_id.to_owned());
         self
     }
@@ -388,6 +491,12 @@ impl SignedPost<'_> {
         self
     }
 
+    /// Writes the header as the docs print it: `algorithm=RSA256, keyVersion=1, signature=...`.
+    pub fn spaced_signature_header(mut self) -> Self {
+        self.spaced = true;
+        self
+    }
+
     /// Signs over `path` but sends the request to the path given to `post`.
     pub fn signed_over_path(mut self, path: &str) -> Self {
         self.signed_path = Some(path.to_owned());
@@ -395,7 +504,10 @@ impl SignedPost<'_> {
     }
 
     /// Changes the body after it was signed.
-    pub fn tampered_after_signing(mut self, change: impl FnOnce(String) -> String + 'static) -> Self {
+    pub fn tampered_after_signing(
+        mut self,
+        change: impl FnOnce(String) -> String + 'static,
+    ) -> Self {
         self.tamper = Some(Box::new(change));
         self
     }
@@ -425,7 +537,10 @@ impl SignedPost<'_> {
         let signed_path = self.signed_path.as_deref().unwrap_or(&self.path);
         let mut headers = HeaderMap::new();
         let mut put = |name: &'static str, value: &str| {
-            headers.insert(HeaderName::from_static(name), HeaderValue::from_str(value).expect("header value"));
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value).expect("header value"),
+            );
         };
         if let Some(id) = &self.client_id {
             put("client-id", id);
@@ -438,11 +553,17 @@ impl SignedPost<'_> {
         }
         match &self.signature {
             SignatureChoice::Computed => {
-                let signature = sign_base64(self.key, &content_to_sign(signed_path, &client_id, &time, &self.body));
+                let signature = sign_base64(
+                    self.key,
+                    &content_to_sign(signed_path, &client_id, &time, &self.body),
+                );
                 let encoded = encode_signature(&signature, self.encoding);
+                let separator = if self.spaced { ", " } else { "," };
                 let value = match &self.key_version {
-                    Some(v) => format!("algorithm=RSA256,keyVersion={v},signature={encoded}"),
-                    None => format!("algorithm=RSA256,signature={encoded}"),
+                    Some(v) => format!(
+                        "algorithm=RSA256{separator}keyVersion={v}{separator}signature={encoded}"
+                    ),
+                    None => format!("algorithm=RSA256{separator}signature={encoded}"),
                 };
                 put("signature", &value);
             }
@@ -450,7 +571,9 @@ impl SignedPost<'_> {
             SignatureChoice::Missing => {}
         }
         let body = match self.tamper {
-            Some(change) => change(String::from_utf8(self.body).expect("tampered bodies are text")).into_bytes(),
+            Some(change) => {
+                change(String::from_utf8(self.body).expect("tampered bodies are text")).into_bytes()
+            }
             None => self.body,
         };
         Prepared {
@@ -497,9 +620,14 @@ impl SignedPost<'_> {
             body,
             client_id,
         } = self.prepare();
-        let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ntransfer-encoding: chunked\r\n");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ntransfer-encoding: chunked\r\n"
+        );
         for (name, value) in &headers {
-            request.push_str(&format!("{name}: {}\r\n", value.to_str().expect("ASCII header")));
+            request.push_str(&format!(
+                "{name}: {}\r\n",
+                value.to_str().expect("ASCII header")
+            ));
         }
         request.push_str("\r\n");
         let mut bytes = request.into_bytes();
@@ -574,7 +702,13 @@ impl fmt::Debug for Reply {
 }
 
 impl Reply {
-    fn new(status: u16, headers: HeaderMap, body: String, path: String, client_id: Option<String>) -> Self {
+    fn new(
+        status: u16,
+        headers: HeaderMap,
+        body: String,
+        path: String,
+        client_id: Option<String>,
+    ) -> Self {
         let json = serde_json::from_str(&body).unwrap_or(Value::Null);
         Self {
             status,
@@ -588,17 +722,23 @@ impl Reply {
 
     /// `result.resultCode`.
     pub fn result_code(&self) -> &str {
-        self.json["result"]["resultCode"].as_str().unwrap_or_default()
+        self.json["result"]["resultCode"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     /// `result.resultStatus`.
     pub fn result_status(&self) -> &str {
-        self.json["result"]["resultStatus"].as_str().unwrap_or_default()
+        self.json["result"]["resultStatus"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     /// `result.resultMessage`.
     pub fn message(&self) -> &str {
-        self.json["result"]["resultMessage"].as_str().unwrap_or_default()
+        self.json["result"]["resultMessage"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     /// A response header as text.
@@ -620,7 +760,10 @@ impl Reply {
             return Some("no client-id header".into());
         };
         if Some(client_id) != self.client_id.as_deref() {
-            return Some(format!("client-id {client_id:?} is not the caller's {:?}", self.client_id));
+            return Some(format!(
+                "client-id {client_id:?} is not the caller's {:?}",
+                self.client_id
+            ));
         }
         let Some(time) = self.header("response-time").filter(|t| !t.is_empty()) else {
             return Some("no response-time".into());
@@ -630,16 +773,24 @@ impl Reply {
         };
         let parts: Vec<&str> = header.split(',').collect();
         let [algorithm, version, signature] = parts[..] else {
-            return Some(format!("signature header {header:?} is not three comma-separated parts"));
+            return Some(format!(
+                "signature header {header:?} is not three comma-separated parts"
+            ));
         };
         if algorithm != "algorithm=RSA256" || !version.starts_with("keyVersion=") {
-            return Some(format!("signature header {header:?} is not algorithm=RSA256,keyVersion=N,..."));
+            return Some(format!(
+                "signature header {header:?} is not algorithm=RSA256,keyVersion=N,..."
+            ));
         }
         let Some(("signature", encoded)) = signature.split_once('=') else {
-            return Some(format!("signature part {signature:?} is not signature=<value>"));
+            return Some(format!(
+                "signature part {signature:?} is not signature=<value>"
+            ));
         };
         if encoded.is_empty() || encoded.contains(['=', '+', '/']) {
-            return Some(format!("signature value {encoded:?} is empty or not URL-encoded"));
+            return Some(format!(
+                "signature value {encoded:?} is empty or not URL-encoded"
+            ));
         }
         let Ok(decoded) = percent_decode_str(encoded).decode_utf8() else {
             return Some("signature value does not percent-decode".into());
@@ -653,14 +804,17 @@ impl Reply {
         let content = content_to_sign(&self.path, client_id, time, self.body.as_bytes());
         match gateway_verifying_key().verify(&content, &signature) {
             Ok(()) => None,
-            Err(_) => Some("the signature does not verify with TEST-ONLY-gateway-public.pem".into()),
+            Err(_) => {
+                Some("the signature does not verify with TEST-ONLY-gateway-public.pem".into())
+            }
         }
     }
 
     /// Whether the answer is deliberately unsigned the way the SDKs accept for F answers:
     /// `signature: algorithm=RSA256,keyVersion=1,signature=` and an empty `response-time`.
     pub fn is_deliberately_unsigned(&self) -> bool {
-        self.header("signature") == Some("algorithm=RSA256,keyVersion=1,signature=") && self.header("response-time") == Some("")
+        self.header("signature") == Some("algorithm=RSA256,keyVersion=1,signature=")
+            && self.header("response-time") == Some("")
     }
 
     /// Asserts an HTTP 200, signed F / PARAM_ILLEGAL whose message starts with `expected`.
@@ -672,11 +826,20 @@ impl Reply {
     }
 
     fn param_illegal_problem(&self, expected: &str) -> Option<String> {
-        if self.status != 200 || self.result_code() != "PARAM_ILLEGAL" || self.result_status() != "F" {
-            return Some(format!("expected 200 F/PARAM_ILLEGAL {expected:?}, got {} {}", self.status, self.body));
+        if self.status != 200
+            || self.result_code() != "PARAM_ILLEGAL"
+            || self.result_status() != "F"
+        {
+            return Some(format!(
+                "expected 200 F/PARAM_ILLEGAL {expected:?}, got {} {}",
+                self.status, self.body
+            ));
         }
         if !self.message().starts_with(expected) {
-            return Some(format!("expected a message starting {expected:?}, got {:?}", self.message()));
+            return Some(format!(
+                "expected a message starting {expected:?}, got {:?}",
+                self.message()
+            ));
         }
         self.gateway_signature_problem()
             .map(|p| format!("PARAM_ILLEGAL {expected:?} is not signed: {p}"))
@@ -724,21 +887,32 @@ impl Admin<'_> {
 
     /// `POST /admin/payments`.
     pub async fn seed_payment(&self, payment: impl Into<RawBody>) -> AdminReply {
-        self.call(Method::POST, "/admin/payments", Some(payment.into().0)).await
+        self.call(Method::POST, "/admin/payments", Some(payment.into().0))
+            .await
     }
 
     /// `GET /admin/payments/{paymentRequestId}`.
     pub async fn read_payment(&self, payment_request_id: &str) -> AdminReply {
-        self.call(Method::GET, &format!("/admin/payments/{payment_request_id}"), None).await
+        self.call(
+            Method::GET,
+            &format!("/admin/payments/{payment_request_id}"),
+            None,
+        )
+        .await
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> AdminReply {
-        let mut request = self.app.http.request(method, format!("{}{path}", self.app.address));
+        let mut request = self
+            .app
+            .http
+            .request(method, format!("{}{path}", self.app.address));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body);
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
         }
         let response = request.send().await.expect("the gateway answers");
         let status = response.status().as_u16();
@@ -763,7 +937,14 @@ pub fn unique_id(prefix: &str) -> String {
 /// A unique string of exactly `chars` characters, padded with `fill`.
 pub fn exactly(chars: usize, fill: char) -> String {
     let id = unique_id("");
-    let id: String = id.chars().rev().take(chars).collect::<Vec<_>>().into_iter().rev().collect();
+    let id: String = id
+        .chars()
+        .rev()
+        .take(chars)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let mut s: String = std::iter::repeat_n(fill, chars - id.chars().count()).collect();
     s.push_str(&id);
     s
@@ -804,8 +985,6 @@ pub enum FieldRule {
     RequiredText(&'static str, usize),
     /// An optional String of at most `max` characters.
     OptionalText(&'static str, usize),
-    /// A required Datetime.
-    RequiredDatetime(&'static str),
     /// An optional Datetime.
     OptionalDatetime(&'static str),
     /// A required Amount.
@@ -824,7 +1003,12 @@ pub struct FieldCase {
     pub rejected_with: Option<String>,
 }
 
-fn case(what: impl Into<String>, pointer: &str, value: Option<Value>, rejected_with: Option<String>) -> FieldCase {
+fn case(
+    what: impl Into<String>,
+    pointer: &str,
+    value: Option<Value>,
+    rejected_with: Option<String>,
+) -> FieldCase {
     FieldCase {
         what: what.into(),
         edit: (pointer.to_owned(), value),
@@ -837,7 +1021,6 @@ impl FieldRule {
         match self {
             FieldRule::RequiredText(p, _)
             | FieldRule::OptionalText(p, _)
-            | FieldRule::RequiredDatetime(p)
             | FieldRule::OptionalDatetime(p)
             | FieldRule::RequiredAmount(p)
             | FieldRule::OptionalAmount(p) => p,
@@ -847,7 +1030,7 @@ impl FieldRule {
     fn required(self) -> bool {
         matches!(
             self,
-            FieldRule::RequiredText(..) | FieldRule::RequiredDatetime(_) | FieldRule::RequiredAmount(_)
+            FieldRule::RequiredText(..) | FieldRule::RequiredAmount(_)
         )
     }
 
@@ -864,7 +1047,10 @@ impl FieldRule {
                 case("null", p, Some(Value::Null), reject("required")),
             ]
         } else {
-            vec![case("missing", p, None, None), case("null (absent)", p, Some(Value::Null), None)]
+            vec![
+                case("missing", p, None, None),
+                case("null (absent)", p, Some(Value::Null), None),
+            ]
         };
         match self {
             FieldRule::RequiredText(_, max) | FieldRule::OptionalText(_, max) => {
@@ -875,11 +1061,36 @@ impl FieldRule {
                 };
                 cases.extend([
                     case("\"\"", p, Some(json!("")), reject(empty)),
-                    case("a number", p, Some(json!(12)), reject("must be a string, not a number")),
-                    case("a boolean", p, Some(json!(true)), reject("must be a string, not a boolean")),
-                    case("an object", p, Some(json!({"a": "b"})), reject("must be a string, not an object")),
-                    case(format!("{max} characters"), p, Some(json!(exactly(max, 'x'))), None),
-                    case(format!("{max} two-byte characters"), p, Some(json!(exactly(max, 'é'))), None),
+                    case(
+                        "a number",
+                        p,
+                        Some(json!(12)),
+                        reject("must be a string, not a number"),
+                    ),
+                    case(
+                        "a boolean",
+                        p,
+                        Some(json!(true)),
+                        reject("must be a string, not a boolean"),
+                    ),
+                    case(
+                        "an object",
+                        p,
+                        Some(json!({"a": "b"})),
+                        reject("must be a string, not an object"),
+                    ),
+                    case(
+                        format!("{max} characters"),
+                        p,
+                        Some(json!(exactly(max, 'x'))),
+                        None,
+                    ),
+                    case(
+                        format!("{max} two-byte characters"),
+                        p,
+                        Some(json!(exactly(max, 'é'))),
+                        None,
+                    ),
                     case(
                         format!("{} characters", max + 1),
                         p,
@@ -888,7 +1099,7 @@ impl FieldRule {
                     ),
                 ]);
             }
-            FieldRule::RequiredDatetime(_) | FieldRule::OptionalDatetime(_) => {
+            FieldRule::OptionalDatetime(_) => {
                 let malformed = "must be an ISO 8601 date-time with offset";
                 for bad in [
                     "2020-01-01 12:01:01+08:00",
@@ -898,9 +1109,19 @@ impl FieldRule {
                     "2020-13-01T12:01:01+08:00",
                     "yesterday",
                 ] {
-                    cases.push(case(format!("{bad:?}"), p, Some(json!(bad)), reject(malformed)));
+                    cases.push(case(
+                        format!("{bad:?}"),
+                        p,
+                        Some(json!(bad)),
+                        reject(malformed),
+                    ));
                 }
-                cases.push(case("a number", p, Some(json!(1685599933871u64)), reject("must be a string, not a number")));
+                cases.push(case(
+                    "a number",
+                    p,
+                    Some(json!(1685599933871u64)),
+                    reject("must be a string, not a number"),
+                ));
                 for good in [
                     "2020-01-01T12:01:01+08:30",
                     "2020-03-02T19:11:19-08:00",
@@ -908,28 +1129,105 @@ impl FieldRule {
                 ] {
                     cases.push(case(format!("{good:?}"), p, Some(json!(good)), None));
                 }
-                if !self.required() {
-                    cases.push(case("\"\"", p, Some(json!("")), reject("must not be an empty string")));
-                }
+                cases.push(case(
+                    "\"\"",
+                    p,
+                    Some(json!("")),
+                    reject("must not be an empty string"),
+                ));
             }
             FieldRule::RequiredAmount(_) | FieldRule::OptionalAmount(_) => {
                 let currency = format!("{p}/currency");
                 let value = format!("{p}/value");
                 cases.extend([
-                    case("not an object", p, Some(json!("100")), reject("must be an Amount object with currency and value")),
-                    case("no currency", &currency, None, Some(format!("{name}.currency: required"))),
-                    case("currency XYZ", &currency, Some(json!("XYZ")), Some(format!("{name}.currency: not an ISO 4217 currency code"))),
-                    case("currency usd", &currency, Some(json!("usd")), Some(format!("{name}.currency: not an ISO 4217 currency code"))),
-                    case("currency USDX", &currency, Some(json!("USDX")), Some(format!("{name}.currency: longer than 3 characters"))),
-                    case("currency XAU", &currency, Some(json!("XAU")), Some(format!("{name}.currency: currency XAU has no ISO 4217 minor unit"))),
-                    case("no value", &value, None, Some(format!("{name}.value: required"))),
-                    case("value \"\"", &value, Some(json!("")), Some(format!("{name}.value: must not be empty"))),
-                    case("value 1.00", &value, Some(json!("1.00")), Some(format!("{name}.value: must be digits only (the amount in minor units)"))),
-                    case("value -1", &value, Some(json!("-1")), Some(format!("{name}.value: must be digits only"))),
-                    case("value 1e3", &value, Some(json!("1e3")), Some(format!("{name}.value: must be digits only"))),
-                    case("value as a number", &value, Some(json!(100)), Some(format!("{name}.value: must be a string, not a number"))),
-                    case("KWD 1.000", p, Some(json!({"currency": "KWD", "value": "1000"})), None),
-                    case("JPY 0", p, Some(json!({"currency": "JPY", "value": "0"})), None),
+                    case(
+                        "not an object",
+                        p,
+                        Some(json!("100")),
+                        reject("must be an Amount object with currency and value"),
+                    ),
+                    case(
+                        "no currency",
+                        &currency,
+                        None,
+                        Some(format!("{name}.currency: required")),
+                    ),
+                    case(
+                        "currency XYZ",
+                        &currency,
+                        Some(json!("XYZ")),
+                        Some(format!("{name}.currency: not an ISO 4217 currency code")),
+                    ),
+                    case(
+                        "currency usd",
+                        &currency,
+                        Some(json!("usd")),
+                        Some(format!("{name}.currency: not an ISO 4217 currency code")),
+                    ),
+                    case(
+                        "currency USDX",
+                        &currency,
+                        Some(json!("USDX")),
+                        Some(format!("{name}.currency: longer than 3 characters")),
+                    ),
+                    case(
+                        "currency XAU",
+                        &currency,
+                        Some(json!("XAU")),
+                        Some(format!(
+                            "{name}.currency: currency XAU has no ISO 4217 minor unit"
+                        )),
+                    ),
+                    case(
+                        "no value",
+                        &value,
+                        None,
+                        Some(format!("{name}.value: required")),
+                    ),
+                    case(
+                        "value \"\"",
+                        &value,
+                        Some(json!("")),
+                        Some(format!("{name}.value: must not be empty")),
+                    ),
+                    case(
+                        "value 1.00",
+                        &value,
+                        Some(json!("1.00")),
+                        Some(format!(
+                            "{name}.value: must be digits only (the amount in minor units)"
+                        )),
+                    ),
+                    case(
+                        "value -1",
+                        &value,
+                        Some(json!("-1")),
+                        Some(format!("{name}.value: must be digits only")),
+                    ),
+                    case(
+                        "value 1e3",
+                        &value,
+                        Some(json!("1e3")),
+                        Some(format!("{name}.value: must be digits only")),
+                    ),
+                    case(
+                        "value as a number",
+                        &value,
+                        Some(json!(100)),
+                        Some(format!("{name}.value: must be a string, not a number")),
+                    ),
+                    case(
+                        "KWD 1.000",
+                        p,
+                        Some(json!({"currency": "KWD", "value": "1000"})),
+                        None,
+                    ),
+                    case(
+                        "JPY 0",
+                        p,
+                        Some(json!({"currency": "JPY", "value": "0"})),
+                        None,
+                    ),
                 ]);
             }
         }
@@ -941,7 +1239,13 @@ impl TestApp {
     /// Sends every case of every rule to `path`, each on a fresh body from `valid_body`, and
     /// checks each answer: rejected cases PARAM_ILLEGAL naming the field and rule, accepted
     /// ones `accepted_code`. Reports every mismatch at once.
-    pub async fn check_field_rules(&self, path: &str, valid_body: impl Fn() -> Value, rules: &[FieldRule], accepted_code: &str) {
+    pub async fn check_field_rules(
+        &self,
+        path: &str,
+        valid_body: impl Fn() -> Value,
+        rules: &[FieldRule],
+        accepted_code: &str,
+    ) {
         let mut failures = Vec::new();
         for rule in rules {
             for case in rule.cases() {
@@ -963,6 +1267,11 @@ impl TestApp {
                 }
             }
         }
-        assert!(failures.is_empty(), "{} field-rule cases failed:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} field-rule cases failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

@@ -54,7 +54,11 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// Lets a request through only with `Authorization: Bearer <admin.token>`.
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(expected) = state.config.admin_token.as_deref() else {
-        return AdminError::new(StatusCode::UNAUTHORIZED, "the admin API is off: set admin.token").into_response();
+        return AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "the admin API is off: set admin.token",
+        )
+        .into_response();
     };
     let given = request
         .headers()
@@ -62,9 +66,15 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => next.run(request).await,
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
+            next.run(request).await
+        }
         Some(_) => AdminError::new(StatusCode::UNAUTHORIZED, "wrong admin token").into_response(),
-        None => AdminError::new(StatusCode::UNAUTHORIZED, "missing Authorization: Bearer <admin token>").into_response(),
+        None => AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing Authorization: Bearer <admin token>",
+        )
+        .into_response(),
     }
 }
 

@@ -22,7 +22,12 @@ use crate::store::{Payment, PaymentStatus, Quote, SeedOutcome};
 const SEED: &[Field] = &[
     Field::required("paymentRequestId", text(64)),
     Field::optional("paymentId", text(64)),
-    Field::optional("status", Kind::Enum { allowed: &["PROCESSING", "SUCCESS", "FAIL"] }),
+    Field::optional(
+        "status",
+        Kind::Enum {
+            allowed: &["PROCESSING", "SUCCESS", "FAIL"],
+        },
+    ),
     Field::optional("resultCode", text(64)),
     Field::optional("resultMessage", text(256)),
     Field::optional("paymentAmount", Kind::Amount),
@@ -68,7 +73,8 @@ fn bad(message: impl Into<String>) -> AdminError {
 
 /// Seeds a payment: 201 with the payment, or 409 with the one that already has that id.
 async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Response, AdminError> {
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| bad(format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| bad(format!("the body is not valid JSON: {e}")))?;
     schema::validate(&value, SEED).map_err(|e| bad(e.to_string()))?;
     let seed: SeedRequest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     let payment = build(seed)?;
@@ -79,10 +85,16 @@ async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Response, Ad
 }
 
 /// Reads a payment by paymentRequestId.
-async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AdminError> {
+async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AdminError> {
     match state.store.payment(&id).await? {
         Some(p) => Ok(axum::Json(p).into_response()),
-        None => Err(AdminError::new(StatusCode::NOT_FOUND, format!("no payment with paymentRequestId {id}"))),
+        None => Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no payment with paymentRequestId {id}"),
+        )),
     }
 }
 
@@ -95,7 +107,9 @@ fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
         (PaymentStatus::Processing, _) => "PAYMENT_IN_PROCESS".to_owned(),
         (PaymentStatus::Fail, None) => "PROCESS_FAIL".to_owned(),
         (PaymentStatus::Fail, Some(code)) => {
-            if codes::find(INQUIRY_PAYMENT_RESULT, &code).is_none_or(|c| c.status != ResultStatus::F) {
+            if codes::find(INQUIRY_PAYMENT_RESULT, &code)
+                .is_none_or(|c| c.status != ResultStatus::F)
+            {
                 return Err(bad(format!(
                     "resultCode: must be a failure code of inquiryPayment's payment result table ({})",
                     codes::list(INQUIRY_PAYMENT_RESULT, ResultStatus::F)
@@ -122,10 +136,13 @@ fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
             })
         })
         .transpose()?;
-    if let (Some(target), Some(amount)) = (&seed.pay_to_currency, &seed.payment_amount) {
-        if target != &amount.currency && quote.is_none() {
-            return Err(bad("paymentQuote: required when payToCurrency differs from paymentAmount.currency"));
-        }
+    if let (Some(target), Some(amount)) = (&seed.pay_to_currency, &seed.payment_amount)
+        && target != &amount.currency
+        && quote.is_none()
+    {
+        return Err(bad(
+            "paymentQuote: required when payToCurrency differs from paymentAmount.currency",
+        ));
     }
     if seed.pay_to_currency.is_some() && seed.payment_amount.is_none() {
         return Err(bad("paymentAmount: required with payToCurrency"));
@@ -163,5 +180,9 @@ fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
 fn generated_payment_id() -> String {
     let mut random = [0u8; 8];
     let _ = aws_lc_rs::rand::fill(&mut random);
-    format!("{}{:020}", Utc::now().format("%Y%m%d%H%M%S"), u64::from_be_bytes(random) % 10u64.pow(18))
+    format!(
+        "{}{:020}",
+        Utc::now().format("%Y%m%d%H%M%S"),
+        u64::from_be_bytes(random) % 10u64.pow(18)
+    )
 }

@@ -1,0 +1,11 @@
+//! The integration test binary: the gateway over a real socket, one module per area.
+
+mod admin;
+mod flows;
+mod gateway_codes;
+mod helpers;
+mod inquiry_payment;
+mod notify_payment;
+mod notify_push_payment;
+mod send_payment_result;
+mod signing;

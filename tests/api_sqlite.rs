@@ -1,0 +1,4 @@
+//! The API suite (tests/api/) on the sqlite store: the binary's name picks the backend.
+
+#[path = "api/main.rs"]
+mod suite;

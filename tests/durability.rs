@@ -1,0 +1,950 @@
+//! End-to-end durability of the real binary: what the gateway acknowledged survives `kill -9`;
+//! two replicas on one PostgreSQL decide every race the same way; a database that goes away
+//! makes requests fail fast with UNKNOWN_EXCEPTION and the gateway recovers on its own when it
+//! returns; a database that is down at start-up is a clear error that keeps its password secret.
+//!
+//! PostgreSQL tests run when GATEWAY_TEST_POSTGRES_URL is set (`eval "$(scripts/test-postgres.sh)"`);
+//! each makes its own database and drops it, and they run one at a time because one of them
+//! stops the shared server.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use rsa::RsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::task::JoinSet;
+
+/// The one client of every test gateway, key `TEST-ONLY-merchant`, keyVersion 1.
+const MERCHANT: &str = "TEST_MERCHANT";
+
+/// Distinct push results fired at a gateway that is killed once half are answered. Each request
+/// costs an RSA signature: cheap with the `rsa` / `num-bigint-dig` opt-level override in
+/// Cargo.toml, ~60 ms each without it.
+const PUSHES: usize = 200;
+
+/// Racing pairs per kind of report in the two-replica test.
+const PAIRS: usize = 100;
+
+/// How long a gateway may take to start, or to give up starting.
+const START_UP: Duration = Duration::from_secs(20);
+
+mod paths {
+    pub const NOTIFY_PUSH_PAYMENT: &str = "/aps/api/v1/payments/notifyPushPayment";
+    pub const INQUIRY_PAYMENT: &str = "/aps/api/v1/payments/inquiryPayment";
+    pub const SEND_PAYMENT_RESULT: &str = "/ams/api/v1/risk/payments/sendPaymentResult";
+}
+
+// ------------------------------------------------------------------------------------------
+// The tests
+// ------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_acknowledged_push_result_survives_kill_9_and_a_restart_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}/gw.db", dir.path().display());
+    acknowledged_push_results_survive_kill_9_and_a_restart(dir.path(), &store_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_acknowledged_push_result_survives_kill_9_and_a_restart_on_postgres() {
+    let test = "an_acknowledged_push_result_survives_kill_9_and_a_restart_on_postgres";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    acknowledged_push_results_survive_kill_9_and_a_restart(dir.path(), &database.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_postgres_agree_on_identical_and_contradicting_reports() {
+    let test = "two_replicas_on_one_postgres_agree_on_identical_and_contradicting_reports";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let config = gateway_config(dir.path(), &database.url, 5000);
+    let started = Instant::now();
+    // Both replicas boot at once, as in a deployment: they race on the migrations too.
+    let (first, second) = std::thread::scope(|s| {
+        let a = s.spawn(|| Gateway::start(&config));
+        let b = s.spawn(|| Gateway::start(&config));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let replicas = [first.caller(), second.caller()];
+
+    // Identical push reports (the same bytes) to both replicas at the same moment: both S.
+    let same: Vec<(String, String)> = ids("SAME", PAIRS);
+    let reports: Vec<Value> = same
+        .iter()
+        .map(|(pid, rid)| success_report(pid, rid))
+        .collect();
+    let answers = race(
+        &replicas,
+        to_both(sign_all(paths::NOTIFY_PUSH_PAYMENT, &reports)),
+    )
+    .await;
+    let not_both_s = disagreements(same.iter().map(|(pid, _)| pid), &answers);
+    assert!(
+        not_both_s.is_empty(),
+        "{} of {PAIRS} identical push reports sent to both replicas at once were not both S:\n{}",
+        not_both_s.len(),
+        not_both_s.join("\n")
+    );
+
+    // Success to one replica, failure to the other, at the same moment (which replica gets
+    // which alternates): exactly one wins, and either replica answers the winner's result.
+    let different: Vec<(String, String)> = ids("DIFF", PAIRS);
+    let reports: Vec<Value> = different
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (pid, rid))| {
+            let (s, f) = (success_report(pid, rid), failure_report(pid, rid));
+            if i % 2 == 0 { [s, f] } else { [f, s] }
+        })
+        .collect();
+    let answers = race(
+        &replicas,
+        paired(sign_all(paths::NOTIFY_PUSH_PAYMENT, &reports)),
+    )
+    .await;
+    let mut success_won = Vec::new();
+    for (i, ((pid, _), (a, b))) in different.iter().zip(&answers).enumerate() {
+        let (success, failure) = if i % 2 == 0 { (a, b) } else { (b, a) };
+        success_won.push(
+            match (success.is("S", "SUCCESS"), failure.is("S", "SUCCESS")) {
+                (true, false) if failure.is("F", "PROCESS_FAIL") => true,
+                (false, true) if success.is("F", "PROCESS_FAIL") => false,
+                _ => panic!(
+                    "contradicting reports for {pid}: want one S and one F/PROCESS_FAIL, got \
+                 success report -> {success:?}, failure report -> {failure:?}"
+                ),
+            },
+        );
+    }
+    let inquiries: Vec<Value> = different.iter().map(|(_, rid)| inquiry(rid)).collect();
+    let answers = race(
+        &replicas,
+        to_both(sign_all(paths::INQUIRY_PAYMENT, &inquiries)),
+    )
+    .await;
+    for (((pid, _), success_won), (a, b)) in different.iter().zip(&success_won).zip(&answers) {
+        for answer in [a, b] {
+            if *success_won {
+                assert!(
+                    answer.paid_as(pid),
+                    "{pid}: the success report won, yet inquiry answers {answer:?}"
+                );
+            } else {
+                assert!(
+                    answer.is("S", "SUCCESS") && answer.payment_result() == ("F", "RISK_REJECT"),
+                    "{pid}: the failure report won, yet inquiry answers {answer:?}"
+                );
+            }
+        }
+    }
+    let successes = success_won.iter().filter(|won| **won).count();
+    println!("two replicas: the success report won {successes} of {PAIRS} push races");
+
+    // sendPaymentResult, the same way: identical reports both S.
+    let same: Vec<String> = (0..PAIRS).map(|i| format!("T-SAME-{i}")).collect();
+    let reports: Vec<Value> = same.iter().map(|tid| risk_report(tid, "SUCCESS")).collect();
+    let answers = race(
+        &replicas,
+        to_both(sign_all(paths::SEND_PAYMENT_RESULT, &reports)),
+    )
+    .await;
+    let not_both_s = disagreements(same.iter(), &answers);
+    assert!(
+        not_both_s.is_empty(),
+        "{} of {PAIRS} identical risk reports sent to both replicas at once were not both S:\n{}",
+        not_both_s.len(),
+        not_both_s.join("\n")
+    );
+
+    // SUCCESS to the first replica, FAIL to the second: one S, one REPEAT_REQ_INCONSISTENT, and
+    // the winning report is the one both replicas keep.
+    let different: Vec<String> = (0..PAIRS).map(|i| format!("T-DIFF-{i}")).collect();
+    let reports: Vec<Value> = different
+        .iter()
+        .flat_map(|tid| [risk_report(tid, "SUCCESS"), risk_report(tid, "FAIL")])
+        .collect();
+    let answers = race(
+        &replicas,
+        paired(sign_all(paths::SEND_PAYMENT_RESULT, &reports)),
+    )
+    .await;
+    let mut winners = Vec::new();
+    for (tid, (a, b)) in different.iter().zip(&answers) {
+        let winner = match (a.is("S", "SUCCESS"), b.is("S", "SUCCESS")) {
+            (true, false) if b.is("F", "REPEAT_REQ_INCONSISTENT") => "SUCCESS",
+            (false, true) if a.is("F", "REPEAT_REQ_INCONSISTENT") => "FAIL",
+            _ => panic!(
+                "contradicting risk reports for {tid}: want one S and one \
+                 F/REPEAT_REQ_INCONSISTENT, got SUCCESS -> {a:?}, FAIL -> {b:?}"
+            ),
+        };
+        winners.push(risk_report(tid, winner));
+    }
+    let answers = race(
+        &replicas,
+        to_both(sign_all(paths::SEND_PAYMENT_RESULT, &winners)),
+    )
+    .await;
+    for (tid, (a, b)) in different.iter().zip(&answers) {
+        assert!(
+            a.is("S", "SUCCESS") && b.is("S", "SUCCESS"),
+            "{tid}: the winning report sent again: {a:?} / {b:?}"
+        );
+    }
+    println!("two replicas: {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_fail_fast_with_unknown_exception_while_postgres_is_down_and_recover_when_it_returns()
+ {
+    let test = "requests_fail_fast_with_unknown_exception_while_postgres_is_down_and_recover_when_it_returns";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(&gateway_config(dir.path(), &database.url, 1000));
+    let caller = gateway.caller();
+    let reply = caller.push(&success_report("P-DOWN", "R-DOWN")).await;
+    assert!(reply.is("S", "SUCCESS"), "before the outage: {reply:?}");
+
+    let mut server = postgres.stop_server();
+    let started = Instant::now();
+    let push = caller.push(&success_report("P-DURING", "R-DURING")).await;
+    let push_took = started.elapsed();
+    let started = Instant::now();
+    let inquiry = caller.inquire("R-DOWN").await;
+    let inquiry_took = started.elapsed();
+    assert!(
+        push.is("U", "UNKNOWN_EXCEPTION"),
+        "a push while PostgreSQL is down: {push:?}"
+    );
+    assert!(
+        inquiry.is("U", "UNKNOWN_EXCEPTION"),
+        "an inquiry while PostgreSQL is down: {inquiry:?}"
+    );
+    assert!(
+        push_took < Duration::from_secs(5),
+        "the push took {push_took:?} to fail"
+    );
+    assert!(
+        inquiry_took < Duration::from_secs(5),
+        "the inquiry took {inquiry_took:?} to fail"
+    );
+
+    server.start();
+    let started = Instant::now();
+    loop {
+        let answer = caller.inquire("R-DOWN").await;
+        if answer.paid_as("P-DOWN") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "PostgreSQL is back, yet after {:?} the gateway still answers {answer:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "postgres down: push failed in {push_took:?}, inquiry in {inquiry_took:?}; back in {:?}",
+        started.elapsed()
+    );
+    let reply = caller.push(&success_report("P-AFTER", "R-AFTER")).await;
+    assert!(
+        reply.is("S", "SUCCESS"),
+        "a push after the outage: {reply:?}"
+    );
+}
+
+#[test]
+fn a_database_down_at_start_up_is_a_clear_error_naming_the_url_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = gateway_config(dir.path(), "postgres://gw:s3cret@127.0.0.1:1/nothing", 1000);
+    let started = Instant::now();
+    let mut child = gateway_command(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the gateway binary starts");
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > START_UP {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the gateway still runs {START_UP:?} after start-up with its database down");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    println!("exited ({status}) after {:?}: {stderr}", started.elapsed());
+    assert!(
+        !status.success(),
+        "the gateway exited successfully with its database down"
+    );
+    assert!(
+        stderr.contains("postgres://gw:***@127.0.0.1:1/nothing"),
+        "stderr does not name the database: {stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cret") && !stdout.contains("s3cret"),
+        "the password leaked: {stdout}{stderr}"
+    );
+}
+
+#[test]
+fn the_store_schema_version_is_logged_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}/gw.db", dir.path().display());
+    let gateway = Gateway::start(&gateway_config(dir.path(), &store_url, 5000));
+    let line = gateway
+        .log_line("store ready")
+        .unwrap_or_else(|| panic!("no `store ready` line in the log:\n{}", gateway.stdout()));
+    assert_eq!(line["backend"], "sqlite", "{line}");
+    assert_eq!(line["url"], store_url.as_str(), "{line}");
+    let version = line["schema_version"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no schema_version: {line}"));
+    assert!(version >= 1, "{line}");
+}
+
+/// Pushes [`PUSHES`] distinct results at once and kills the gateway with SIGKILL once half are
+/// acknowledged; after a restart on the same store every acknowledged one is there, and every
+/// other one is either there whole or absent.
+async fn acknowledged_push_results_survive_kill_9_and_a_restart(dir: &Path, store_url: &str) {
+    let started = Instant::now();
+    let config = gateway_config(dir, store_url, 5000);
+    let mut gateway = Gateway::start(&config);
+    let caller = gateway.caller();
+    let ids = ids("KILL", PUSHES);
+    let reports: Vec<Value> = ids
+        .iter()
+        .map(|(pid, rid)| success_report(pid, rid))
+        .collect();
+    let pushes = sign_all(paths::NOTIFY_PUSH_PAYMENT, &reports);
+    let inquiries: Vec<Value> = ids.iter().map(|(_, rid)| inquiry(rid)).collect();
+    let inquiries = sign_all(paths::INQUIRY_PAYMENT, &inquiries);
+
+    let (answered, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    let mut in_flight = JoinSet::new();
+    for (i, push) in pushes.into_iter().enumerate() {
+        let (caller, answered) = (caller.clone(), answered.clone());
+        in_flight.spawn(async move {
+            let _ = answered.send((i, caller.try_send(&push).await));
+        });
+    }
+    drop(answered);
+    let mut acknowledged = [false; PUSHES];
+    let mut killed = false;
+    while let Some((i, answer)) = answers.recv().await {
+        match answer {
+            Ok(reply) if reply.is("S", "SUCCESS") => acknowledged[i] = true,
+            Ok(reply) => panic!("push {i} was answered {reply:?}"),
+            Err(e) => assert!(killed, "push {i} failed before the kill: {e}"),
+        }
+        if !killed && acknowledged.iter().filter(|a| **a).count() >= PUSHES / 2 {
+            gateway.kill_9();
+            killed = true;
+        }
+    }
+    while in_flight.join_next().await.is_some() {}
+    assert!(
+        killed,
+        "the gateway was never killed: fewer than half the pushes were acknowledged"
+    );
+    drop(gateway);
+
+    let gateway = Gateway::start(&config);
+    let caller = gateway.caller();
+    let mut asking = JoinSet::new();
+    for (i, request) in inquiries.into_iter().enumerate() {
+        let caller = caller.clone();
+        asking.spawn(async move { (i, caller.send(&request).await) });
+    }
+    let (mut lost, mut torn, mut kept_unacknowledged) = (Vec::new(), Vec::new(), 0);
+    while let Some(joined) = asking.join_next().await {
+        let (i, answer) = joined.unwrap();
+        let pid = &ids[i].0;
+        let kept = answer.paid_as(pid);
+        if acknowledged[i] && !kept {
+            lost.push(format!("{pid}: {answer:?}"));
+        } else if !acknowledged[i] && kept {
+            kept_unacknowledged += 1;
+        } else if !acknowledged[i] && !answer.is("F", "ORDER_NOT_EXIST") {
+            torn.push(format!("{pid}: {answer:?}"));
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "acknowledged results lost across kill -9:\n{}",
+        lost.join("\n")
+    );
+    assert!(
+        torn.is_empty(),
+        "unacknowledged pushes neither whole nor absent:\n{}",
+        torn.join("\n")
+    );
+    let acknowledged = acknowledged.iter().filter(|a| **a).count();
+    println!(
+        "{store_url}: {acknowledged} acknowledged before kill -9, all kept; {kept_unacknowledged} \
+         of the other {} kept; {:?}",
+        PUSHES - acknowledged,
+        started.elapsed()
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// Reports and requests in domain terms
+// ------------------------------------------------------------------------------------------
+
+/// `n` (paymentId, paymentRequestId) pairs, distinct per `tag`.
+fn ids(tag: &str, n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| (format!("P-{tag}-{i}"), format!("R-{tag}-{i}")))
+        .collect()
+}
+
+fn success_report(payment_id: &str, payment_request_id: &str) -> Value {
+    json!({
+        "paymentResult": {"resultCode": "SUCCESS", "resultStatus": "S"},
+        "paymentId": payment_id,
+        "paymentRequestId": payment_request_id,
+        "paymentTime": "2026-01-01T12:00:00+08:00",
+    })
+}
+
+/// The same payment reported failed: contradicts [`success_report`].
+fn failure_report(payment_id: &str, payment_request_id: &str) -> Value {
+    json!({
+        "paymentResult": {"resultCode": "RISK_REJECT", "resultStatus": "F"},
+        "paymentId": payment_id,
+        "paymentRequestId": payment_request_id,
+        "paymentTime": "2026-01-01T12:00:00+08:00",
+    })
+}
+
+fn inquiry(payment_request_id: &str) -> Value {
+    json!({"acquirerId": "A", "pspId": "B", "paymentRequestId": payment_request_id})
+}
+
+fn risk_report(reference_transaction_id: &str, payment_status: &str) -> Value {
+    json!({
+        "referenceTransactionId": reference_transaction_id,
+        "paymentStatus": payment_status,
+        "paymentMethodProvider": "VISA",
+    })
+}
+
+/// Each request to both replicas.
+fn to_both(requests: Vec<Signed>) -> Vec<(Signed, Signed)> {
+    requests.into_iter().map(|r| (r.clone(), r)).collect()
+}
+
+/// Consecutive requests in pairs: the first of each to the first replica.
+fn paired(requests: Vec<Signed>) -> Vec<(Signed, Signed)> {
+    let mut requests = requests.into_iter();
+    std::iter::from_fn(|| Some((requests.next()?, requests.next()?))).collect()
+}
+
+/// The pairs of answers that are not both S/SUCCESS, named by their ids.
+fn disagreements<'a>(
+    ids: impl Iterator<Item = &'a String>,
+    answers: &[(Reply, Reply)],
+) -> Vec<String> {
+    ids.zip(answers)
+        .filter(|(_, (a, b))| !(a.is("S", "SUCCESS") && b.is("S", "SUCCESS")))
+        .map(|(id, (a, b))| format!("  {id}: {} / {}", a.summary(), b.summary()))
+        .collect()
+}
+
+/// Sends each pair's first request to the first replica and its second to the second at the
+/// same moment, all pairs at once. Answers come back in the order of `pairs`.
+async fn race(replicas: &[Caller; 2], pairs: Vec<(Signed, Signed)>) -> Vec<(Reply, Reply)> {
+    let mut racing = JoinSet::new();
+    for (i, (a, b)) in pairs.into_iter().enumerate() {
+        let [first, second] = replicas.clone();
+        racing.spawn(async move { (i, tokio::join!(first.send(&a), second.send(&b))) });
+    }
+    let mut answers = racing.join_all().await;
+    answers.sort_by_key(|(i, _)| *i);
+    answers.into_iter().map(|(_, pair)| pair).collect()
+}
+
+// ------------------------------------------------------------------------------------------
+// The independent signer
+// ------------------------------------------------------------------------------------------
+
+/// A request signed like the SDKs do, ready to send any number of times.
+#[derive(Clone)]
+struct Signed {
+    path: &'static str,
+    request_time: String,
+    signature: String,
+    body: Vec<u8>,
+}
+
+/// What Java's `URLEncoder` leaves alone.
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'*');
+
+/// Signs `POST <path>\n<Client-Id>.<Request-Time>.<body>` with the TEST-ONLY merchant key.
+fn sign(path: &'static str, body: &Value) -> Signed {
+    static KEY: OnceLock<SigningKey<Sha256>> = OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let pem = std::fs::read_to_string(keys_dir().join("TEST-ONLY-merchant-private.pem"))
+            .expect("test key readable");
+        SigningKey::new(RsaPrivateKey::from_pkcs8_pem(&pem).expect("test key is PKCS#8 PEM"))
+    });
+    let body = serde_json::to_vec(body).unwrap();
+    let request_time = chrono::Utc::now().timestamp_millis().to_string();
+    let content = [
+        format!("POST {path}\n{MERCHANT}.{request_time}.").as_bytes(),
+        &body,
+    ]
+    .concat();
+    let signature = STANDARD.encode(key.sign(&content).to_bytes());
+    Signed {
+        path,
+        request_time,
+        signature: utf8_percent_encode(&signature, FORM).to_string(),
+        body,
+    }
+}
+
+/// Signs every body for `path`, on every core: signing is the slow part of these tests.
+fn sign_all(path: &'static str, bodies: &[Value]) -> Vec<Signed> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = bodies.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let signers: Vec<_> = bodies
+            .chunks(chunk)
+            .map(|bodies| s.spawn(move || bodies.iter().map(|b| sign(path, b)).collect::<Vec<_>>()))
+            .collect();
+        signers
+            .into_iter()
+            .flat_map(|signer| signer.join().unwrap())
+            .collect()
+    })
+}
+
+/// An HTTP caller of one running gateway.
+#[derive(Clone)]
+struct Caller {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Caller {
+    async fn try_send(&self, request: &Signed) -> Result<Reply, reqwest::Error> {
+        let response = self
+            .http
+            .post(format!("{}{}", self.base, request.path))
+            .header("Content-Type", "application/json")
+            .header("Client-Id", MERCHANT)
+            .header("Request-Time", &request.request_time)
+            .header(
+                "Signature",
+                format!(
+                    "algorithm=RSA256,keyVersion=1,signature={}",
+                    request.signature
+                ),
+            )
+            .body(request.body.clone())
+            .send()
+            .await?;
+        let http = response.status().as_u16();
+        let body = response.json().await?;
+        Ok(Reply { http, body })
+    }
+
+    async fn send(&self, request: &Signed) -> Reply {
+        self.try_send(request)
+            .await
+            .unwrap_or_else(|e| panic!("{} {}: {e}", self.base, request.path))
+    }
+
+    async fn push(&self, report: &Value) -> Reply {
+        self.send(&sign(paths::NOTIFY_PUSH_PAYMENT, report)).await
+    }
+
+    async fn inquire(&self, payment_request_id: &str) -> Reply {
+        self.send(&sign(paths::INQUIRY_PAYMENT, &inquiry(payment_request_id)))
+            .await
+    }
+}
+
+/// A gateway answer.
+#[derive(Debug, Clone)]
+struct Reply {
+    http: u16,
+    body: Value,
+}
+
+impl Reply {
+    /// Whether it is HTTP 200 with this `result`.
+    fn is(&self, status: &str, code: &str) -> bool {
+        self.http == 200
+            && self.body["result"]["resultStatus"] == status
+            && self.body["result"]["resultCode"] == code
+    }
+
+    /// `S/SUCCESS (message)`, for failure messages.
+    fn summary(&self) -> String {
+        let result = &self.body["result"];
+        let text = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+        format!(
+            "HTTP {} {}/{} ({})",
+            self.http,
+            text(&result["resultStatus"]),
+            text(&result["resultCode"]),
+            text(&result["resultMessage"])
+        )
+    }
+
+    /// inquiryPayment's `paymentResult` status and code.
+    fn payment_result(&self) -> (&str, &str) {
+        let result = &self.body["paymentResult"];
+        (
+            result["resultStatus"].as_str().unwrap_or(""),
+            result["resultCode"].as_str().unwrap_or(""),
+        )
+    }
+
+    /// Whether inquiryPayment answers this payment succeeded, under `payment_id`.
+    fn paid_as(&self, payment_id: &str) -> bool {
+        self.is("S", "SUCCESS")
+            && self.payment_result() == ("S", "SUCCESS")
+            && self.body["paymentId"] == payment_id
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The real binary
+// ------------------------------------------------------------------------------------------
+
+fn keys_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys")
+}
+
+/// Writes a gateway config on `127.0.0.1:0` with the TEST-ONLY keys and this store.
+fn gateway_config(dir: &Path, store_url: &str, acquire_timeout_ms: u64) -> PathBuf {
+    let keys = keys_dir();
+    let keys = keys.display();
+    let path = dir.join("gateway.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+[signing]
+private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
+[store]
+url = "{store_url}"
+acquire_timeout_ms = {acquire_timeout_ms}
+[[clients]]
+client_id = "{MERCHANT}"
+public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `alipay-gateway --log-json serve --config <config>`, with no stray `GATEWAY_*` settings
+/// from the environment.
+fn gateway_command(config: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alipay-gateway"));
+    command
+        .args(["--log-json", "serve", "--config"])
+        .arg(config);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GATEWAY_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("GATEWAY_LOG", "info").stdin(Stdio::null());
+    command
+}
+
+/// Reads a pipe to its end on a thread, so the process never blocks on a full pipe.
+fn drain(pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(pipe).read_to_string(&mut text);
+        text
+    })
+}
+
+/// A running gateway process; dropping it kills it.
+struct Gateway {
+    child: Child,
+    caller: Caller,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl Gateway {
+    /// Starts the binary and waits for its "alipay-gateway listening" line.
+    fn start(config: &Path) -> Gateway {
+        let mut child = gateway_command(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the gateway binary starts");
+        let stderr = drain(child.stderr.take().unwrap());
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let (line_sent, lines) = mpsc::channel();
+        let (pipe, kept) = (child.stdout.take().unwrap(), Arc::clone(&stdout));
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line.clone());
+                let _ = line_sent.send(line);
+            }
+        });
+        let deadline = Instant::now() + START_UP;
+        let address = loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(wait) {
+                Ok(line) => {
+                    let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                        continue;
+                    };
+                    if v["message"] == "alipay-gateway listening" {
+                        break v["address"]
+                            .as_str()
+                            .expect("the listening line has an address")
+                            .to_owned();
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let status = child.wait();
+                    let stdout = stdout.lock().unwrap().join("\n");
+                    panic!(
+                        "the gateway did not start ({e}, {status:?}):\n{stdout}\n{}",
+                        stderr.join().unwrap()
+                    );
+                }
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .expect("HTTP client");
+        Gateway {
+            child,
+            caller: Caller {
+                base: format!("http://{address}"),
+                http,
+            },
+            stdout,
+        }
+    }
+
+    fn caller(&self) -> Caller {
+        self.caller.clone()
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing the process can do about it.
+    fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL the gateway");
+        self.child.wait().expect("reap the gateway");
+    }
+
+    /// The first JSON log line with this message.
+    fn log_line(&self, message: &str) -> Option<Value> {
+        self.stdout
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|v| v["message"] == message)
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The shared test PostgreSQL
+// ------------------------------------------------------------------------------------------
+
+/// Held by every PostgreSQL test: one of them stops the server.
+static POSTGRES_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The server `scripts/test-postgres.sh` started.
+struct TestPostgres {
+    url: String,
+    stop: String,
+    start: String,
+}
+
+impl TestPostgres {
+    /// The server named by the environment, or `None` after printing why `test` is skipped.
+    fn from_env(test: &str) -> Option<TestPostgres> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(url) = var("GATEWAY_TEST_POSTGRES_URL") else {
+            println!(
+                "skipped: {test} needs PostgreSQL; set GATEWAY_TEST_POSTGRES_URL (eval \"$(scripts/test-postgres.sh)\")"
+            );
+            return None;
+        };
+        let (Some(stop), Some(start)) = (
+            var("GATEWAY_TEST_POSTGRES_STOP"),
+            var("GATEWAY_TEST_POSTGRES_START"),
+        ) else {
+            panic!(
+                "GATEWAY_TEST_POSTGRES_URL is set without GATEWAY_TEST_POSTGRES_STOP and _START (eval \"$(scripts/test-postgres.sh)\")"
+            );
+        };
+        Some(TestPostgres { url, stop, start })
+    }
+
+    async fn exclusive(&self) -> tokio::sync::MutexGuard<'static, ()> {
+        POSTGRES_IN_USE.lock().await
+    }
+
+    /// A fresh, empty database, dropped when the guard is.
+    fn create_database(&self) -> TestDatabase {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "durability_{}_{nanos}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        psql(&self.url, &format!("CREATE DATABASE {name}")).unwrap_or_else(|e| panic!("{e}"));
+        let (base, query) = match self.url.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (self.url.as_str(), String::new()),
+        };
+        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        TestDatabase {
+            url: format!("{server}/{name}{query}"),
+            admin_url: self.url.clone(),
+            name,
+        }
+    }
+
+    /// Stops the server; the guard starts it again, at the latest when dropped.
+    fn stop_server(&self) -> StoppedServer {
+        shell(&self.stop).unwrap_or_else(|e| panic!("stopping PostgreSQL: {e}"));
+        StoppedServer {
+            start: self.start.clone(),
+            running: false,
+        }
+    }
+}
+
+/// PostgreSQL, stopped; started again by [`StoppedServer::start`] or on drop, even when a test
+/// fails, because other tests share the server.
+struct StoppedServer {
+    start: String,
+    running: bool,
+}
+
+impl StoppedServer {
+    fn start(&mut self) {
+        self.running = true;
+        shell(&self.start).unwrap_or_else(|e| panic!("starting PostgreSQL again: {e}"));
+    }
+}
+
+impl Drop for StoppedServer {
+    fn drop(&mut self) {
+        if !self.running
+            && let Err(e) = shell(&self.start)
+        {
+            eprintln!("starting PostgreSQL again: {e}");
+        }
+    }
+}
+
+/// A database of one test.
+struct TestDatabase {
+    url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Err(e) = psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        ) {
+            eprintln!("{e}");
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), String> {
+    let output = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qXc", sql])
+        .output()
+        .map_err(|e| format!("psql {sql}: {e} (is the PostgreSQL client installed?)"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+fn shell(command: &str) -> Result<(), String> {
+    let output = Command::new("sh")
+        .args(["-c", command])
+        .output()
+        .map_err(|e| format!("{command}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{command}: {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
