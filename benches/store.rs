@@ -10,7 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alipay_gateway::config::StoreSettings;
-use alipay_gateway::store::{self, PaymentStatus, PaymentStore, PushReport};
+use alipay_gateway::notify::message::NotifyPlan;
+use alipay_gateway::store::{self, PaymentStatus, PushReport, Store};
+
+/// No client has a notify URL: the write path without a notification.
+static NO_URLS: std::sync::LazyLock<std::collections::HashMap<String, String>> =
+    std::sync::LazyLock::new(Default::default);
 
 const CONCURRENCY: usize = 32;
 const ROUNDS: usize = 5;
@@ -66,7 +71,7 @@ async fn bench(name: &str, url: String) -> Option<(String, f64, f64)> {
         acquire_timeout_ms: 5000,
         sqlite_synchronous: "normal".into(),
     };
-    let store: Arc<dyn PaymentStore> = match store::connect(&settings).await {
+    let store: Arc<dyn Store> = match store::connect(&settings).await {
         Ok(s) => s,
         Err(e) => {
             println!("{name:<10} skipped: {e}");
@@ -81,7 +86,12 @@ async fn bench(name: &str, url: String) -> Option<(String, f64, f64)> {
             measure(move |i| {
                 let (s, rep) = (s.clone(), report(i, round, &r));
                 async move {
-                    s.record_push_result(rep).await.expect("write");
+                    let plan = NotifyPlan {
+                        caller: "BENCH",
+                        default_urls: &NO_URLS,
+                        first_due_ms: 0,
+                    };
+                    s.record_push_result(rep, &plan).await.expect("write");
                 }
             })
             .await,

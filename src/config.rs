@@ -12,6 +12,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use crate::notify::schedule::{Schedule, parse_interval};
 use crate::protocol::Endpoint;
 use crate::signature::{SigningKey, VerifyingKey};
 
@@ -19,7 +20,7 @@ use crate::signature::{SigningKey, VerifyingKey};
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// The config sections environment variables may set.
-const SECTIONS: [&str; 4] = ["server", "signing", "admin", "store"];
+const SECTIONS: [&str; 5] = ["server", "signing", "admin", "store", "notify"];
 
 /// A configuration problem, naming the setting.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +59,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// The payment-state store.
     pub store: StoreSettings,
+    /// Payment result notifications the gateway sends.
+    pub notify: NotifySettings,
     /// Callers and their keys.
     pub clients: Vec<ClientSettings>,
 }
@@ -108,6 +111,26 @@ pub struct StoreSettings {
     pub sqlite_synchronous: String,
 }
 
+/// `[notify]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Run the sender in this process.
+    pub enabled: bool,
+    /// Interval before each attempt; as many attempts as intervals.
+    pub schedule: Vec<String>,
+    /// How long an attempt waits for the acknowledgement.
+    pub timeout_ms: u64,
+    /// How much faster than real time the schedule runs (3600: an hour per second).
+    pub time_scale: f64,
+    /// Count an acknowledgement as delivered only when the merchant signed it.
+    pub require_signed_ack: bool,
+    /// How long a replica holds a claimed notification before another may take it over.
+    pub lease_ms: u64,
+    /// Attempts in flight at once, per replica.
+    pub concurrency: u32,
+}
+
 /// One `[[clients]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +142,9 @@ pub struct ClientSettings {
     /// API names this client may call; absent means all.
     #[serde(default)]
     pub endpoints: Option<Vec<String>>,
+    /// Where payment result notifications for this merchant go, unless a payment names its own.
+    #[serde(default)]
+    pub notify_url: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -129,6 +155,7 @@ impl fmt::Debug for Settings {
             .field("signing.private_key", &"<redacted>")
             .field("admin.token", &"<redacted>")
             .field("store", &self.store)
+            .field("notify", &self.notify)
             .field(
                 "clients",
                 &self
@@ -175,7 +202,11 @@ pub struct Config {
     /// The admin token; `None` when the admin API is off.
     pub admin_token: Option<String>,
     /// Clients by Client-Id.
-    pub clients: HashMap<String, Arc<Client>>,
+    pub clients: Arc<HashMap<String, Arc<Client>>>,
+    /// When notification attempts are due.
+    pub schedule: Schedule,
+    /// Each client's default notify URL.
+    pub notify_urls: HashMap<String, String>,
 }
 
 impl Settings {
@@ -344,14 +375,73 @@ impl Settings {
             }
         }
 
+        let schedule = self.validate_notify()?;
+        let mut notify_urls = HashMap::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            if let Some(url) = &c.notify_url {
+                check_notify_url(url)
+                    .map_err(|e| ConfigError::invalid(format!("clients[{i}].notify_url"), e))?;
+                notify_urls.insert(c.client_id.clone(), url.clone());
+            }
+        }
+
         Ok(Config {
             listen,
+            schedule,
+            notify_urls,
             signing_key: Arc::new(signing_key),
             admin_token,
-            clients,
+            clients: Arc::new(clients),
             settings: self,
         })
     }
+
+    fn validate_notify(&self) -> Result<Schedule, ConfigError> {
+        let n = &self.notify;
+        if n.schedule.is_empty() || n.schedule.len() > 100 {
+            return Err(ConfigError::invalid(
+                "notify.schedule",
+                "needs 1 to 100 intervals",
+            ));
+        }
+        let intervals = n
+            .schedule
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                parse_interval(t)
+                    .map_err(|e| ConfigError::invalid(format!("notify.schedule[{i}]"), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(n.time_scale.is_finite() && n.time_scale > 0.0) {
+            return Err(ConfigError::invalid(
+                "notify.time_scale",
+                "must be a number above 0",
+            ));
+        }
+        if n.timeout_ms == 0 || n.lease_ms <= n.timeout_ms {
+            return Err(ConfigError::invalid(
+                "notify.lease_ms",
+                "must be longer than notify.timeout_ms (and the timeout above 0)",
+            ));
+        }
+        if n.concurrency == 0 {
+            return Err(ConfigError::invalid(
+                "notify.concurrency",
+                "must be at least 1",
+            ));
+        }
+        Ok(Schedule::new(intervals, n.time_scale))
+    }
+}
+
+/// A notify URL must be absolute http or https.
+pub fn check_notify_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!("{url:?} must be an http:// or https:// URL"));
+    }
+    Ok(())
 }
 
 impl Config {

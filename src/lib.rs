@@ -12,6 +12,10 @@ pub mod cli;
 pub mod config;
 /// The boundary error and its `result` envelope.
 pub mod error;
+/// Identifiers the gateway assigns.
+pub mod ids;
+/// Payment result notifications: schedule, sender, worker.
+pub mod notify;
 /// The wire model: results, amounts, date-times, field rules.
 pub mod protocol;
 /// RSA-SHA256 signing and verification, and the request guard.

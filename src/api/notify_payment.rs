@@ -1,15 +1,23 @@
 //! The payment result notification receiver (Antom -> merchant): the gateway plays a merchant's
 //! webhook. It verifies the notification like any signed request, checks every field of the
-//! page and acknowledges with SUCCESS, the answer that stops the sender's retries.
+//! page, records what it got with its verdict, and acknowledges with SUCCESS (the answer that
+//! stops the sender's retries) unless told to fail the next ones.
 
+use std::sync::Mutex;
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::extract::{Valid, WireRequest};
+use super::extract::{self, WireRequest};
 use super::reply;
-use crate::error::ApiError;
+use crate::app::AppState;
 use crate::protocol::schema::{Field, FieldError, Kind, RESULT, text};
 use crate::protocol::{Amount, ResultStatus, WireResult};
+use crate::signature::layer::Caller;
+use crate::store::ReceivedNotification;
 
 /// `Quote`: real notifications send quotePrice as a JSON number and guaranteed as a boolean.
 pub const QUOTE: &[Field] = &[
@@ -96,17 +104,97 @@ impl WireRequest for NotifyPaymentRequest {
     }
 }
 
-/// Acknowledges a well-formed, correctly signed notification with SUCCESS.
+/// Failures the receiver has been told to answer (`POST /admin/receiver/fail-next`), so the
+/// gateway can stand in for a merchant whose handler fails.
+#[derive(Debug, Default)]
+pub struct ReceiverControl {
+    scripted: Mutex<Option<(u32, WireResult)>>,
+}
+
+impl ReceiverControl {
+    /// Answer `result` to the next `count` well-formed notifications.
+    pub fn fail_next(&self, count: u32, result: WireResult) {
+        if let Ok(mut scripted) = self.scripted.lock() {
+            *scripted = (count > 0).then_some((count, result));
+        }
+    }
+
+    /// Takes one scripted failure, if any is left.
+    fn take(&self) -> Option<WireResult> {
+        let mut scripted = self.scripted.lock().ok()?;
+        let (left, result) = scripted.as_mut()?;
+        let answer = result.clone();
+        *left -= 1;
+        if *left == 0 {
+            *scripted = None;
+        }
+        Some(answer)
+    }
+
+    /// How many scripted failures are left.
+    pub fn pending(&self) -> u32 {
+        self.scripted
+            .lock()
+            .ok()
+            .and_then(|s| s.as_ref().map(|(n, _)| *n))
+            .unwrap_or(0)
+    }
+}
+
+/// Records the notification with its verdict, then acknowledges it: SUCCESS, or the failure
+/// scripted through the admin API, or PARAM_ILLEGAL naming the field.
 pub async fn handle(
-    Valid(notification): Valid<NotifyPaymentRequest>,
-) -> Result<Response, ApiError> {
-    tracing::debug!(
-        payment_request_id = notification.payment_request_id,
-        payment_id = notification.payment_id,
-        notify_type = notification.notify_type,
-        "notification received"
-    );
-    Ok(reply(
-        &serde_json::json!({ "result": WireResult::success() }),
-    ))
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let parsed = extract::parse::<NotifyPaymentRequest>(&body);
+    let (verdict, response_result) = match &parsed {
+        Ok(n) => {
+            tracing::debug!(
+                payment_request_id = n.payment_request_id,
+                notify_type = n.notify_type,
+                "notification received"
+            );
+            (
+                "valid".to_owned(),
+                state.receiver.take().unwrap_or_else(WireResult::success),
+            )
+        }
+        Err(e) => (e.to_string(), e.result()),
+    };
+    record(
+        &state,
+        &caller.client.id,
+        &body,
+        verdict,
+        &response_result.result_code,
+    )
+    .await;
+    reply(&serde_json::json!({ "result": response_result }))
+}
+
+/// Keeps what the receiver got, for `GET /admin/received-notifications`. Recording is best
+/// effort: a store failure is logged and the acknowledgement still goes out.
+pub async fn record(
+    state: &AppState,
+    client_id: &str,
+    body: &[u8],
+    verdict: String,
+    answered: &str,
+) {
+    let payment_request_id = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["paymentRequestId"].as_str().map(str::to_owned));
+    let received = ReceivedNotification {
+        received_at_ms: chrono::Utc::now().timestamp_millis(),
+        client_id: client_id.to_owned(),
+        payment_request_id,
+        verdict,
+        answered: answered.to_owned(),
+        body: String::from_utf8_lossy(body).into_owned(),
+    };
+    if let Err(e) = state.store.record_received(received).await {
+        tracing::warn!(error = %e, "could not record a received notification");
+    }
 }

@@ -1,6 +1,7 @@
 //! notifyPushPayment (ACQP -> Alipay+): an acquirer reports a push-mode payment's final result.
 //! The gateway plays Alipay+: the result is stored and becomes what inquiryPayment answers.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -12,6 +13,7 @@ use crate::error::ApiError;
 use crate::protocol::codes::{self, PUSH_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, FieldError, Kind, text};
 use crate::protocol::{ResultCode, ResultStatus, WireResult};
+use crate::signature::layer::Caller;
 use crate::store::{PaymentStatus, PushReport, ReportOutcome};
 
 /// `paymentResult`: a final result, so S or F, never U.
@@ -88,10 +90,12 @@ impl WireRequest for NotifyPushPaymentRequest {
     }
 }
 
-/// Stores the final result. The same report again answers S; a different one answers
-/// PROCESS_FAIL and the first result stands.
+/// Stores the final result and, when it makes the payment final, queues its notification. The
+/// same report again answers S; a different one answers PROCESS_FAIL and the first result
+/// stands.
 pub async fn handle(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Valid(request): Valid<NotifyPushPaymentRequest>,
 ) -> Result<Response, ApiError> {
     let status = match request.payment_result.result_status {
@@ -106,8 +110,15 @@ pub async fn handle(
         result_message: request.payment_result.result_message,
         payment_time: request.payment_time,
     };
-    match state.store.record_push_result(report).await? {
-        ReportOutcome::Recorded(_) | ReportOutcome::Repeated(_) => Ok(reply(
+    let plan = state.notify_plan(&caller.client.id);
+    match state.store.record_push_result(report, &plan).await? {
+        ReportOutcome::Recorded(_) => {
+            state.wake.notify_one();
+            Ok(reply(
+                &serde_json::json!({ "result": WireResult::success() }),
+            ))
+        }
+        ReportOutcome::Repeated(_) => Ok(reply(
             &serde_json::json!({ "result": WireResult::success() }),
         )),
         ReportOutcome::Contradicts(first) => Err(ApiError::Business {
@@ -119,17 +130,9 @@ pub async fn handle(
                     .as_deref()
                     .or(first.payment_request_id.as_deref())
                     .unwrap_or_default(),
-                status_letter(first.status),
+                first.status.result_status().as_str(),
                 first.result_code
             ),
         }),
-    }
-}
-
-fn status_letter(status: PaymentStatus) -> &'static str {
-    match status {
-        PaymentStatus::Success => "S",
-        PaymentStatus::Fail => "F",
-        PaymentStatus::Processing => "U",
     }
 }

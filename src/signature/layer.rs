@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::{Message, SignatureError, SignatureHeader, header as sig_header, sign, verify};
+use crate::api::notify_payment;
 use crate::app::AppState;
 use crate::config::Client;
 use crate::error::ApiError;
@@ -47,9 +48,40 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     let client_id = header_str(request.headers(), "client-id").map(str::to_owned);
     let response = match admit(&guard, request).await {
         Ok(request) => next.run(request).await,
-        Err(e) => e.into_response(),
+        Err(Rejection { error, body }) => {
+            // The webhook receiver keeps what it rejected too, with the reason: that is what a
+            // merchant debugging a sender wants to see.
+            if let (Endpoint::NotifyPayment, Some(body), Some(id)) =
+                (guard.endpoint, &body, &client_id)
+            {
+                notify_payment::record(
+                    &guard.app,
+                    id,
+                    body,
+                    error.to_string(),
+                    error.code().as_str(),
+                )
+                .await;
+            }
+            error.into_response()
+        }
     };
     sign_response(&guard.app, &path, client_id.as_deref(), response).await
+}
+
+/// A refused request: the error it answers, and the body when it had been read.
+struct Rejection {
+    error: ApiError,
+    body: Option<Bytes>,
+}
+
+impl<E: Into<ApiError>> From<E> for Rejection {
+    fn from(e: E) -> Self {
+        Rejection {
+            error: e.into(),
+            body: None,
+        }
+    }
 }
 
 /// Signs an outgoing response over `POST <path>\n<client-id>.<response-time>.<body>`, or
@@ -121,17 +153,17 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// Runs every check in the order the real gateway does, cheapest first, and hands the request
 /// on with its body put back and the [`Caller`] attached.
-async fn admit(guard: &Guard, request: Request) -> Result<Request, ApiError> {
+async fn admit(guard: &Guard, request: Request) -> Result<Request, Rejection> {
     let app = &guard.app;
     let settings = &app.config.settings.server;
     if request.method() != Method::POST {
-        return Err(ApiError::MethodNotSupported(request.method().to_string()));
+        return Err(ApiError::MethodNotSupported(request.method().to_string()).into());
     }
     if let Some(ct) = request.headers().get(header::CONTENT_TYPE) {
         let text = ct.to_str().unwrap_or("<not text>");
         let essence = text.split(';').next().unwrap_or("").trim();
         if !essence.eq_ignore_ascii_case("application/json") {
-            return Err(ApiError::MediaType(text.to_owned()));
+            return Err(ApiError::MediaType(text.to_owned()).into());
         }
     }
 
@@ -171,7 +203,7 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(too_large(limit));
+        return Err(too_large(limit).into());
     }
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, limit).await.map_err(|e| {
@@ -193,16 +225,25 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, ApiError> {
             content_verified = %String::from_utf8_lossy(&message.content()),
             "signature rejected"
         );
-        return Err(e.into());
+        return Err(Rejection {
+            error: e.into(),
+            body: Some(body),
+        });
     }
-    if settings.clock_skew_seconds > 0 {
-        check_skew(&request_time, settings.clock_skew_seconds)?;
+    if settings.clock_skew_seconds > 0
+        && let Err(error) = check_skew(&request_time, settings.clock_skew_seconds)
+    {
+        return Err(Rejection {
+            error,
+            body: Some(body),
+        });
     }
     if !client.may_call(guard.endpoint) {
         return Err(ApiError::AccessDenied(format!(
             "Client-Id {client_id} may not call {}",
             guard.endpoint
-        )));
+        ))
+        .into());
     }
 
     let mut request = Request::from_parts(parts, Body::from(body));

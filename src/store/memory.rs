@@ -2,14 +2,22 @@
 //! for its whole read-decide-write, which is what makes it atomic.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use super::queue::{
+    Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationQueue,
+    NotificationStatus, ReceivedNotification,
+};
 use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
 use super::{
     Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
 };
+use crate::notify::message::{self, NotifyPlan};
+
+/// How many received notifications the memory store keeps.
+const RECEIVED_KEPT: usize = 10_000;
 
 /// The in-memory store.
 #[derive(Debug, Default)]
@@ -23,18 +31,22 @@ struct Inner {
     by_request_id: HashMap<String, usize>,
     by_payment_id: HashMap<String, usize>,
     risk_reports: HashMap<(String, String), RiskReport>,
+    notifications: Vec<Queued>,
+    received: Vec<ReceivedNotification>,
+}
+
+#[derive(Debug)]
+struct Queued {
+    notification: Notification,
+    lease: Option<(String, i64)>,
+    attempts: Vec<Attempt>,
 }
 
 impl Inner {
     fn insert(&mut self, payment: Payment) -> Payment {
         let at = self.payments.len();
-        if let Some(id) = &payment.payment_request_id {
-            self.by_request_id.insert(id.clone(), at);
-        }
-        if let Some(id) = &payment.payment_id {
-            self.by_payment_id.insert(id.clone(), at);
-        }
         self.payments.push(payment.clone());
+        self.index(at);
         payment
     }
 
@@ -47,10 +59,49 @@ impl Inner {
             self.by_payment_id.insert(id, at);
         }
     }
+
+    /// Queues the notification a newly final payment yields, once per payment.
+    fn enqueue(&mut self, payment: &Payment, plan: &NotifyPlan<'_>) {
+        let Some(new) = message::build(payment, plan) else {
+            return;
+        };
+        if self
+            .notifications
+            .iter()
+            .any(|q| q.notification.payment_request_id == new.payment_request_id)
+        {
+            return;
+        }
+        self.notifications.push(Queued {
+            notification: pending(new),
+            lease: None,
+            attempts: Vec::new(),
+        });
+    }
+
+    fn queued(&mut self, id: &str) -> Option<&mut Queued> {
+        self.notifications
+            .iter_mut()
+            .find(|q| q.notification.id == id)
+    }
+}
+
+fn pending(new: NewNotification) -> Notification {
+    Notification {
+        id: new.id,
+        payment_request_id: new.payment_request_id,
+        client_id: new.client_id,
+        url: new.url,
+        body: new.body,
+        status: NotificationStatus::Pending,
+        attempts_made: 0,
+        next_due_ms: new.first_due_ms,
+        created_at_ms: chrono::Utc::now().timestamp_millis(),
+    }
 }
 
 impl MemoryStore {
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
         self.inner
             .lock()
             .map_err(|_| StoreError::Internal("memory store lock poisoned".into()))
@@ -62,6 +113,7 @@ impl PaymentStore for MemoryStore {
     async fn record_push_result(
         &self,
         report: PushReport,
+        plan: &NotifyPlan<'_>,
     ) -> Result<ReportOutcome<Payment>, StoreError> {
         let mut inner = self.lock()?;
         let by_pid = inner.by_payment_id.get(&report.payment_id).copied();
@@ -91,10 +143,13 @@ impl PaymentStore for MemoryStore {
                 let updated = apply_push(inner.payments[at].clone(), &report, now);
                 inner.payments[at] = updated.clone();
                 inner.index(at);
+                inner.enqueue(&updated, plan);
                 ReportOutcome::Recorded(updated)
             }
             PushDecision::Create => {
-                ReportOutcome::Recorded(inner.insert(new_from_push(&report, now)))
+                let created = inner.insert(new_from_push(&report, now));
+                inner.enqueue(&created, plan);
+                ReportOutcome::Recorded(created)
             }
         })
     }
@@ -107,7 +162,11 @@ impl PaymentStore for MemoryStore {
             .map(|&i| inner.payments[i].clone()))
     }
 
-    async fn seed_payment(&self, payment: Payment) -> Result<SeedOutcome, StoreError> {
+    async fn seed_payment(
+        &self,
+        payment: Payment,
+        plan: &NotifyPlan<'_>,
+    ) -> Result<SeedOutcome, StoreError> {
         let mut inner = self.lock()?;
         let existing = payment
             .payment_request_id
@@ -122,7 +181,11 @@ impl PaymentStore for MemoryStore {
             .copied();
         Ok(match existing {
             Some(i) => SeedOutcome::Exists(inner.payments[i].clone()),
-            None => SeedOutcome::Created(inner.insert(payment)),
+            None => {
+                let created = inner.insert(payment);
+                inner.enqueue(&created, plan);
+                SeedOutcome::Created(created)
+            }
         })
     }
 
@@ -151,5 +214,166 @@ impl PaymentStore for MemoryStore {
 
     fn backend(&self) -> &'static str {
         "memory"
+    }
+}
+
+#[async_trait]
+impl NotificationQueue for MemoryStore {
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        owner: &str,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut inner = self.lock()?;
+        let mut due: Vec<&mut Queued> = inner
+            .notifications
+            .iter_mut()
+            .filter(|q| {
+                q.notification.status == NotificationStatus::Pending
+                    && q.notification.next_due_ms <= now_ms
+                    && q.lease.as_ref().is_none_or(|(_, until)| *until < now_ms)
+            })
+            .collect();
+        due.sort_by_key(|q| q.notification.next_due_ms);
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|q| {
+                q.lease = Some((owner.to_owned(), lease_until_ms));
+                q.notification.clone()
+            })
+            .collect())
+    }
+
+    async fn finish_attempt(
+        &self,
+        owner: &str,
+        attempt: Attempt,
+        next: NextStep,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        let Some(q) = inner.queued(&attempt.notification_id) else {
+            return Ok(());
+        };
+        let holds_lease = q.lease.as_ref().is_some_and(|(o, _)| o == owner);
+        if !q.attempts.iter().any(|a| a.number == attempt.number) {
+            q.attempts.push(attempt.clone());
+        }
+        if holds_lease {
+            q.lease = None;
+            let n = &mut q.notification;
+            n.attempts_made = n.attempts_made.max(attempt.number);
+            if n.status == NotificationStatus::Pending {
+                match next {
+                    NextStep::Delivered => n.status = NotificationStatus::Delivered,
+                    NextStep::Exhausted => n.status = NotificationStatus::Exhausted,
+                    NextStep::RetryAt(due) => n.next_due_ms = due,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .notifications
+            .iter()
+            .filter(|q| q.notification.status == NotificationStatus::Pending)
+            .map(|q| q.notification.next_due_ms)
+            .min())
+    }
+
+    async fn notifications_for(
+        &self,
+        payment_request_id: &str,
+    ) -> Result<Vec<(Notification, Vec<Attempt>)>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .notifications
+            .iter()
+            .filter(|q| q.notification.payment_request_id == payment_request_id)
+            .map(|q| {
+                let mut attempts = q.attempts.clone();
+                attempts.sort_by_key(|a| a.number);
+                (q.notification.clone(), attempts)
+            })
+            .collect())
+    }
+
+    async fn redeliver(&self, id: &str, now_ms: i64) -> Result<Option<Notification>, StoreError> {
+        let mut inner = self.lock()?;
+        Ok(inner.queued(id).map(|q| {
+            q.notification.status = NotificationStatus::Pending;
+            q.notification.next_due_ms = now_ms;
+            q.notification.clone()
+        }))
+    }
+
+    async fn cancel(&self, id: &str) -> Result<CancelOutcome, StoreError> {
+        let mut inner = self.lock()?;
+        Ok(match inner.queued(id) {
+            None => CancelOutcome::Unknown,
+            Some(q) if q.notification.status != NotificationStatus::Pending => {
+                CancelOutcome::NotPending(q.notification.clone())
+            }
+            Some(q) => {
+                q.notification.status = NotificationStatus::Cancelled;
+                CancelOutcome::Cancelled(q.notification.clone())
+            }
+        })
+    }
+
+    async fn advance_schedule(&self, by_ms: i64) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        let mut moved = 0;
+        for q in inner
+            .notifications
+            .iter_mut()
+            .filter(|q| q.notification.status == NotificationStatus::Pending)
+        {
+            q.notification.next_due_ms -= by_ms;
+            moved += 1;
+        }
+        Ok(moved)
+    }
+
+    async fn release_leases(&self, owner: &str) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        for q in &mut inner.notifications {
+            if q.lease.as_ref().is_some_and(|(o, _)| o == owner) {
+                q.lease = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_received(&self, received: ReceivedNotification) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        if inner.received.len() >= RECEIVED_KEPT {
+            inner.received.remove(0);
+        }
+        inner.received.push(received);
+        Ok(())
+    }
+
+    async fn received(
+        &self,
+        payment_request_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ReceivedNotification>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .received
+            .iter()
+            .rev()
+            .filter(|r| {
+                payment_request_id.is_none_or(|id| r.payment_request_id.as_deref() == Some(id))
+            })
+            .take(limit as usize)
+            .cloned()
+            .collect())
     }
 }

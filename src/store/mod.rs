@@ -2,8 +2,10 @@
 //! inquiryPayment answers. One trait, backends chosen once by [`connect`].
 
 mod memory;
+mod queue;
 mod rules;
 mod sql;
+mod sql_queue;
 
 use std::sync::Arc;
 
@@ -12,9 +14,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::StoreSettings;
-use crate::protocol::{Amount, datetime};
+use crate::notify::message::NotifyPlan;
+use crate::protocol::{Amount, ResultStatus, datetime};
 
 pub use memory::MemoryStore;
+pub use queue::{
+    Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationQueue,
+    NotificationStatus, ReceivedNotification,
+};
 pub use sql::SqlStore;
 
 /// Where a payment stands.
@@ -33,6 +40,24 @@ impl PaymentStatus {
     /// Whether the payment reached a final state.
     pub fn is_final(self) -> bool {
         self != PaymentStatus::Processing
+    }
+
+    /// The `resultStatus` this state reads as: S, F, or U while processing.
+    pub fn result_status(self) -> ResultStatus {
+        match self {
+            PaymentStatus::Success => ResultStatus::S,
+            PaymentStatus::Fail => ResultStatus::F,
+            PaymentStatus::Processing => ResultStatus::U,
+        }
+    }
+
+    /// The text stored in SQL columns, the same as the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Processing => "PROCESSING",
+            PaymentStatus::Success => "SUCCESS",
+            PaymentStatus::Fail => "FAIL",
+        }
     }
 }
 
@@ -82,6 +107,12 @@ pub struct Payment {
     pub customs_declaration_amount: Option<Amount>,
     /// Key-value text the MPP passes through.
     pub pass_through_info: Option<String>,
+    /// The merchant's Client-Id: whom the result notification goes to.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Where the result notification goes; else the merchant's default from config.
+    #[serde(default)]
+    pub notify_url: Option<String>,
     /// When the gateway first stored it.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -178,13 +209,18 @@ pub trait PaymentStore: Send + Sync + 'static {
     async fn record_push_result(
         &self,
         report: PushReport,
+        plan: &NotifyPlan<'_>,
     ) -> Result<ReportOutcome<Payment>, StoreError>;
 
     /// The payment with this paymentRequestId.
     async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError>;
 
-    /// Stores a payment in any state (admin seeding).
-    async fn seed_payment(&self, payment: Payment) -> Result<SeedOutcome, StoreError>;
+    /// Stores a payment in any state (admin seeding); a final one queues its notification.
+    async fn seed_payment(
+        &self,
+        payment: Payment,
+        plan: &NotifyPlan<'_>,
+    ) -> Result<SeedOutcome, StoreError>;
 
     /// Records a sendPaymentResult report, idempotently per client and referenceTransactionId.
     async fn record_risk_report(
@@ -199,9 +235,14 @@ pub trait PaymentStore: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
+/// The whole store: payments and the notification queue, in one backend.
+pub trait Store: PaymentStore + NotificationQueue {}
+
+impl<T: PaymentStore + NotificationQueue> Store for T {}
+
 /// Opens the store named by `store.url` and brings its schema up to date. The only place that
 /// names a backend.
-pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn PaymentStore>, StoreError> {
+pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn Store>, StoreError> {
     let url = settings.url.trim();
     if url == "memory://" {
         tracing::info!(

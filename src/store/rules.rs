@@ -90,6 +90,8 @@ pub(crate) fn new_from_push(report: &PushReport, now: DateTime<Utc>) -> Payment 
         psp_name: None,
         customs_declaration_amount: None,
         pass_through_info: None,
+        client_id: None,
+        notify_url: None,
         created_at: now,
         updated_at: now,
     };

@@ -13,6 +13,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection, Executor, Row};
 
+use crate::notify::message::{self, NotifyPlan};
+
 use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
 use super::{
     Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
@@ -32,12 +34,14 @@ const READS: [&str; 2] = [
 
 /// What differs between the SQL backends.
 #[derive(Debug)]
-struct Dialect {
+pub(super) struct Dialect {
     name: &'static str,
     /// Opens a write transaction.
-    begin: &'static str,
+    pub(super) begin: &'static str,
     /// The read a push decides on, by paymentId or paymentRequestId, locking what it finds.
     locked_read: &'static str,
+    /// Leases due notifications: $1 owner, $2 lease until, $3 now, $4 limit.
+    pub(super) claim: &'static str,
     migrations: &'static Migrator,
 }
 
@@ -45,6 +49,12 @@ const SQLITE: Dialect = Dialect {
     name: "sqlite",
     begin: "BEGIN IMMEDIATE",
     locked_read: "SELECT id, doc FROM payments WHERE payment_id = $1 OR payment_request_id = $2",
+    claim: concat!(
+        "UPDATE notifications SET lease_owner = $1, lease_until_ms = $2 WHERE id IN (",
+        "SELECT id FROM notifications WHERE status = 'PENDING' AND next_due_ms <= $3 ",
+        "AND (lease_until_ms IS NULL OR lease_until_ms < $3) ORDER BY next_due_ms LIMIT $4) ",
+        "RETURNING id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms"
+    ),
     migrations: &SQLITE_MIGRATIONS,
 };
 
@@ -52,6 +62,14 @@ const POSTGRES: Dialect = Dialect {
     name: "postgres",
     begin: "BEGIN",
     locked_read: "SELECT id, doc FROM payments WHERE payment_id = $1 OR payment_request_id = $2 FOR UPDATE",
+    // SKIP LOCKED: a replica claiming at the same moment takes other rows, never the same.
+    claim: concat!(
+        "UPDATE notifications SET lease_owner = $1, lease_until_ms = $2 WHERE id IN (",
+        "SELECT id FROM notifications WHERE status = 'PENDING' AND next_due_ms <= $3 ",
+        "AND (lease_until_ms IS NULL OR lease_until_ms < $3) ORDER BY next_due_ms LIMIT $4 ",
+        "FOR UPDATE SKIP LOCKED) ",
+        "RETURNING id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms"
+    ),
     migrations: &POSTGRES_MIGRATIONS,
 };
 
@@ -70,11 +88,11 @@ pub struct SqlOptions {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     /// Reads.
-    pool: AnyPool,
+    pub(super) pool: AnyPool,
     /// Writes. SQLite allows one writer at a time, so its writes queue for a single connection
     /// here instead of spinning on the database lock; PostgreSQL shares the read pool.
-    writer: AnyPool,
-    dialect: &'static Dialect,
+    pub(super) writer: AnyPool,
+    pub(super) dialect: &'static Dialect,
 }
 
 /// Hides the password of a database URL for logs and errors.
@@ -91,7 +109,7 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn classify(e: sqlx::Error) -> StoreError {
+pub(super) fn classify(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
@@ -114,14 +132,6 @@ fn doc(p: &Payment) -> Result<String, StoreError> {
     serde_json::to_string(p).map_err(|e| StoreError::Internal(format!("payment encoding: {e}")))
 }
 
-fn status_text(p: &Payment) -> &'static str {
-    match p.status {
-        super::PaymentStatus::Processing => "PROCESSING",
-        super::PaymentStatus::Success => "SUCCESS",
-        super::PaymentStatus::Fail => "FAIL",
-    }
-}
-
 fn payment_of(row: &AnyRow) -> Result<(i64, Payment), StoreError> {
     let id: i64 = row.try_get("id").map_err(classify)?;
     let text: String = row.try_get("doc").map_err(classify)?;
@@ -139,6 +149,31 @@ fn risk_report_of(row: &AnyRow) -> Result<RiskReport, StoreError> {
         report: row.try_get("report").map_err(classify)?,
         received_at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
     })
+}
+
+/// Queues, inside the write that made `payment` final, the notification `plan` yields.
+async fn enqueue(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    payment: &Payment,
+    plan: &NotifyPlan<'_>,
+) -> Result<(), sqlx::Error> {
+    let Some(n) = message::build(payment, plan) else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO notifications (id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, $6, $7) ON CONFLICT (payment_request_id) DO NOTHING",
+    )
+    .bind(n.id)
+    .bind(n.payment_request_id)
+    .bind(n.client_id)
+    .bind(n.url)
+    .bind(n.body)
+    .bind(n.first_due_ms)
+    .bind(Utc::now().timestamp_millis())
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
 }
 
 impl SqlStore {
@@ -266,6 +301,7 @@ impl SqlStore {
     async fn try_push(
         &self,
         report: &PushReport,
+        plan: &NotifyPlan<'_>,
     ) -> Result<Option<ReportOutcome<Payment>>, StoreError> {
         let mut tx = self
             .writer
@@ -314,7 +350,7 @@ impl SqlStore {
                 )
                 .bind(updated.payment_request_id.clone())
                 .bind(updated.payment_id.clone())
-                .bind(status_text(&updated))
+                .bind(updated.status.as_str())
                 .bind(doc(&updated)?)
                 .bind(millis(now))
                 .bind(id)
@@ -327,6 +363,10 @@ impl SqlStore {
                 let result = self.insert_payment(&mut *tx, &created).await;
                 (result, created)
             }
+        };
+        let sql_result = match sql_result {
+            Ok(()) => enqueue(&mut tx, &outcome, plan).await,
+            Err(e) => Err(e),
         };
         match sql_result {
             Ok(()) => {}
@@ -350,7 +390,7 @@ impl SqlStore {
         )
         .bind(p.payment_request_id.clone())
         .bind(p.payment_id.clone())
-        .bind(status_text(p))
+        .bind(p.status.as_str())
         .bind(doc)
         .bind(millis(p.created_at))
         .bind(millis(p.updated_at))
@@ -365,9 +405,10 @@ impl PaymentStore for SqlStore {
     async fn record_push_result(
         &self,
         report: PushReport,
+        plan: &NotifyPlan<'_>,
     ) -> Result<ReportOutcome<Payment>, StoreError> {
         for _ in 0..RACE_RETRIES {
-            if let Some(outcome) = self.try_push(&report).await? {
+            if let Some(outcome) = self.try_push(&report, plan).await? {
                 return Ok(outcome);
             }
         }
@@ -383,8 +424,25 @@ impl PaymentStore for SqlStore {
             .map(|(_, p)| p))
     }
 
-    async fn seed_payment(&self, payment: Payment) -> Result<SeedOutcome, StoreError> {
-        match self.insert_payment(&self.writer, &payment).await {
+    async fn seed_payment(
+        &self,
+        payment: Payment,
+        plan: &NotifyPlan<'_>,
+    ) -> Result<SeedOutcome, StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with(self.dialect.begin)
+            .await
+            .map_err(classify)?;
+        let written = match self.insert_payment(&mut *tx, &payment).await {
+            Ok(()) => enqueue(&mut tx, &payment, plan).await,
+            Err(e) => Err(e),
+        };
+        let written = match written {
+            Ok(()) => tx.commit().await,
+            Err(e) => Err(e),
+        };
+        match written {
             Ok(()) => Ok(SeedOutcome::Created(payment)),
             Err(e) if is_unique_violation(&e) => {
                 let by_rid = match &payment.payment_request_id {

@@ -142,6 +142,7 @@ pub fn client(
             .map(|(v, k)| ((*v).to_owned(), (*k).to_owned()))
             .collect::<BTreeMap<_, _>>(),
         endpoints: endpoints.map(|names| names.iter().map(|n| (*n).to_owned()).collect()),
+        notify_url: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! The admin API under `/admin`: plain JSON with real HTTP statuses (it is not an Alipay+ API),
 //! guarded by a bearer token from config.
 
+pub mod notifications;
 pub mod payments;
+pub mod receiver;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -48,6 +50,8 @@ impl From<crate::store::StoreError> for AdminError {
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(payments::router())
+        .merge(notifications::router())
+        .merge(receiver::router())
         .route_layer(from_fn_with_state(state, require_token))
 }
 

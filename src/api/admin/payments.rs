@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{self, Field, Kind, text};
 use crate::protocol::{Amount, ResultStatus, amount, datetime};
-use crate::store::{Payment, PaymentStatus, Quote, SeedOutcome};
+use crate::store::{Payment, PaymentStatus, PushReport, Quote, ReportOutcome, SeedOutcome};
 
 /// The seed body's rules; the same checks as the wire fields.
 const SEED: &[Field] = &[
@@ -39,6 +39,8 @@ const SEED: &[Field] = &[
     Field::optional("passThroughInfo", text(20000)),
     Field::optional("paymentTime", Kind::Datetime),
     Field::optional("paymentCreateTime", Kind::Datetime),
+    Field::optional("clientId", text(64)),
+    Field::optional("notifyUrl", text(2048)),
 ];
 
 /// A payment to seed.
@@ -59,12 +61,16 @@ struct SeedRequest {
     pass_through_info: Option<String>,
     payment_time: Option<String>,
     payment_create_time: Option<String>,
+    client_id: Option<String>,
+    notify_url: Option<String>,
 }
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/payments", post(seed))
         .route("/payments/{payment_request_id}", get(read))
+        .route("/payments/{payment_request_id}/complete", post(complete))
+        .route("/payments/{payment_request_id}/fail", post(fail))
 }
 
 fn bad(message: impl Into<String>) -> AdminError {
@@ -78,8 +84,16 @@ async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Response, Ad
     schema::validate(&value, SEED).map_err(|e| bad(e.to_string()))?;
     let seed: SeedRequest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     let payment = build(seed)?;
-    match state.store.seed_payment(payment).await? {
-        SeedOutcome::Created(p) => Ok((StatusCode::CREATED, axum::Json(p)).into_response()),
+    let caller = payment.client_id.clone().unwrap_or_default();
+    match state
+        .store
+        .seed_payment(payment, &state.notify_plan(&caller))
+        .await?
+    {
+        SeedOutcome::Created(p) => {
+            state.wake.notify_one();
+            Ok((StatusCode::CREATED, axum::Json(p)).into_response())
+        }
         SeedOutcome::Exists(p) => Ok((StatusCode::CONFLICT, axum::Json(p)).into_response()),
     }
 }
@@ -144,11 +158,14 @@ fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
             "paymentQuote: required when payToCurrency differs from paymentAmount.currency",
         ));
     }
+    if let Some(url) = &seed.notify_url {
+        crate::config::check_notify_url(url).map_err(|e| bad(format!("notifyUrl: {e}")))?;
+    }
     if seed.pay_to_currency.is_some() && seed.payment_amount.is_none() {
         return Err(bad("paymentAmount: required with payToCurrency"));
     }
     let payment_id = match (status, seed.payment_id) {
-        (PaymentStatus::Success, None) => Some(generated_payment_id()),
+        (PaymentStatus::Success, None) => Some(crate::ids::payment_id()),
         (_, id) => id,
     };
     let payment_time = match (status, seed.payment_time) {
@@ -171,18 +188,124 @@ fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
         psp_name: seed.psp_name,
         customs_declaration_amount: seed.customs_declaration_amount,
         pass_through_info: seed.pass_through_info,
+        client_id: seed.client_id,
+        notify_url: seed.notify_url,
         created_at: now,
         updated_at: now,
     })
 }
 
-/// A payment id in the MPP style: a timestamp and random digits.
-fn generated_payment_id() -> String {
-    let mut random = [0u8; 8];
-    let _ = aws_lc_rs::rand::fill(&mut random);
-    format!(
-        "{}{:020}",
-        Utc::now().format("%Y%m%d%H%M%S"),
-        u64::from_be_bytes(random) % 10u64.pow(18)
-    )
+/// `POST .../complete` and `.../fail`: what the final state is to be.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Completion {
+    payment_id: Option<String>,
+    payment_time: Option<String>,
+    result_code: Option<String>,
+    result_message: Option<String>,
+}
+
+/// Completes a processing payment with success; its notification is queued as a push result's.
+async fn complete(
+    state: State<AppState>,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    finish(state, id, body, PaymentStatus::Success).await
+}
+
+/// Fails a processing payment with a code of inquiryPayment's table (default PROCESS_FAIL).
+async fn fail(
+    state: State<AppState>,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    finish(state, id, body, PaymentStatus::Fail).await
+}
+
+async fn finish(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+    status: PaymentStatus,
+) -> Result<Response, AdminError> {
+    let completion: Completion = if body.iter().all(u8::is_ascii_whitespace) {
+        Completion::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| bad(format!("the body is not a completion: {e}")))?
+    };
+    if let Some(t) = &completion.payment_time
+        && datetime::parse(t).is_none()
+    {
+        return Err(bad(
+            "paymentTime: must be an ISO 8601 date-time with offset",
+        ));
+    }
+    let payment = state.store.payment(&id).await?.ok_or_else(|| {
+        AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no payment with paymentRequestId {id}"),
+        )
+    })?;
+    if payment.status.is_final() {
+        return Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "payment {id} is already final ({})",
+                payment.status.as_str()
+            ),
+        ));
+    }
+    let result_code = match status {
+        PaymentStatus::Success => "SUCCESS".to_owned(),
+        _ => {
+            let code = completion
+                .result_code
+                .unwrap_or_else(|| "PROCESS_FAIL".into());
+            if codes::find(INQUIRY_PAYMENT_RESULT, &code)
+                .is_none_or(|c| c.status != ResultStatus::F)
+            {
+                return Err(bad(format!(
+                    "resultCode: must be a failure code of inquiryPayment's payment result table ({})",
+                    codes::list(INQUIRY_PAYMENT_RESULT, ResultStatus::F)
+                )));
+            }
+            code
+        }
+    };
+    let report = PushReport {
+        payment_id: completion
+            .payment_id
+            .or(payment.payment_id)
+            .unwrap_or_else(crate::ids::payment_id),
+        payment_request_id: Some(id.clone()),
+        status,
+        result_code,
+        result_message: completion.result_message,
+        payment_time: Some(
+            completion
+                .payment_time
+                .unwrap_or_else(|| datetime::format_seconds(Utc::now().fixed_offset())),
+        ),
+    };
+    let caller = payment.client_id.clone().unwrap_or_default();
+    match state
+        .store
+        .record_push_result(report, &state.notify_plan(&caller))
+        .await?
+    {
+        ReportOutcome::Recorded(p) | ReportOutcome::Repeated(p) => {
+            state.wake.notify_one();
+            Ok(axum::Json(p).into_response())
+        }
+        ReportOutcome::Contradicts(p) => Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "payment {id} conflicts with payment {} ({})",
+                p.payment_id.unwrap_or_default(),
+                p.status.as_str()
+            ),
+        )),
+    }
 }

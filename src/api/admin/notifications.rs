@@ -1,0 +1,154 @@
+//! The notifications the gateway sends, and the clock of their schedule:
+//! `GET /admin/payments/{paymentRequestId}/notifications` lists them with every attempt,
+//! `POST /admin/notifications/{id}/redeliver` makes the next attempt now,
+//! `POST /admin/notifications/{id}/cancel` stops a pending one, and `POST /admin/clock/advance`
+//! moves the schedule ahead (`{"seconds": 3600}` or `{"by": "1h"}`).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AdminError;
+use crate::app::AppState;
+use crate::notify::schedule::parse_interval;
+use crate::store::{Attempt, CancelOutcome, Notification, NotificationStatus};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/payments/{payment_request_id}/notifications", get(list))
+        .route("/notifications/{id}/redeliver", post(redeliver))
+        .route("/notifications/{id}/cancel", post(cancel))
+        .route("/clock/advance", post(advance))
+}
+
+/// A notification as the admin API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct View {
+    id: String,
+    payment_request_id: String,
+    client_id: String,
+    url: String,
+    status: NotificationStatus,
+    attempts_made: u32,
+    /// When the next attempt is due (epoch ms), while pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_due_ms: Option<i64>,
+    body: serde_json::Value,
+    attempts: Vec<AttemptView>,
+}
+
+/// An attempt, with its place in the schedule.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttemptView {
+    #[serde(flatten)]
+    attempt: Attempt,
+    /// The attempt's offset in the page's schedule, in schedule time: 0, 120, 720, ... seconds.
+    schedule_offset_seconds: u64,
+}
+
+fn view(state: &AppState, n: Notification, attempts: Vec<Attempt>) -> View {
+    View {
+        next_due_ms: (n.status == NotificationStatus::Pending).then_some(n.next_due_ms),
+        body: serde_json::from_str(&n.body).unwrap_or(serde_json::Value::String(n.body.clone())),
+        attempts: attempts
+            .into_iter()
+            .map(|a| AttemptView {
+                schedule_offset_seconds: state.config.schedule.offset(a.number).as_secs(),
+                attempt: a,
+            })
+            .collect(),
+        id: n.id,
+        payment_request_id: n.payment_request_id,
+        client_id: n.client_id,
+        url: n.url,
+        status: n.status,
+        attempts_made: n.attempts_made,
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AdminError> {
+    let found = state.store.notifications_for(&id).await?;
+    let views: Vec<View> = found.into_iter().map(|(n, a)| view(&state, n, a)).collect();
+    Ok(axum::Json(views).into_response())
+}
+
+async fn redeliver(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AdminError> {
+    match state
+        .store
+        .redeliver(&id, Utc::now().timestamp_millis())
+        .await?
+    {
+        Some(n) => {
+            state.wake.notify_one();
+            Ok(axum::Json(view(&state, n, Vec::new())).into_response())
+        }
+        None => Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no notification {id}"),
+        )),
+    }
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AdminError> {
+    match state.store.cancel(&id).await? {
+        CancelOutcome::Cancelled(n) => Ok(axum::Json(view(&state, n, Vec::new())).into_response()),
+        CancelOutcome::NotPending(n) => Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!("notification {id} is {}, not pending", n.status.as_str()),
+        )),
+        CancelOutcome::Unknown => Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no notification {id}"),
+        )),
+    }
+}
+
+/// How far to move the schedule: `{"seconds": 3600}` or `{"by": "1h"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: Option<u64>,
+    by: Option<String>,
+}
+
+async fn advance(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, AdminError> {
+    let bad = |m: String| AdminError::new(StatusCode::BAD_REQUEST, m);
+    let advance: Advance = serde_json::from_slice(&body).map_err(|e| {
+        bad(format!(
+            "expected {{\"seconds\": N}} or {{\"by\": \"1h\"}}: {e}"
+        ))
+    })?;
+    let by = match (advance.seconds, advance.by) {
+        (Some(s), None) => Duration::from_secs(s),
+        (None, Some(text)) => parse_interval(&text).map_err(|e| bad(format!("by: {e}")))?,
+        _ => return Err(bad("give exactly one of seconds and by".into())),
+    };
+    let shift = state.config.schedule.scaled_ms(by);
+    let moved = state.store.advance_schedule(shift).await?;
+    state.wake.notify_one();
+    Ok(
+        axum::Json(json!({ "advancedSeconds": by.as_secs_f64(), "pendingMoved": moved }))
+            .into_response(),
+    )
+}

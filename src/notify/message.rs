@@ -1,0 +1,118 @@
+//! The notification a payment's final state turns into: who gets it, where, and the exact body,
+//! fixed once so every attempt sends the same bytes under the same id.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::protocol::{Amount, WireResult, datetime};
+use crate::store::{NewNotification, Payment, PaymentStatus};
+
+/// What the store needs to queue a notification when a payment becomes final.
+#[derive(Debug, Clone, Copy)]
+pub struct NotifyPlan<'a> {
+    /// The client whose call made the payment final (when the payment names no merchant).
+    pub caller: &'a str,
+    /// Each client's default notify URL from config.
+    pub default_urls: &'a HashMap<String, String>,
+    /// When the first attempt is due (real epoch milliseconds).
+    pub first_due_ms: i64,
+}
+
+/// `pspCustomerInfo` of the notification.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PspCustomerInfo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psp_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psp_customer_id: Option<&'a str>,
+}
+
+/// The payment result notification body, in the page's field order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Body<'a> {
+    notify_type: &'static str,
+    result: WireResult,
+    payment_request_id: &'a str,
+    payment_id: &'a str,
+    payment_amount: &'a Amount,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_create_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_time: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psp_customer_info: Option<PspCustomerInfo<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customs_declaration_amount: Option<&'a Amount>,
+}
+
+/// The notification for a payment that just became final, or `None` when it has nowhere to go
+/// (no notify URL for its merchant) or cannot be complete (no paymentAmount or paymentId; seed
+/// the payment with them).
+pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<NewNotification> {
+    if !payment.status.is_final() {
+        return None;
+    }
+    let client_id = payment.client_id.as_deref().unwrap_or(plan.caller);
+    let url = payment
+        .notify_url
+        .clone()
+        .or_else(|| plan.default_urls.get(client_id).cloned())?;
+    let (Some(payment_request_id), Some(payment_id), Some(amount)) = (
+        payment.payment_request_id.as_deref(),
+        payment.payment_id.as_deref(),
+        payment.payment_amount.as_ref(),
+    ) else {
+        tracing::info!(
+            payment_request_id = payment.payment_request_id.as_deref().unwrap_or(""),
+            "no notification: the payment has no paymentAmount or paymentId (seed it with them)"
+        );
+        return None;
+    };
+    let success = payment.status == PaymentStatus::Success;
+    let result = if success {
+        WireResult::success()
+    } else {
+        WireResult::new(
+            payment.result_code.as_str(),
+            crate::protocol::ResultStatus::F,
+            payment
+                .result_message
+                .clone()
+                .unwrap_or_else(|| payment.result_code.clone()),
+        )
+    };
+    let psp =
+        (payment.psp_name.is_some() || payment.customer_id.is_some()).then_some(PspCustomerInfo {
+            psp_name: payment.psp_name.as_deref(),
+            psp_customer_id: payment.customer_id.as_deref(),
+        });
+    let body = Body {
+        notify_type: "PAYMENT_RESULT",
+        result,
+        payment_request_id,
+        payment_id,
+        payment_amount: amount,
+        payment_create_time: Some(
+            payment
+                .payment_create_time
+                .clone()
+                .unwrap_or_else(|| datetime::format_seconds(payment.created_at.fixed_offset())),
+        ),
+        // The page: paymentTime is returned only when the result is S.
+        payment_time: payment.payment_time.as_deref().filter(|_| success),
+        psp_customer_info: psp,
+        customs_declaration_amount: payment.customs_declaration_amount.as_ref(),
+    };
+    let body = serde_json::to_string(&body).ok()?;
+    Some(NewNotification {
+        id: crate::ids::notification_id(),
+        payment_request_id: payment_request_id.to_owned(),
+        client_id: client_id.to_owned(),
+        url,
+        body,
+        first_due_ms: plan.first_due_ms,
+    })
+}
