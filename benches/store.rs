@@ -70,6 +70,7 @@ async fn bench(name: &str, url: String) -> Option<(String, f64, f64)> {
         max_connections: 8,
         acquire_timeout_ms: 5000,
         sqlite_synchronous: "normal".into(),
+        statement_timeout_ms: 5000,
     };
     let store: Arc<dyn Store> = match store::connect(&settings).await {
         Ok(s) => s,

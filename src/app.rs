@@ -6,6 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
@@ -86,31 +90,65 @@ pub fn notification_worker(state: &AppState) -> Result<Worker, String> {
     ))
 }
 
-/// Serves until `shutdown` completes, then lets in-flight requests finish and the sender finish
-/// its attempts in flight and give back its leases.
+/// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish for
+/// up to `server.shutdown_grace_ms`, and lets the sender finish its attempts in flight and give
+/// back its leases. HTTP/1.1, as every Alipay+ client speaks it; a client that does not send
+/// its headers within `server.read_timeout_ms` is disconnected.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let server = &state.config.settings.server;
+    let read_timeout = Duration::from_millis(server.read_timeout_ms);
+    let grace = Duration::from_millis(server.shutdown_grace_ms);
     let (stop, stopped) = watch::channel(false);
-    let stop = Arc::new(stop);
-    let stop_on_signal = stop.clone();
     let sender = if state.config.settings.notify.enabled {
         let worker = notification_worker(&state).map_err(std::io::Error::other)?;
         Some(tokio::spawn(worker.run(stopped)))
     } else {
         None
     };
-    let served = axum::serve(listener, build_router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_on_signal.send(true);
-        })
-        .await;
+    let router = build_router(state);
+    let connections = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(read_timeout)
+            .max_headers(256);
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
     let _ = stop.send(true);
+    tokio::select! {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(grace) => tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still open after the grace period; closing them"),
+    }
     if let Some(sender) = sender {
         let _ = sender.await;
     }
-    served
+    Ok(())
 }

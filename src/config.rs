@@ -77,6 +77,10 @@ pub struct ServerSettings {
     pub clock_skew_seconds: u64,
     /// Path of the notifyPayment receiver.
     pub notify_payment_path: String,
+    /// How long a client may take to send its headers, and then its body.
+    pub read_timeout_ms: u64,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace_ms: u64,
 }
 
 /// `[signing]`
@@ -86,6 +90,7 @@ pub struct SigningSettings {
     /// The private key, inline or `file:PATH`.
     pub private_key: String,
     /// keyVersion put in response signatures.
+    #[serde(deserialize_with = "lenient_string")]
     pub key_version: String,
 }
 
@@ -94,11 +99,12 @@ pub struct SigningSettings {
 #[serde(deny_unknown_fields)]
 pub struct AdminSettings {
     /// Bearer token, inline or `file:PATH`; empty turns the admin API off.
+    #[serde(deserialize_with = "lenient_string")]
     pub token: String,
 }
 
 /// `[store]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     /// `sqlite://PATH`, `postgres://USER:PASSWORD@HOST/DB` or `memory://`.
@@ -109,6 +115,8 @@ pub struct StoreSettings {
     pub acquire_timeout_ms: u64,
     /// SQLite durability: `normal` (survives a crash of the process) or `full` (also power loss).
     pub sqlite_synchronous: String,
+    /// The longest one statement may run or wait for a lock.
+    pub statement_timeout_ms: u64,
 }
 
 /// `[notify]`
@@ -136,6 +144,7 @@ pub struct NotifySettings {
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
     /// The Client-Id header value.
+    #[serde(deserialize_with = "lenient_string")]
     pub client_id: String,
     /// Public keys by keyVersion, inline or `file:PATH`.
     pub public_keys: BTreeMap<String, String>,
@@ -145,6 +154,77 @@ pub struct ClientSettings {
     /// Where payment result notifications for this merchant go, unless a payment names its own.
     #[serde(default)]
     pub notify_url: Option<String>,
+}
+
+impl fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .finish()
+    }
+}
+
+/// Environment variables arrive typed: `GATEWAY_SIGNING__KEY_VERSION=2` is a number and a token
+/// of digits too. Settings that are text take any scalar as its text.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Int(i128),
+        Float(f64),
+        Bool(bool),
+    }
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::Text(s) => s,
+        Scalar::Int(n) => n.to_string(),
+        Scalar::Float(n) => n.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+    })
+}
+
+/// Hides the password of a database URL, in the user part or a `password=` parameter, for logs,
+/// errors and `Debug`.
+pub fn redact_url(url: &str) -> String {
+    let mut shown = url.to_owned();
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((credentials, host)) = rest.rsplit_once('@')
+        && let Some((user, _)) = credentials.split_once(':')
+    {
+        shown = format!("{scheme}://{user}:***@{host}");
+    }
+    if let Some((base, query)) = shown.clone().split_once('?') {
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        shown = format!("{base}?{}", query.join("&"));
+    }
+    shown
+}
+
+/// A secret setting: usable, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -200,7 +280,7 @@ pub struct Config {
     /// The gateway's signing key.
     pub signing_key: Arc<SigningKey>,
     /// The admin token; `None` when the admin API is off.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
     /// Clients by Client-Id.
     pub clients: Arc<HashMap<String, Arc<Client>>>,
     /// When notification attempts are due.
@@ -253,10 +333,26 @@ impl Settings {
             ));
         }
         let path = &self.server.notify_payment_path;
-        if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+        if !path.starts_with('/') || path.len() < 2 || path.contains(['?', '#', ' ', '{', '}', '*'])
+        {
             return Err(ConfigError::invalid(
                 "server.notify_payment_path",
-                "must be a path starting with / (no query)",
+                "must be a plain path starting with / (no query, no {, } or *)",
+            ));
+        }
+        if path == "/admin"
+            || path.starts_with("/admin/")
+            || ["/healthz", "/readyz"].contains(&path.as_str())
+        {
+            return Err(ConfigError::invalid(
+                "server.notify_payment_path",
+                "collides with the gateway's own routes (/admin, /healthz, /readyz)",
+            ));
+        }
+        if self.server.read_timeout_ms < 100 {
+            return Err(ConfigError::invalid(
+                "server.read_timeout_ms",
+                "must be at least 100",
             ));
         }
         if Endpoint::ALL
@@ -313,7 +409,7 @@ impl Settings {
         let token = resolve("admin.token", &self.admin.token, base_dir)?
             .trim()
             .to_owned();
-        let admin_token = (!token.is_empty()).then_some(token);
+        let admin_token = (!token.is_empty()).then_some(Secret(token));
 
         let mut clients = HashMap::new();
         for (i, c) in self.clients.iter().enumerate() {
@@ -466,13 +562,11 @@ fn resolve(key: &str, value: &str, base_dir: &Path) -> Result<String, ConfigErro
         .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))
 }
 
-/// The highest key version: numerically when all are numbers, else by text.
+/// The highest key version: numeric versions by number, above any non-numeric one, which
+/// compare by text.
 fn latest_version<'a>(versions: impl Iterator<Item = &'a String>) -> String {
     versions
-        .max_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
-            (Ok(x), Ok(y)) => x.cmp(&y),
-            _ => a.cmp(b),
-        })
+        .max_by_key(|v| (v.parse::<u64>().ok(), v.as_str()))
         .cloned()
         .unwrap_or_default()
 }
@@ -485,6 +579,31 @@ mod tests {
     fn latest_key_version_compares_numbers_as_numbers() {
         let v: Vec<String> = ["1", "10", "9"].map(String::from).to_vec();
         assert_eq!(latest_version(v.iter()), "10");
+        let mixed: Vec<String> = ["beta", "2", "alpha"].map(String::from).to_vec();
+        assert_eq!(latest_version(mixed.iter()), "2");
+    }
+
+    #[test]
+    fn text_settings_take_numbers_as_environment_variables_give_them() {
+        let figment = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(
+            "[signing]\nkey_version = 2\n[admin]\ntoken = 123456789\n",
+        ));
+        let settings: Settings = figment.extract().unwrap();
+        assert_eq!(settings.signing.key_version, "2");
+        assert_eq!(settings.admin.token, "123456789");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let mut settings: Settings = Figment::from(Toml::string(DEFAULT_TOML)).extract().unwrap();
+        settings.admin.token = "t0ken-value".into();
+        settings.store.url = "postgres://gw:s3cret@db/gw".into();
+        let shown = format!("{settings:?}");
+        assert!(
+            !shown.contains("t0ken-value") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert_eq!(format!("{:?}", Secret("x".into())), "<redacted>");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::protocol::Endpoint;
-use crate::signature::layer::{Guard, guard, sign_response};
+use crate::signature::layer::{Guard, guard, sign_response, signed_path};
 
 /// Every route, the fallback and the cross-cutting layers.
 pub fn router(state: AppState) -> Router {
@@ -53,13 +53,16 @@ pub fn router(state: AppState) -> Router {
         // The guard enforces server.body_limit_bytes itself, before any extractor reads.
         .layer(DefaultBodyLimit::disable())
         .nest("/admin", admin::router(state.clone()))
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
         .fallback(no_interface)
         .with_state(state)
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(crate::telemetry::trace_layer())
-                .layer(PropagateRequestIdLayer::x_request_id()),
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::middleware::from_fn(refuse_connect)),
         )
 }
 
@@ -83,37 +86,59 @@ fn guarded(
 
 /// NO_INTERFACE_DEF for any path no API is served at; signed when the caller sent a Client-Id.
 async fn no_interface(State(state): State<AppState>, request: Request) -> Response {
-    let path = request.uri().path().to_owned();
     let client_id = request
         .headers()
         .get("client-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let response = ApiError::NoInterface(path.clone()).into_response();
-    sign_response(&state, &path, client_id.as_deref(), response).await
+    let response = ApiError::NoInterface(request.uri().path().to_owned()).into_response();
+    sign_response(
+        &state,
+        &signed_path(request.uri()),
+        client_id.as_deref(),
+        response,
+    )
+    .await
 }
 
 /// A JSON answer with HTTP 200 and the content type the SDKs expect.
 pub fn reply<T: Serialize>(body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => {
-            let mut response = bytes.into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=UTF-8"),
-            );
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "response serialisation failed");
-            let mut response =
-                r#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U","resultMessage":"API failed due to unknown reason."}}"#
-                    .into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=UTF-8"),
-            );
-            response
-        }
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "response serialisation failed");
+        br#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultMessage":"API failed due to unknown reason.","resultStatus":"U"}}"#.to_vec()
+    });
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    response
+}
+
+/// CONNECT answered 2xx turns a connection into a tunnel, so it is refused with 405 (and the
+/// envelope) before any route sees it.
+async fn refuse_connect(request: Request, next: axum::middleware::Next) -> Response {
+    if request.method() != axum::http::Method::CONNECT {
+        return next.run(request).await;
+    }
+    let mut response = ApiError::MethodNotSupported("CONNECT".into()).into_response();
+    *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+/// `/healthz`: the process answers.
+async fn healthz() -> Response {
+    axum::Json(serde_json::json!({ "status": "ok" })).into_response()
+}
+
+/// `/readyz`: the store answers (its migrations ran at start-up), so requests can be served.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => axum::Json(serde_json::json!({ "status": "ready", "store": state.store.backend() })).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "unavailable", "store": state.store.backend(), "error": e.to_string() })),
+        )
+            .into_response(),
     }
 }

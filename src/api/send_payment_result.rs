@@ -102,7 +102,24 @@ impl SendPaymentResultRequest {
     }
 }
 
-/// Serialises JSON with object keys sorted and `null` members left out.
+/// Drops `null` members, and objects left empty by that, at every level: `{"a":{"b":null}}`
+/// says no more than `{}`.
+fn prune(value: &Value) -> Option<Value> {
+    match value {
+        Value::Null => None,
+        Value::Object(map) => {
+            let kept: serde_json::Map<String, Value> = map
+                .iter()
+                .filter_map(|(k, v)| prune(v).map(|v| (k.clone(), v)))
+                .collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        }
+        other => Some(other.clone()),
+    }
+}
+
+/// Serialises JSON with object keys sorted, `null` members and the objects they leave empty
+/// dropped.
 pub fn canonical_json(value: &Value) -> String {
     fn write(value: &Value, out: &mut String) {
         match value {
@@ -134,7 +151,7 @@ pub fn canonical_json(value: &Value) -> String {
         }
     }
     let mut out = String::new();
-    write(value, &mut out);
+    write(&prune(value).unwrap_or(Value::Null), &mut out);
     out
 }
 
@@ -153,11 +170,8 @@ pub async fn handle(
     };
     match state.store.record_risk_report(report).await? {
         ReportOutcome::Recorded(_) | ReportOutcome::Repeated(_) => {
-            let result = WireResult::new(
-                "SUCCESS",
-                crate::protocol::ResultStatus::S,
-                "Updated success",
-            );
+            // The page's sample answer.
+            let result = WireResult::from_code(ResultCode::Success, "Updated success");
             Ok(reply(&serde_json::json!({ "result": result })))
         }
         ReportOutcome::Contradicts(first) => Err(ApiError::Business {
@@ -180,5 +194,10 @@ mod tests {
         let b = serde_json::json!({"a": {"x": "1"}, "b": 1});
         assert_eq!(canonical_json(&a), canonical_json(&b));
         assert_eq!(canonical_json(&a), r#"{"a":{"x":"1"},"b":1}"#);
+        let emptied = serde_json::json!({"b": 1, "authorizationError": {"errorCode": null}});
+        assert_eq!(
+            canonical_json(&emptied),
+            canonical_json(&serde_json::json!({"b": 1}))
+        );
     }
 }

@@ -22,16 +22,6 @@ impl ResultStatus {
             ResultStatus::U => "U",
         }
     }
-
-    /// Parses the one-letter wire form.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "S" => Some(ResultStatus::S),
-            "F" => Some(ResultStatus::F),
-            "U" => Some(ResultStatus::U),
-            _ => None,
-        }
-    }
 }
 
 /// The `result` object as it travels: `{"resultCode":..,"resultStatus":..,"resultMessage":..}`.

@@ -4,6 +4,7 @@
 //! response, never an error: the layer cannot drop a request.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -44,7 +45,7 @@ pub struct Guard {
 
 /// Middleware: checks the request, runs the handler, signs the answer.
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+    let path = signed_path(request.uri());
     let client_id = header_str(request.headers(), "client-id").map(str::to_owned);
     let response = match admit(&guard, request).await {
         Ok(request) => next.run(request).await,
@@ -147,8 +148,29 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
+/// The request URI as signed: the path, and the query string when one was sent (none of the
+/// APIs uses one; a caller that sends one signs it as received).
+pub fn signed_path(uri: &axum::http::Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
+}
+
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A required header's text, or `fail` with why: missing, or present but not visible ASCII
+/// (which is not the same mistake).
+fn required_header<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+    fail: impl FnOnce(String) -> ApiError,
+) -> Result<&'h str, ApiError> {
+    match headers.get(name).map(|v| v.to_str()) {
+        None | Some(Ok("")) => Err(fail(format!("the {name} header is missing"))),
+        Some(Ok(text)) => Ok(text),
+        Some(Err(_)) => Err(fail(format!("the {name} header is not visible ASCII"))),
+    }
 }
 
 /// Runs every check in the order the real gateway does, cheapest first, and hands the request
@@ -168,19 +190,18 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, Rejection> {
     }
 
     let headers = request.headers();
-    let client_id = header_str(headers, "client-id")
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::InvalidClient("the Client-Id header is missing".into()))?
-        .to_owned();
+    let client_id = required_header(headers, "Client-Id", ApiError::InvalidClient)?.to_owned();
     let client_id = client_id.as_str();
     let client = app.config.clients.get(client_id).cloned().ok_or_else(|| {
         ApiError::InvalidClient(format!("Client-Id {client_id} is not registered"))
     })?;
-    let request_time = header_str(headers, "request-time")
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::Param("the Request-Time header is missing".into()))?
-        .to_owned();
-    let signature_value = header_str(headers, "signature").ok_or(SignatureError::Missing)?;
+    let request_time = required_header(headers, "Request-Time", ApiError::Param)?.to_owned();
+    let signature_value = match headers.get("signature") {
+        None => return Err(SignatureError::Missing.into()),
+        Some(v) => v
+            .to_str()
+            .map_err(|_| SignatureError::Malformed("the value is not visible ASCII".into()))?,
+    };
     let parsed = SignatureHeader::parse(signature_value)?;
     let key_version = parsed
         .key_version
@@ -206,17 +227,30 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, Rejection> {
         return Err(too_large(limit).into());
     }
     let (parts, body) = request.into_parts();
-    let body = to_bytes(body, limit).await.map_err(|e| {
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-        {
-            too_large(limit)
-        } else {
-            ApiError::Param(format!("the request body could not be read: {e}"))
-        }
-    })?;
+    let read = tokio::time::timeout(
+        Duration::from_millis(settings.read_timeout_ms),
+        to_bytes(body, limit),
+    );
+    let body = read
+        .await
+        .map_err(|_| {
+            ApiError::Param(format!(
+                "the request body did not arrive within {} ms",
+                settings.read_timeout_ms
+            ))
+        })?
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_large(limit)
+            } else {
+                ApiError::Param(format!("the request body could not be read: {e}"))
+            }
+        })?;
 
-    let path = parts.uri.path();
-    let message = Message::post(path, client_id, &request_time, &body);
+    let path = signed_path(&parts.uri);
+    let message = Message::post(&path, client_id, &request_time, &body);
     if let Err(e) = verify(&key, &key_version, &message, &signature) {
         tracing::debug!(
             client_id,

@@ -10,7 +10,7 @@ pub mod keys;
 pub mod layer;
 
 use aws_lc_rs::digest::{self, Digest};
-use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::RSA_PKCS1_SHA256;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -81,24 +81,6 @@ impl<'a> Message<'a> {
     }
 }
 
-/// Builds the content to sign: `<method> <path>\n<client_id>.<time>.<body>`.
-pub fn content_to_sign(
-    method: &str,
-    path: &str,
-    client_id: &str,
-    time: &str,
-    body: &[u8],
-) -> Vec<u8> {
-    Message {
-        method,
-        path,
-        client_id,
-        time,
-        body,
-    }
-    .content()
-}
-
 /// Signs a message and returns the standard-base64 signature (not yet URL-encoded).
 pub fn sign(key: &SigningKey, message: &Message<'_>) -> Result<String, KeyError> {
     let pair = key.key_pair();
@@ -162,13 +144,6 @@ pub fn verify(
         &message.content(),
         &signature,
     ))
-}
-
-/// Verifies with a key parsed on the spot; for the CLI and tests, not the hot path.
-pub fn verify_with_der(spki_or_pkcs1_der: &[u8], content: &[u8], signature: &[u8]) -> bool {
-    ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki_or_pkcs1_der)
-        .map(|k| k.verify_sig(content, signature).is_ok())
-        .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -130,16 +130,22 @@ impl PaymentStore for MemoryStore {
             by_rid.map(|i| &inner.payments[i]),
             &report,
         );
+        // The decision names a payment only when its lookup found one.
+        let chosen = |index: Option<usize>| {
+            index.ok_or_else(|| {
+                StoreError::Internal("push decision named a payment that was not found".into())
+            })
+        };
         let now = chrono::Utc::now();
         Ok(match decision {
             PushDecision::Repeated => {
-                ReportOutcome::Repeated(inner.payments[by_pid.unwrap_or_default()].clone())
+                ReportOutcome::Repeated(inner.payments[chosen(by_pid)?].clone())
             }
             PushDecision::Contradicts(w) => {
-                ReportOutcome::Contradicts(inner.payments[pick(w).unwrap_or_default()].clone())
+                ReportOutcome::Contradicts(inner.payments[chosen(pick(w))?].clone())
             }
             PushDecision::Complete(w) => {
-                let at = pick(w).unwrap_or_default();
+                let at = chosen(pick(w))?;
                 let updated = apply_push(inner.payments[at].clone(), &report, now);
                 inner.payments[at] = updated.clone();
                 inner.index(at);

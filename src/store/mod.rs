@@ -255,6 +255,7 @@ pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn Store>, StoreEr
         max_connections: settings.max_connections,
         acquire_timeout: std::time::Duration::from_millis(settings.acquire_timeout_ms),
         sqlite_synchronous: settings.sqlite_synchronous.clone(),
+        statement_timeout: std::time::Duration::from_millis(settings.statement_timeout_ms),
     };
     let store = SqlStore::connect(url, &options).await?;
     let version = store.migrate().await?;

@@ -26,11 +26,10 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// How many times a write is decided again after losing an insert race.
 const RACE_RETRIES: usize = 5;
 
-/// A payment by paymentId, by paymentRequestId.
-const READS: [&str; 2] = [
-    "SELECT id, doc FROM payments WHERE payment_id = $1",
-    "SELECT id, doc FROM payments WHERE payment_request_id = $1",
-];
+/// A payment by paymentId.
+const BY_PAYMENT_ID: &str = "SELECT id, doc FROM payments WHERE payment_id = $1";
+/// A payment by paymentRequestId.
+const BY_REQUEST_ID: &str = "SELECT id, doc FROM payments WHERE payment_request_id = $1";
 
 /// What differs between the SQL backends.
 #[derive(Debug)]
@@ -82,6 +81,8 @@ pub struct SqlOptions {
     pub acquire_timeout: Duration,
     /// SQLite `synchronous`: `normal` survives a process crash, `full` also a power loss.
     pub sqlite_synchronous: String,
+    /// The longest one statement may run or wait for a lock (PostgreSQL).
+    pub statement_timeout: Duration,
 }
 
 /// The SQLite / PostgreSQL store.
@@ -95,18 +96,9 @@ pub struct SqlStore {
     pub(super) dialect: &'static Dialect,
 }
 
-/// Hides the password of a database URL for logs and errors.
+/// Hides the password of a database URL.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
+    crate::config::redact_url(url)
 }
 
 pub(super) fn classify(e: sqlx::Error) -> StoreError {
@@ -215,6 +207,7 @@ impl SqlStore {
             _ => "NORMAL",
         };
         let is_sqlite = std::ptr::eq(dialect, &SQLITE);
+        let timeout_ms = options.statement_timeout.as_millis();
         let open = |max_connections: u32| {
             AnyPoolOptions::new()
                 .max_connections(max_connections)
@@ -225,9 +218,22 @@ impl SqlStore {
                 .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
+                        if !is_sqlite {
+                            // A lock held by another replica, or a stalled network, must not
+                            // hold a request forever: it fails and answers UNKNOWN_EXCEPTION.
+                            for setting in ["statement_timeout", "lock_timeout"] {
+                                let set = format!("SET {setting} = {timeout_ms}");
+                                sqlx::query(sqlx::AssertSqlSafe(set))
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
+                        }
                         if is_sqlite {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            let busy = format!("PRAGMA busy_timeout = {timeout_ms}");
+                            sqlx::query(sqlx::AssertSqlSafe(busy))
+                                .execute(&mut *conn)
+                                .await?;
                             conn.execute(if synchronous == "FULL" {
                                 "PRAGMA synchronous = FULL"
                             } else {
@@ -310,7 +316,7 @@ impl SqlStore {
             .map_err(classify)?;
         let rows = sqlx::query(self.dialect.locked_read)
             .bind(report.payment_id.as_str())
-            .bind(report.payment_request_id.as_deref().unwrap_or(""))
+            .bind(report.payment_request_id.as_deref())
             .fetch_all(&mut *tx)
             .await
             .map_err(classify)?;
@@ -419,9 +425,11 @@ impl PaymentStore for SqlStore {
     }
 
     async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError> {
-        Ok(Self::find_payment(&self.pool, READS[1], payment_request_id)
-            .await?
-            .map(|(_, p)| p))
+        Ok(
+            Self::find_payment(&self.pool, BY_REQUEST_ID, payment_request_id)
+                .await?
+                .map(|(_, p)| p),
+        )
     }
 
     async fn seed_payment(
@@ -446,12 +454,12 @@ impl PaymentStore for SqlStore {
             Ok(()) => Ok(SeedOutcome::Created(payment)),
             Err(e) if is_unique_violation(&e) => {
                 let by_rid = match &payment.payment_request_id {
-                    Some(rid) => Self::find_payment(&self.pool, READS[1], rid).await?,
+                    Some(rid) => Self::find_payment(&self.pool, BY_REQUEST_ID, rid).await?,
                     None => None,
                 };
                 let existing = match (by_rid, &payment.payment_id) {
                     (Some(found), _) => Some(found),
-                    (None, Some(pid)) => Self::find_payment(&self.pool, READS[0], pid).await?,
+                    (None, Some(pid)) => Self::find_payment(&self.pool, BY_PAYMENT_ID, pid).await?,
                     (None, None) => None,
                 };
                 existing

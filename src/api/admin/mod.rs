@@ -6,7 +6,9 @@ pub mod payments;
 pub mod receiver;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -46,18 +48,79 @@ impl From<crate::store::StoreError> for AdminError {
     }
 }
 
-/// The admin routes, behind the token check.
+/// The admin routes, behind the token check; every answer, errors included, is JSON.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(payments::router())
         .merge(notifications::router())
         .merge(receiver::router())
+        .method_not_allowed_fallback(|| async {
+            AdminError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this admin route does not take that method",
+            )
+        })
         .route_layer(from_fn_with_state(state, require_token))
+        .fallback(|| async { AdminError::new(StatusCode::NOT_FOUND, "no such admin route") })
+}
+
+/// A path parameter; a malformed one answers JSON like every admin error.
+pub struct AdminPath(pub String);
+
+impl FromRequestParts<AppState> for AdminPath {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| AdminPath(p))
+            .map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, e.body_text()))
+    }
+}
+
+/// A body within `server.body_limit_bytes`; a larger one answers JSON 413.
+pub struct AdminBody(pub Bytes);
+
+impl FromRequest<AppState> for AdminBody {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.config.settings.server.body_limit_bytes;
+        axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map(AdminBody)
+            .map_err(|_| {
+                AdminError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than {limit} bytes"),
+                )
+            })
+    }
+}
+
+/// Query parameters; malformed ones answer JSON 400.
+pub struct AdminQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequestParts<AppState> for AdminQuery<T> {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| AdminQuery(q))
+            .map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, e.body_text()))
+    }
 }
 
 /// Lets a request through only with `Authorization: Bearer <admin.token>`.
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(expected) = state.config.admin_token.as_deref() else {
+    let Some(expected) = state.config.admin_token.as_ref().map(|t| t.expose()) else {
         return AdminError::new(
             StatusCode::UNAUTHORIZED,
             "the admin API is off: set admin.token",
@@ -68,11 +131,11 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     match given {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
-            next.run(request).await
-        }
+        Some(token) if same_secret(token, expected) => next.run(request).await,
         Some(_) => AdminError::new(StatusCode::UNAUTHORIZED, "wrong admin token").into_response(),
         None => AdminError::new(
             StatusCode::UNAUTHORIZED,
@@ -82,6 +145,13 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+/// Compares digests in constant time, so neither the token's content nor its length shows in
+/// the timing.
+fn same_secret(given: &str, expected: &str) -> bool {
+    use aws_lc_rs::digest::{SHA256, digest};
+    let (a, b) = (
+        digest(&SHA256, given.as_bytes()),
+        digest(&SHA256, expected.as_bytes()),
+    );
+    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_ref(), b.as_ref()).is_ok()
 }

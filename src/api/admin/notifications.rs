@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AdminError;
+use super::{AdminBody, AdminError, AdminPath};
 use crate::app::AppState;
 use crate::notify::schedule::parse_interval;
 use crate::store::{Attempt, CancelOutcome, Notification, NotificationStatus};
@@ -77,7 +77,7 @@ fn view(state: &AppState, n: Notification, attempts: Vec<Attempt>) -> View {
 
 async fn list(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
     let found = state.store.notifications_for(&id).await?;
     let views: Vec<View> = found.into_iter().map(|(n, a)| view(&state, n, a)).collect();
@@ -86,7 +86,7 @@ async fn list(
 
 async fn redeliver(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
     match state
         .store
@@ -106,7 +106,7 @@ async fn redeliver(
 
 async fn cancel(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
     match state.store.cancel(&id).await? {
         CancelOutcome::Cancelled(n) => Ok(axum::Json(view(&state, n, Vec::new())).into_response()),
@@ -131,7 +131,7 @@ struct Advance {
 
 async fn advance(
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    AdminBody(body): AdminBody,
 ) -> Result<Response, AdminError> {
     let bad = |m: String| AdminError::new(StatusCode::BAD_REQUEST, m);
     let advance: Advance = serde_json::from_slice(&body).map_err(|e| {

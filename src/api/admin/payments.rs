@@ -2,15 +2,14 @@
 //! reads one back. What is seeded is what inquiryPayment answers.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::AdminError;
+use super::{AdminBody, AdminError, AdminPath};
 use crate::api::notify_payment::QUOTE;
 use crate::app::AppState;
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
@@ -78,7 +77,10 @@ fn bad(message: impl Into<String>) -> AdminError {
 }
 
 /// Seeds a payment: 201 with the payment, or 409 with the one that already has that id.
-async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Response, AdminError> {
+async fn seed(
+    State(state): State<AppState>,
+    AdminBody(body): AdminBody,
+) -> Result<Response, AdminError> {
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| bad(format!("the body is not valid JSON: {e}")))?;
     schema::validate(&value, SEED).map_err(|e| bad(e.to_string()))?;
@@ -101,7 +103,7 @@ async fn seed(State(state): State<AppState>, body: Bytes) -> Result<Response, Ad
 /// Reads a payment by paymentRequestId.
 async fn read(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
     match state.store.payment(&id).await? {
         Some(p) => Ok(axum::Json(p).into_response()),
@@ -116,6 +118,19 @@ async fn read(
 fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
     let status = seed.status.unwrap_or(PaymentStatus::Processing);
     let now = Utc::now();
+    // Fields that contradict the status are refused rather than dropped.
+    if status != PaymentStatus::Fail
+        && (seed.result_code.is_some() || seed.result_message.is_some())
+    {
+        return Err(bad(
+            "resultCode: only a FAIL payment carries a result code or message",
+        ));
+    }
+    if status == PaymentStatus::Processing && seed.payment_time.is_some() {
+        return Err(bad(
+            "paymentTime: a PROCESSING payment has not reached its final state yet",
+        ));
+    }
     let result_code = match (status, seed.result_code) {
         (PaymentStatus::Success, _) => "SUCCESS".to_owned(),
         (PaymentStatus::Processing, _) => "PAYMENT_IN_PROCESS".to_owned(),
@@ -157,6 +172,22 @@ fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
         return Err(bad(
             "paymentQuote: required when payToCurrency differs from paymentAmount.currency",
         ));
+    }
+    if let Some(q) = &quote
+        && schema::parse_decimal(&q.quote_price).is_none_or(|p| p <= rust_decimal::Decimal::ZERO)
+    {
+        return Err(bad("paymentQuote.quotePrice: must be a number above 0"));
+    }
+    if let (Some(target), Some(amount), Some(q)) =
+        (&seed.pay_to_currency, &seed.payment_amount, &quote)
+        && target != &amount.currency
+    {
+        let price = schema::parse_decimal(&q.quote_price).unwrap_or_default();
+        amount.convert(target, price).map_err(|e| {
+            bad(format!(
+                "paymentAmount: cannot be converted to {target} at {price}: {e}"
+            ))
+        })?;
     }
     if let Some(url) = &seed.notify_url {
         crate::config::check_notify_url(url).map_err(|e| bad(format!("notifyUrl: {e}")))?;
@@ -208,8 +239,8 @@ struct Completion {
 /// Completes a processing payment with success; its notification is queued as a push result's.
 async fn complete(
     state: State<AppState>,
-    id: Path<String>,
-    body: Bytes,
+    id: AdminPath,
+    body: AdminBody,
 ) -> Result<Response, AdminError> {
     finish(state, id, body, PaymentStatus::Success).await
 }
@@ -217,16 +248,16 @@ async fn complete(
 /// Fails a processing payment with a code of inquiryPayment's table (default PROCESS_FAIL).
 async fn fail(
     state: State<AppState>,
-    id: Path<String>,
-    body: Bytes,
+    id: AdminPath,
+    body: AdminBody,
 ) -> Result<Response, AdminError> {
     finish(state, id, body, PaymentStatus::Fail).await
 }
 
 async fn finish(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    body: Bytes,
+    AdminPath(id): AdminPath,
+    AdminBody(body): AdminBody,
     status: PaymentStatus,
 ) -> Result<Response, AdminError> {
     let completion: Completion = if body.iter().all(u8::is_ascii_whitespace) {

@@ -4,14 +4,14 @@
 //! to exercise another sender's retries.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AdminError;
+use super::{AdminBody, AdminError, AdminQuery};
 use crate::app::AppState;
 use crate::protocol::{ResultStatus, WireResult};
 
@@ -30,7 +30,7 @@ struct Filter {
 
 async fn list(
     State(state): State<AppState>,
-    Query(filter): Query<Filter>,
+    AdminQuery(filter): AdminQuery<Filter>,
 ) -> Result<Response, AdminError> {
     let limit = filter.limit.unwrap_or(100).min(10_000);
     let received = state
@@ -53,7 +53,7 @@ struct FailNext {
 
 async fn fail_next(
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    AdminBody(body): AdminBody,
 ) -> Result<Response, AdminError> {
     let bad = |m: String| AdminError::new(StatusCode::BAD_REQUEST, m);
     let ask: FailNext = serde_json::from_slice(&body).map_err(|e| {
