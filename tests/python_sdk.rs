@@ -1,5 +1,6 @@
 //! The official Python SDK (`global-open-sdk-python`, unmodified) drives the real binary over
-//! HTTP: if it cannot talk to the gateway, the gateway is wrong. Runs when GATEWAY_TEST_PYTHON
+//! HTTP, and its webhook check verifies a notification the gateway sends: if it cannot talk to
+//! the gateway, the gateway is wrong. Runs when GATEWAY_TEST_PYTHON
 //! names a Python with `tests/sdk/requirements.txt` installed (`bash .ci/run` sets it up).
 
 use std::io::{BufRead, BufReader};
@@ -28,6 +29,10 @@ fn the_official_python_sdk_talks_to_the_gateway_unmodified() {
             r#"
 [server]
 listen = "127.0.0.1:0"
+[admin]
+token = "TEST-ONLY-admin-token"
+[store]
+url = "memory://"
 [signing]
 private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
 [[clients]]
@@ -65,6 +70,7 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
         .env("GATEWAY_URL", format!("http://{address}"))
         .env("SDK_CLIENT_ID", "SANDBOX_SDK_CLIENT")
         .env("SDK_PRIVATE_KEY", fixture("TEST-ONLY-merchant-private.b64"))
+        .env("GATEWAY_ADMIN_TOKEN", "TEST-ONLY-admin-token")
         .env(
             "GATEWAY_PUBLIC_KEY",
             fixture("TEST-ONLY-gateway-public.b64"),

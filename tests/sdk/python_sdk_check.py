@@ -12,6 +12,8 @@ Environment:
   SDK_PRIVATE_KEY      that client's private key, base64 PKCS#8 DER, one line
   GATEWAY_PUBLIC_KEY   the gateway's response-signing public key, base64 SPKI DER, one line
   SDK_TLS_SHIM_HOST    optional loopback address for the TLS shim (default 127.0.0.1)
+  GATEWAY_ADMIN_TOKEN  optional: the admin token; with it, a payment result notification the
+                       gateway sends is checked with the SDK's webhook_tool.check_signature
 
 Why a TLS shim: the SDK's transport (com/alipay/ams/api/net/default_http_rpc.py, __get_http_connection)
 always opens http.client.HTTPSConnection(hostname, port=443, context=ssl.create_default_context()),
@@ -362,7 +364,64 @@ def main():
 
     check("request signed with a wrong private key: F / INVALID_SIGNATURE, answer accepted by the SDK", wrong_key)
 
+    # 6. A payment result notification the gateway sends: the SDK's own webhook check accepts it.
+    admin_token = os.environ.get("GATEWAY_ADMIN_TOKEN")
+    if admin_token:
+        check("payment result notification: signature accepted by webhook_tool.check_signature",
+              lambda: notification_check(gateway_url, admin_token, client_id, gateway_public_key))
+
     return finish()
+
+
+def notification_check(gateway_url, admin_token, client_id, gateway_public_key):
+    import http.server
+    import urllib.request
+
+    got = {}
+    arrived = threading.Event()
+
+    class Merchant(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            got.update(path=self.path, headers=dict(self.headers.items()), body=body.decode("utf-8"))
+            answer = b'{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            arrived.set()
+
+        def log_message(self, *args):
+            pass
+
+    merchant = http.server.HTTPServer(("127.0.0.1", 0), Merchant)
+    threading.Thread(target=merchant.serve_forever, daemon=True).start()
+    notify_url = "http://127.0.0.1:%d/alipay/notify" % merchant.server_address[1]
+
+    def admin(path, body):
+        req = urllib.request.Request(gateway_url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": "Bearer " + admin_token,
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as rsp:
+            return json.load(rsp)
+
+    request_id = uid("NTF")
+    admin("/admin/payments", {"paymentRequestId": request_id, "clientId": client_id, "notifyUrl": notify_url,
+                              "paymentAmount": {"currency": "USD", "value": "1000"}})
+    admin("/admin/payments/%s/complete" % request_id, {})
+    try:
+        assert arrived.wait(10), "no notification arrived within 10 s"
+    finally:
+        merchant.shutdown()
+    headers = {k.lower(): v for k, v in got["headers"].items()}
+    assert got["path"] == "/alipay/notify", got["path"]
+    assert headers.get("client-id") == client_id, headers.get("client-id")
+    ok = webhook_tool.check_signature("POST", got["path"], headers["client-id"], headers["request-time"],
+                                      got["body"], headers["signature"], gateway_public_key)
+    assert ok, "webhook_tool.check_signature rejected the notification (headers %r)" % headers
+    body = json.loads(got["body"])
+    assert body["notifyType"] == "PAYMENT_RESULT" and body["paymentRequestId"] == request_id, got["body"]
 
 
 def finish():
