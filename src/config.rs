@@ -92,6 +92,9 @@ pub struct SigningSettings {
     /// keyVersion put in response signatures.
     #[serde(deserialize_with = "lenient_string")]
     pub key_version: String,
+    /// Sign responses. Off only to measure what signing costs; the SDKs reject unsigned S
+    /// answers.
+    pub sign_responses: bool,
 }
 
 /// `[admin]`

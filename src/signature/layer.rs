@@ -105,6 +105,9 @@ pub async fn sign_response(
     let Some(client_id) = client_id else {
         return response;
     };
+    if !app.config.settings.signing.sign_responses {
+        return unsigned(response, Some(client_id), &app.config.settings.signing.key_version);
+    }
     let (mut parts, body) = response.into_parts();
     let Ok(body) = to_bytes(body, usize::MAX).await else {
         return ApiError::Internal("response body could not be read".into()).into_response();
