@@ -16,9 +16,11 @@ use tokio::sync::{Notify, watch};
 use crate::api;
 use crate::api::notify_payment::ReceiverControl;
 use crate::config::Config;
+use crate::journal::Journal;
 use crate::notify::message::NotifyPlan;
 use crate::notify::sender::Sender;
-use crate::notify::worker::Worker;
+use crate::notify::worker::{Lease, Worker};
+use crate::scenario::Scenarios;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -32,12 +34,23 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The notification receiver's scripted failures.
     pub receiver: Arc<ReceiverControl>,
+    /// Scenario rules and the random source of latencies.
+    pub scenarios: Arc<Scenarios>,
+    /// The bounded request journal.
+    pub journal: Arc<Journal>,
 }
 
 impl AppState {
     /// Bundles configuration and store.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        let journal = &config.settings.journal;
+        let capacity = if journal.enabled { journal.capacity } else { 0 };
         Self {
+            scenarios: Arc::new(Scenarios::new(
+                config.rules.clone(),
+                config.settings.scenario.seed,
+            )),
+            journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
             config: Arc::new(config),
             store,
             wake: Arc::new(Notify::new()),
@@ -83,10 +96,13 @@ pub fn notification_worker(state: &AppState) -> Result<Worker, String> {
         state.store.clone(),
         sender,
         cfg.schedule.clone(),
-        owner,
-        Duration::from_millis(notify.lease_ms),
+        Lease {
+            owner,
+            duration: Duration::from_millis(notify.lease_ms),
+        },
         notify.concurrency,
         state.wake.clone(),
+        state.journal.clone(),
     ))
 }
 

@@ -12,15 +12,22 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use std::num::NonZeroU32;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
 use crate::notify::schedule::{Schedule, parse_interval};
 use crate::protocol::Endpoint;
+use crate::scenario::{Rule, RuleSpec};
 use crate::signature::{SigningKey, VerifyingKey};
 
 /// The defaults, documented; also the base layer.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// The config sections environment variables may set.
-const SECTIONS: [&str; 5] = ["server", "signing", "admin", "store", "notify"];
+const SECTIONS: [&str; 7] = [
+    "server", "signing", "admin", "store", "notify", "scenario", "journal",
+];
 
 /// A configuration problem, naming the setting.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +68,10 @@ pub struct Settings {
     pub store: StoreSettings,
     /// Payment result notifications the gateway sends.
     pub notify: NotifySettings,
+    /// Scenario rules and the seed of random latencies.
+    pub scenario: ScenarioSettings,
+    /// The request journal.
+    pub journal: JournalSettings,
     /// Callers and their keys.
     pub clients: Vec<ClientSettings>,
 }
@@ -142,6 +153,28 @@ pub struct NotifySettings {
     pub concurrency: u32,
 }
 
+/// `[scenario]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSettings {
+    /// Seed of random latencies: the same seed, the same latencies.
+    pub seed: u64,
+    /// Rules, tried in order; the first that matches applies.
+    pub rules: Vec<RuleSpec>,
+}
+
+/// `[journal]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSettings {
+    /// Record requests and notification attempts.
+    pub enabled: bool,
+    /// Entries kept; the oldest go first.
+    pub capacity: usize,
+    /// Bytes of each body kept.
+    pub max_body_bytes: usize,
+}
+
 /// One `[[clients]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -157,6 +190,9 @@ pub struct ClientSettings {
     /// Where payment result notifications for this merchant go, unless a payment names its own.
     #[serde(default)]
     pub notify_url: Option<String>,
+    /// Requests per second this client may make; past it, REQUEST_TRAFFIC_EXCEED_LIMIT (U).
+    #[serde(default)]
+    pub rate_limit_per_second: Option<u32>,
 }
 
 impl fmt::Debug for StoreSettings {
@@ -239,6 +275,8 @@ impl fmt::Debug for Settings {
             .field("admin.token", &"<redacted>")
             .field("store", &self.store)
             .field("notify", &self.notify)
+            .field("scenario", &self.scenario)
+            .field("journal", &self.journal)
             .field(
                 "clients",
                 &self
@@ -252,7 +290,6 @@ impl fmt::Debug for Settings {
 }
 
 /// A client the gateway accepts, with its keys parsed.
-#[derive(Debug)]
 pub struct Client {
     /// The Client-Id.
     pub id: String,
@@ -262,9 +299,27 @@ pub struct Client {
     pub latest_key_version: String,
     /// APIs it may call; `None` is all.
     pub allowed: Option<HashSet<Endpoint>>,
+    /// Its request rate limit, if it has one.
+    pub limiter: Option<DefaultDirectRateLimiter>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("key_versions", &self.keys.keys().collect::<Vec<_>>())
+            .field("allowed", &self.allowed)
+            .field("rate_limited", &self.limiter.is_some())
+            .finish()
+    }
 }
 
 impl Client {
+    /// Whether a request now stays within the client's rate limit.
+    pub fn within_rate_limit(&self) -> bool {
+        self.limiter.as_ref().is_none_or(|l| l.check().is_ok())
+    }
+
     /// Whether the client may call `endpoint`.
     pub fn may_call(&self, endpoint: Endpoint) -> bool {
         self.allowed
@@ -290,6 +345,8 @@ pub struct Config {
     pub schedule: Schedule,
     /// Each client's default notify URL.
     pub notify_urls: HashMap<String, String>,
+    /// The scenario rules from config, compiled.
+    pub rules: Vec<Rule>,
 }
 
 impl Settings {
@@ -457,11 +514,23 @@ impl Settings {
                         .collect::<Result<HashSet<_>, _>>()?,
                 ),
             };
+            let limiter = match c.rate_limit_per_second {
+                None => None,
+                Some(n) => Some(RateLimiter::direct(Quota::per_second(
+                    NonZeroU32::new(n).ok_or_else(|| {
+                        ConfigError::invalid(
+                            format!("{at}.rate_limit_per_second"),
+                            "must be at least 1 (omit it for no limit)",
+                        )
+                    })?,
+                ))),
+            };
             let client = Client {
                 id: c.client_id.clone(),
                 keys,
                 latest_key_version,
                 allowed,
+                limiter,
             };
             if clients
                 .insert(c.client_id.clone(), Arc::new(client))
@@ -484,8 +553,20 @@ impl Settings {
             }
         }
 
+        let rules = self
+            .scenario
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                Rule::compile(format!("config-{}", i + 1), spec.clone())
+                    .map_err(|e| ConfigError::invalid(format!("scenario.rules[{i}]"), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
         Ok(Config {
             listen,
+            rules,
             schedule,
             notify_urls,
             signing_key: Arc::new(signing_key),

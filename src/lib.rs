@@ -14,10 +14,14 @@ pub mod config;
 pub mod error;
 /// Identifiers the gateway assigns.
 pub mod ids;
+/// The bounded request journal.
+pub mod journal;
 /// Payment result notifications: schedule, sender, worker.
 pub mod notify;
 /// The wire model: results, amounts, date-times, field rules.
 pub mod protocol;
+/// Scenario control: rules, the built-in convention, the per-request header.
+pub mod scenario;
 /// RSA-SHA256 signing and verification, and the request guard.
 pub mod signature;
 /// The payment-state store.

@@ -2,16 +2,18 @@
 //! plays the MPP and answers from the payment-state store, per the page's "How to return the
 //! result".
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{Valid, WireRequest};
+use super::guard::ForcedPaymentResult;
 use super::reply;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
+use crate::protocol::codes::{self, Code, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, parse_decimal, text};
 use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
 use crate::store::{Payment, PaymentStatus};
@@ -75,8 +77,12 @@ const CUSTOMS_WALLETS: &[(&str, &str)] = &[("ALIPAY_CN", "CNY")];
 /// success S + S with the payment's details; failure S + F with its code.
 pub async fn handle(
     State(state): State<AppState>,
+    forced: Option<Extension<ForcedPaymentResult>>,
     Valid(request): Valid<InquiryPaymentRequest>,
 ) -> Result<Response, ApiError> {
+    if let Some(Extension(ForcedPaymentResult(code))) = forced {
+        return Ok(reply(&forced_answer(code)));
+    }
     let payment = state
         .store
         .payment(&request.payment_request_id)
@@ -89,6 +95,21 @@ pub async fn handle(
             ),
         })?;
     Ok(reply(&answer(&payment)?))
+}
+
+/// The answer a scenario forces: the inquiry worked, the payment has the given result.
+fn forced_answer(code: &Code) -> InquiryPaymentResponse {
+    InquiryPaymentResponse {
+        result: WireResult::success(),
+        payment_result: Some(WireResult::new(code.code, code.status, code.message)),
+        payment_id: None,
+        payment_amount: None,
+        pay_to_amount: None,
+        payment_time: None,
+        customer_id: None,
+        customs_declaration_amount: None,
+        pass_through_info: None,
+    }
 }
 
 /// The response for a stored payment.

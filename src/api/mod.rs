@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod guard;
 pub mod inquiry_payment;
 pub mod notify_payment;
 pub mod notify_push_payment;
@@ -20,7 +21,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::protocol::Endpoint;
-use crate::signature::layer::{Guard, guard, sign_response, signed_path};
+use crate::signature::layer::{seal, signed_path};
+use guard::{Guard, guard};
 
 /// Every route, the fallback and the cross-cutting layers.
 pub fn router(state: AppState) -> Router {
@@ -91,14 +93,12 @@ async fn no_interface(State(state): State<AppState>, request: Request) -> Respon
         .get("client-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let started = std::time::Instant::now();
+    let path = signed_path(request.uri());
     let response = ApiError::NoInterface(request.uri().path().to_owned()).into_response();
-    sign_response(
-        &state,
-        &signed_path(request.uri()),
-        client_id.as_deref(),
-        response,
-    )
-    .await
+    let (response, sent) = seal(&state, &path, client_id.as_deref(), response).await;
+    guard::record_unrouted(&state, &path, client_id, &response, &sent, started);
+    response
 }
 
 /// A JSON answer with HTTP 200 and the content type the SDKs expect.

@@ -12,10 +12,14 @@ use tokio::task::JoinSet;
 
 use super::schedule::Schedule;
 use super::sender::Sender;
-use crate::store::{Attempt, NextStep, Store, StoreError};
+use crate::journal::{self, Direction, Entry, Journal};
+use crate::store::{Attempt, NextStep, Notification, Store, StoreError};
 
 /// The longest the loop sleeps without looking at the queue.
 pub const POLL: Duration = Duration::from_millis(250);
+
+/// The shortest it sleeps after finding nothing to claim.
+const MIN_WAIT: Duration = Duration::from_millis(5);
 
 /// What one step did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -26,68 +30,97 @@ pub struct Step {
     pub delivered: usize,
 }
 
+/// The name a replica claims notifications under, and for how long a claim holds.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// Unique per replica.
+    pub owner: String,
+    /// After this, another replica may take the notification over.
+    pub duration: Duration,
+}
+
 /// Delivers due notifications for one replica.
 pub struct Worker {
     store: Arc<dyn Store>,
     sender: Sender,
     schedule: Schedule,
-    /// This replica's lease name.
-    owner: String,
-    lease: Duration,
+    lease: Lease,
     batch: u32,
     wake: Arc<Notify>,
+    journal: Arc<Journal>,
 }
 
 impl Worker {
-    /// A worker leasing under `owner` for `lease`, at most `batch` attempts at once.
+    /// A worker claiming under `lease`, at most `batch` attempts at once.
     pub fn new(
         store: Arc<dyn Store>,
         sender: Sender,
         schedule: Schedule,
-        owner: String,
-        lease: Duration,
+        lease: Lease,
         batch: u32,
         wake: Arc<Notify>,
+        journal: Arc<Journal>,
     ) -> Self {
         Self {
             store,
             sender,
             schedule,
-            owner,
             lease,
             batch,
             wake,
+            journal,
         }
     }
 
-    /// Claims the notifications due now, attempts them concurrently and records every outcome.
+    /// Claims the notifications due now, attempts them concurrently and records every outcome:
+    /// one unit of work, for tests and benchmarks that drain the queue step by step.
     pub async fn deliver_due(&self) -> Result<Step, StoreError> {
-        let now = Utc::now().timestamp_millis();
-        let lease_until = now + i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX / 2);
-        let claimed = self
-            .store
-            .claim_due(now, &self.owner, lease_until, self.batch)
-            .await?;
-        let mut attempts = JoinSet::new();
-        for n in claimed {
-            let sender = self.sender.clone();
-            attempts.spawn(async move {
-                let number = n.attempts_made + 1;
-                sender.attempt(&n, number).await
-            });
-        }
+        let mut in_flight = JoinSet::new();
+        self.dispatch(&mut in_flight, self.batch).await?;
         let mut step = Step::default();
-        while let Some(done) = attempts.join_next().await {
+        while let Some(done) = in_flight.join_next().await {
             let Ok(attempt) = done else { continue };
             step.attempted += 1;
             step.delivered += usize::from(attempt.delivered);
-            let next = self.next_step(&attempt);
-            log_attempt(&attempt, next);
-            self.store
-                .finish_attempt(&self.owner, attempt, next)
-                .await?;
+            self.settle(attempt).await?;
         }
         Ok(step)
+    }
+
+    /// Claims up to `room` due notifications and starts their attempts; returns how many.
+    async fn dispatch(
+        &self,
+        in_flight: &mut JoinSet<Attempt>,
+        room: u32,
+    ) -> Result<usize, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let lease_until =
+            now + i64::try_from(self.lease.duration.as_millis()).unwrap_or(i64::MAX / 2);
+        let claimed = self
+            .store
+            .claim_due(now, &self.lease.owner, lease_until, room)
+            .await?;
+        let count = claimed.len();
+        for n in claimed {
+            let sender = self.sender.clone();
+            let journal = self.journal.clone();
+            in_flight.spawn(async move {
+                let number = n.attempts_made + 1;
+                let attempt = sender.attempt(&n, number).await;
+                journal_attempt(&journal, &n, &attempt);
+                attempt
+            });
+        }
+        Ok(count)
+    }
+
+    /// Records a finished attempt and moves its notification on.
+    async fn settle(&self, attempt: Attempt) -> Result<(), StoreError> {
+        let next = self.next_step(&attempt);
+        log_attempt(&attempt, next);
+        self.store
+            .finish_attempt(&self.lease.owner, attempt, next)
+            .await
     }
 
     fn next_step(&self, attempt: &Attempt) -> NextStep {
@@ -101,34 +134,94 @@ impl Worker {
     }
 
     /// Runs until `shutdown` turns true, then finishes the attempts in flight and gives back
-    /// its leases.
+    /// its leases. Attempts run side by side, up to `notify.concurrency`: a merchant that never
+    /// answers holds one slot for its timeout, not the whole sender.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(owner = %self.owner, "notification sender started");
-        while !*shutdown.borrow() {
-            if let Err(e) = self.deliver_due().await {
-                tracing::warn!(error = %e, "notification step failed; retrying");
-            }
-            let wait = match self.store.next_due_ms().await {
-                Ok(Some(due)) => {
-                    let ms = (due - Utc::now().timestamp_millis()).max(0);
-                    Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(POLL)
+        tracing::info!(owner = %self.lease.owner, "notification sender started");
+        let mut in_flight: JoinSet<Attempt> = JoinSet::new();
+        let mut stopping = false;
+        loop {
+            let room = self
+                .batch
+                .saturating_sub(u32::try_from(in_flight.len()).unwrap_or(u32::MAX));
+            let mut claimed = 0;
+            if !stopping && room > 0 {
+                match self.dispatch(&mut in_flight, room).await {
+                    Ok(n) => claimed = n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not claim due notifications; retrying")
+                    }
                 }
-                Ok(None) | Err(_) => POLL,
+            }
+            if stopping && in_flight.is_empty() {
+                break;
+            }
+            let wait = if room == 0 || stopping {
+                POLL
+            } else {
+                self.until_next_due().await
             };
-            if wait.is_zero() {
-                continue;
-            }
+            // Something is due but another replica holds it, or it was just claimed: do not spin.
+            let wait = if claimed == 0 {
+                wait.max(MIN_WAIT)
+            } else {
+                wait
+            };
             tokio::select! {
+                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    if let Ok(attempt) = done
+                        && let Err(e) = self.settle(attempt).await
+                    {
+                        tracing::warn!(error = %e, "could not record a notification attempt");
+                    }
+                }
                 () = tokio::time::sleep(wait) => {}
-                () = self.wake.notified() => {}
-                _ = shutdown.changed() => {}
+                () = self.wake.notified(), if !stopping => {}
+                _ = shutdown.changed(), if !stopping => stopping = true,
             }
+            stopping = stopping || *shutdown.borrow();
         }
-        if let Err(e) = self.store.release_leases(&self.owner).await {
+        if let Err(e) = self.store.release_leases(&self.lease.owner).await {
             tracing::warn!(error = %e, "could not release notification leases");
         }
         tracing::info!("notification sender stopped");
     }
+
+    /// How long until something may be claimable, at most [`POLL`].
+    async fn until_next_due(&self) -> Duration {
+        match self.store.next_due_ms().await {
+            Ok(Some(due)) => {
+                let ms = (due - Utc::now().timestamp_millis()).max(0);
+                Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(POLL)
+            }
+            Ok(None) | Err(_) => POLL,
+        }
+    }
+}
+
+/// Adds an attempt to the journal, as an outbound entry.
+fn journal_attempt(journal: &Journal, n: &Notification, a: &Attempt) {
+    if !journal.enabled() {
+        return;
+    }
+    journal.record(Entry {
+        seq: 0,
+        at_ms: a.started_ms,
+        direction: Direction::Outbound,
+        endpoint: "notifyPayment".into(),
+        target: n.url.clone(),
+        client_id: Some(n.client_id.clone()),
+        payment_ids: journal::payment_ids(n.body.as_bytes()),
+        verdict: a.error.clone().unwrap_or_else(|| "delivered".into()),
+        string_to_sign: None,
+        request_body: journal.clip(n.body.as_bytes()),
+        response_body: String::new(),
+        http_status: a.http_status,
+        result_code: a.ack_code.clone(),
+        result_status: a.ack_status.clone(),
+        latency_ms: a.latency_ms as f64,
+        rule: None,
+    });
 }
 
 fn log_attempt(a: &Attempt, next: NextStep) {

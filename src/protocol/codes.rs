@@ -149,6 +149,147 @@ pub const PUSH_PAYMENT_RESULT: &[Code] = &[
     ),
 ];
 
+/// sendPaymentResult, "Result/Error codes".
+pub const SEND_PAYMENT_RESULT_RESULT: &[Code] = &[
+    c("SUCCESS", S, "Success"),
+    c("ACCESS_DENIED", F, "Access is denied."),
+    c("INVALID_API", F, "The called API is invalid or not active."),
+    c(
+        "INVALID_CONTRACT",
+        F,
+        "The parameter values in the contract do not match those in the current transaction.",
+    ),
+    c(
+        "KEY_NOT_FOUND",
+        F,
+        "The private key or public key of Alipay or the merchant is not found.",
+    ),
+    c(
+        "MERCHANT_KYB_NOT_QUALIFIED",
+        F,
+        "The payment failed because of the merchant's KYB status.",
+    ),
+    c(
+        "MERCHANT_NOT_REGISTERED",
+        F,
+        "The merchant is not registered.",
+    ),
+    c("NO_INTERFACE_DEF", F, "API is not defined."),
+    c(
+        "REQUEST_TRAFFIC_EXCEED_LIMIT",
+        U,
+        "The request traffic exceeds the limit.",
+    ),
+    c(
+        "PARAM_ILLEGAL",
+        F,
+        "The required parameters are not passed, or illegal parameters exist.",
+    ),
+    c("SYSTEM_ERROR", F, "A system error occurred."),
+    c(
+        "UNKNOWN_EXCEPTION",
+        U,
+        "An API call has failed, which is caused by unknown reasons.",
+    ),
+];
+
+/// notifyPushPayment, "Result/Error codes": what Alipay+ answers the ACQP.
+pub const PUSH_RESULT: &[Code] = &[
+    c("SUCCESS", S, "Success"),
+    c("ACCESS_DENIED", F, "Access is denied."),
+    c("INVALID_CLIENT", F, "The client is invalid."),
+    c("INVALID_SIGNATURE", F, "The signature is invalid."),
+    c("KEY_NOT_FOUND", F, "The key is not found."),
+    c(
+        "MEDIA_TYPE_NOT_ACCEPTABLE",
+        F,
+        "The server does not implement the media type that is acceptable to the client.",
+    ),
+    c(
+        "METHOD_NOT_SUPPORTED",
+        F,
+        "The server does not implement the requested HTTPS method.",
+    ),
+    c("NO_INTERFACE_DEF", F, "API is not defined."),
+    c(
+        "PARAM_ILLEGAL",
+        F,
+        "Illegal parameters. For example, non-numeric input, invalid date.",
+    ),
+    c(
+        "PROCESS_FAIL",
+        F,
+        "A general business failure occurred. Do not retry.",
+    ),
+    c(
+        "REQUEST_TRAFFIC_EXCEED_LIMIT",
+        U,
+        "The request traffic exceeds the limit.",
+    ),
+    c(
+        "UNKNOWN_EXCEPTION",
+        U,
+        "An API call failed, which is caused by unknown reasons.",
+    ),
+];
+
+/// inquiryPayment, "Result/Error codes": whether the inquiry itself worked.
+pub const INQUIRY_RESULT: &[Code] = &[
+    c("SUCCESS", S, "Success"),
+    c("ACCESS_DENIED", F, "Access is denied."),
+    c("INVALID_CLIENT", F, "The client is invalid."),
+    c("INVALID_SIGNATURE", F, "The signature is invalid."),
+    c("KEY_NOT_FOUND", F, "The key is not found."),
+    c(
+        "MEDIA_TYPE_NOT_ACCEPTABLE",
+        F,
+        "The server does not implement the media type that is acceptable to the client.",
+    ),
+    c(
+        "METHOD_NOT_SUPPORTED",
+        F,
+        "The server does not implement the requested HTTPS method.",
+    ),
+    c("NO_INTERFACE_DEF", F, "API is not defined."),
+    c("ORDER_NOT_EXIST", F, "The order doesn't exist."),
+    c(
+        "PARAM_ILLEGAL",
+        F,
+        "Illegal parameters. For example, non-numeric input, invalid date.",
+    ),
+    c(
+        "PROCESS_FAIL",
+        F,
+        "A general business failure occurred. Do not retry.",
+    ),
+    c(
+        "REQUEST_TRAFFIC_EXCEED_LIMIT",
+        U,
+        "The request traffic exceeds the limit.",
+    ),
+    c(
+        "UNKNOWN_EXCEPTION",
+        U,
+        "An API call failed, which is caused by unknown reasons.",
+    ),
+];
+
+/// The payment result notification, "Result/Error codes": the page lists SUCCESS; a merchant that
+/// wants a retry answers anything else, as the SDKs' examples do (PROCESS_FAIL, UNKNOWN_EXCEPTION).
+pub const NOTIFY_RESULT: &[Code] = &[
+    c("SUCCESS", S, "Success"),
+    c(
+        "PROCESS_FAIL",
+        F,
+        "A general business failure occurred. Do not retry.",
+    ),
+    c(
+        "UNKNOWN_EXCEPTION",
+        U,
+        "An API call failed, which is caused by unknown reasons.",
+    ),
+];
+
 /// Looks a code up in a table.
 pub fn find(table: &'static [Code], code: &str) -> Option<&'static Code> {
     table.iter().find(|c| c.code == code)

@@ -1,20 +1,19 @@
-//! The request guard every API route sits behind: POST and JSON only, a known client, a body
-//! within the limit, a signature that verifies over the exact received bytes and path, and the
-//! client's right to call the API. On the way out it signs the response. Every failure is a
-//! response, never an error: the layer cannot drop a request.
+//! Admission and sealing, the two ends of every API request. [`admit`] lets a request in only
+//! when it is POST and JSON, from a known client, within the body limit, with a signature that
+//! verifies over the exact received bytes and path, and for an API the client may call.
+//! [`seal`] signs the answer on the way out, or leaves it deliberately unsigned. Every failure
+//! is an answer, never an error: nothing here can drop a request.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::{Message, SignatureError, SignatureHeader, header as sig_header, sign, verify};
-use crate::api::notify_payment;
 use crate::app::AppState;
 use crate::config::Client;
 use crate::error::ApiError;
@@ -34,46 +33,15 @@ pub struct Caller {
     pub endpoint: Endpoint,
 }
 
-/// The guard's state: the app and the API the route serves.
-#[derive(Clone)]
-pub struct Guard {
-    /// Shared application state.
-    pub app: AppState,
-    /// The API behind this route.
-    pub endpoint: Endpoint,
-}
-
-/// Middleware: checks the request, runs the handler, signs the answer.
-pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let path = signed_path(request.uri());
-    let client_id = header_str(request.headers(), "client-id").map(str::to_owned);
-    let response = match admit(&guard, request).await {
-        Ok(request) => next.run(request).await,
-        Err(Rejection { error, body }) => {
-            // The webhook receiver keeps what it rejected too, with the reason: that is what a
-            // merchant debugging a sender wants to see.
-            if let (Endpoint::NotifyPayment, Some(body), Some(id)) =
-                (guard.endpoint, &body, &client_id)
-            {
-                notify_payment::record(
-                    &guard.app,
-                    id,
-                    body,
-                    error.to_string(),
-                    error.code().as_str(),
-                )
-                .await;
-            }
-            error.into_response()
-        }
-    };
-    sign_response(&guard.app, &path, client_id.as_deref(), response).await
-}
-
-/// A refused request: the error it answers, and the body when it had been read.
-struct Rejection {
-    error: ApiError,
-    body: Option<Bytes>,
+/// A refused request: the error it answers, the body when it had been read, and the exact
+/// string its signature was checked against when that failed.
+pub struct Rejection {
+    /// What it answers.
+    pub error: ApiError,
+    /// The body, when it had been read.
+    pub body: Option<Bytes>,
+    /// The content verified against, when the signature failed.
+    pub string_to_sign: Option<String>,
 }
 
 impl<E: Into<ApiError>> From<E> for Rejection {
@@ -81,58 +49,76 @@ impl<E: Into<ApiError>> From<E> for Rejection {
         Rejection {
             error: e.into(),
             body: None,
+            string_to_sign: None,
         }
     }
 }
 
-/// Signs an outgoing response over `POST <path>\n<client-id>.<response-time>.<body>`, or
-/// marks it as deliberately unsigned. Used by the guard and the unknown-path fallback.
-pub async fn sign_response(
+/// A request let in: the request with its body put back and the [`Caller`] attached, and the
+/// body for whoever else needs it (scenarios, the journal).
+pub struct Admitted {
+    /// Ready for the handler.
+    pub request: Request,
+    /// The exact bytes received.
+    pub body: Bytes,
+    /// The verified client.
+    pub client: Arc<Client>,
+}
+
+/// Signs an outgoing response over `POST <path>\n<client-id>.<response-time>.<body>`, or leaves
+/// it deliberately unsigned; also hands back the body, for the journal.
+pub async fn seal(
     app: &AppState,
     path: &str,
     client_id: Option<&str>,
     response: Response,
-) -> Response {
-    let client_id = client_id.filter(|id| HeaderValue::from_str(id).is_ok());
-    if response.extensions().get::<Unsigned>().is_some() {
-        return unsigned(
-            response,
-            client_id,
-            &app.config.settings.signing.key_version,
-        );
-    }
-    // Without a Client-Id there is nothing to echo and nothing the caller could verify.
-    let Some(client_id) = client_id else {
-        return response;
-    };
-    if !app.config.settings.signing.sign_responses {
-        return unsigned(response, Some(client_id), &app.config.settings.signing.key_version);
-    }
+) -> (Response, Bytes) {
     let (mut parts, body) = response.into_parts();
-    let Ok(body) = to_bytes(body, usize::MAX).await else {
-        return ApiError::Internal("response body could not be read".into()).into_response();
-    };
-    let time = datetime::format_millis(Utc::now());
-    let message = Message::post(path, client_id, &time, &body);
-    let signed = match sign(&app.config.signing_key, &message) {
-        Ok(signature) => signature,
-        Err(e) => {
-            tracing::error!(error = %e, "response signing failed");
-            return ApiError::Internal("response signing failed".into()).into_response();
+    let body = match to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => {
+            let response =
+                ApiError::Internal("response body could not be read".into()).into_response();
+            return (response, Bytes::new());
         }
     };
-    let value = sig_header::format(&app.config.settings.signing.key_version, &signed);
+    let client_id = client_id.filter(|id| HeaderValue::from_str(id).is_ok());
+    let signing = &app.config.settings.signing;
     let headers = &mut parts.headers;
-    insert(headers, "client-id", client_id);
-    insert(headers, "response-time", &time);
-    insert(headers, "signature", &value);
-    Response::from_parts(parts, Body::from(body))
+    match client_id {
+        // Without a Client-Id there is nothing to echo and nothing the caller could verify.
+        None if parts.extensions.get::<Unsigned>().is_none() => {}
+        Some(id) if parts.extensions.get::<Unsigned>().is_none() && signing.sign_responses => {
+            let time = datetime::format_millis(Utc::now());
+            match sign(
+                &app.config.signing_key,
+                &Message::post(path, id, &time, &body),
+            ) {
+                Ok(signed) => {
+                    insert(headers, "client-id", id);
+                    insert(headers, "response-time", &time);
+                    insert(
+                        headers,
+                        "signature",
+                        &sig_header::format(&signing.key_version, &signed),
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "response signing failed");
+                    let response =
+                        ApiError::Internal("response signing failed".into()).into_response();
+                    return (response, body);
+                }
+            }
+        }
+        id => unsigned(headers, id, &signing.key_version),
+    }
+    (Response::from_parts(parts, Body::from(body.clone())), body)
 }
 
 /// The unsigned form the SDKs accept for F/U answers: the three headers present, the
 /// signature and response-time empty (the Python SDK rejects a reply without them).
-fn unsigned(mut response: Response, client_id: Option<&str>, key_version: &str) -> Response {
-    let headers = response.headers_mut();
+fn unsigned(headers: &mut HeaderMap, client_id: Option<&str>, key_version: &str) {
     if let Some(client_id) = client_id {
         insert(headers, "client-id", client_id);
     }
@@ -142,7 +128,6 @@ fn unsigned(mut response: Response, client_id: Option<&str>, key_version: &str) 
         "signature",
         &format!("algorithm=RSA256,keyVersion={key_version},signature="),
     );
-    response
 }
 
 fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -158,7 +143,8 @@ pub fn signed_path(uri: &axum::http::Uri) -> String {
         .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+/// A header's text, when it is visible ASCII.
+pub fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -178,8 +164,11 @@ fn required_header<'h>(
 
 /// Runs every check in the order the real gateway does, cheapest first, and hands the request
 /// on with its body put back and the [`Caller`] attached.
-async fn admit(guard: &Guard, request: Request) -> Result<Request, Rejection> {
-    let app = &guard.app;
+pub async fn admit(
+    app: &AppState,
+    endpoint: Endpoint,
+    request: Request,
+) -> Result<Admitted, Rejection> {
     let settings = &app.config.settings.server;
     if request.method() != Method::POST {
         return Err(ApiError::MethodNotSupported(request.method().to_string()).into());
@@ -264,6 +253,7 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, Rejection> {
         );
         return Err(Rejection {
             error: e.into(),
+            string_to_sign: Some(String::from_utf8_lossy(&message.content()).into_owned()),
             body: Some(body),
         });
     }
@@ -273,22 +263,26 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, Rejection> {
         return Err(Rejection {
             error,
             body: Some(body),
+            string_to_sign: None,
         });
     }
-    if !client.may_call(guard.endpoint) {
+    if !client.may_call(endpoint) {
         return Err(ApiError::AccessDenied(format!(
-            "Client-Id {client_id} may not call {}",
-            guard.endpoint
+            "Client-Id {client_id} may not call {endpoint}"
         ))
         .into());
     }
 
-    let mut request = Request::from_parts(parts, Body::from(body));
+    let mut request = Request::from_parts(parts, Body::from(body.clone()));
     request.extensions_mut().insert(Caller {
-        client,
-        endpoint: guard.endpoint,
+        client: client.clone(),
+        endpoint,
     });
-    Ok(request)
+    Ok(Admitted {
+        request,
+        body,
+        client,
+    })
 }
 
 fn too_large(limit: usize) -> ApiError {

@@ -218,6 +218,11 @@ impl PaymentStore for MemoryStore {
         self.lock().map(|_| ())
     }
 
+    async fn reset(&self) -> Result<(), StoreError> {
+        *self.lock()? = Inner::default();
+        Ok(())
+    }
+
     fn backend(&self) -> &'static str {
         "memory"
     }
@@ -275,7 +280,7 @@ impl NotificationQueue for MemoryStore {
                 match next {
                     NextStep::Delivered => n.status = NotificationStatus::Delivered,
                     NextStep::Exhausted => n.status = NotificationStatus::Exhausted,
-                    NextStep::RetryAt(due) => n.next_due_ms = due,
+                    NextStep::RetryAt(due) => n.next_due_ms += due - attempt.due_ms,
                 }
             }
         }
@@ -288,7 +293,10 @@ impl NotificationQueue for MemoryStore {
             .notifications
             .iter()
             .filter(|q| q.notification.status == NotificationStatus::Pending)
-            .map(|q| q.notification.next_due_ms)
+            .map(|q| match &q.lease {
+                Some((_, until)) => q.notification.next_due_ms.max(*until),
+                None => q.notification.next_due_ms,
+            })
             .min())
     }
 

@@ -231,6 +231,10 @@ pub trait PaymentStore: Send + Sync + 'static {
     /// Whether the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Forgets everything: payments, reports, notifications and their attempts, received
+    /// notifications (admin reset, to isolate test cases).
+    async fn reset(&self) -> Result<(), StoreError>;
+
     /// The backend's name for logs (`memory`, `sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 }

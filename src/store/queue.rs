@@ -169,8 +169,10 @@ pub trait NotificationQueue: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Notification>, StoreError>;
 
-    /// Records an attempt and moves the notification on, releasing `owner`'s lease. A
-    /// notification cancelled meanwhile keeps its status; the attempt is recorded all the same.
+    /// Records an attempt and moves the notification on, releasing `owner`'s lease. A retry is
+    /// due `RetryAt(due) - attempt.due_ms` after the notification's due time as stored now, so a
+    /// clock advance made during the attempt moves the retry too. A notification cancelled
+    /// meanwhile keeps its status; the attempt is recorded all the same.
     async fn finish_attempt(
         &self,
         owner: &str,
@@ -178,7 +180,8 @@ pub trait NotificationQueue: Send + Sync + 'static {
         next: NextStep,
     ) -> Result<(), StoreError>;
 
-    /// When the earliest pending notification is due.
+    /// When a pending notification may next be claimed: its due time, or its lease's end when a
+    /// sender holds it.
     async fn next_due_ms(&self) -> Result<Option<i64>, StoreError>;
 
     /// A payment's notifications with their attempts, oldest first.

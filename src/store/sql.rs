@@ -516,6 +516,27 @@ impl PaymentStore for SqlStore {
             .map_err(classify)
     }
 
+    async fn reset(&self) -> Result<(), StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with(self.dialect.begin)
+            .await
+            .map_err(classify)?;
+        for table in [
+            "DELETE FROM notification_attempts",
+            "DELETE FROM notifications",
+            "DELETE FROM received_notifications",
+            "DELETE FROM risk_reports",
+            "DELETE FROM payments",
+        ] {
+            sqlx::query(table)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)
+    }
+
     fn backend(&self) -> &'static str {
         self.dialect.name
     }

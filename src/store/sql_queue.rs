@@ -130,20 +130,20 @@ impl NotificationQueue for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
-        let (status, due) = match next {
-            NextStep::Delivered => (NotificationStatus::Delivered, attempt.due_ms),
-            NextStep::Exhausted => (NotificationStatus::Exhausted, attempt.due_ms),
-            NextStep::RetryAt(due) => (NotificationStatus::Pending, due),
+        let (status, shift) = match next {
+            NextStep::Delivered => (NotificationStatus::Delivered, 0),
+            NextStep::Exhausted => (NotificationStatus::Exhausted, 0),
+            NextStep::RetryAt(due) => (NotificationStatus::Pending, due - attempt.due_ms),
         };
         // A notification cancelled while its attempt ran stays cancelled.
         sqlx::query(
             "UPDATE notifications SET status = CASE WHEN status = 'PENDING' THEN $1 ELSE status END, attempts_made = $2, \
-             next_due_ms = CASE WHEN status = 'PENDING' THEN $3 ELSE next_due_ms END, lease_owner = NULL, \
+             next_due_ms = CASE WHEN status = 'PENDING' THEN next_due_ms + $3 ELSE next_due_ms END, lease_owner = NULL, \
              lease_until_ms = NULL WHERE id = $4 AND lease_owner = $5",
         )
         .bind(status.as_str())
         .bind(i64::from(attempt.number))
-        .bind(due)
+        .bind(shift)
         .bind(attempt.notification_id.as_str())
         .bind(owner)
         .execute(&mut *tx)
@@ -154,7 +154,8 @@ impl NotificationQueue for SqlStore {
 
     async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
-            "SELECT MIN(next_due_ms) AS due FROM notifications WHERE status = 'PENDING'",
+            "SELECT MIN(CASE WHEN lease_until_ms > next_due_ms THEN lease_until_ms ELSE next_due_ms END) AS due \
+             FROM notifications WHERE status = 'PENDING'",
         )
         .fetch_one(&self.pool)
         .await

@@ -1,9 +1,11 @@
 //! The admin API under `/admin`: plain JSON with real HTTP statuses (it is not an Alipay+ API),
 //! guarded by a bearer token from config.
 
+pub mod journal;
 pub mod notifications;
 pub mod payments;
 pub mod receiver;
+pub mod scenarios;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -54,6 +56,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(payments::router())
         .merge(notifications::router())
         .merge(receiver::router())
+        .merge(scenarios::router())
+        .merge(journal::router())
+        .route("/reset", axum::routing::post(reset))
         .method_not_allowed_fallback(|| async {
             AdminError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -62,6 +67,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         })
         .route_layer(from_fn_with_state(state, require_token))
         .fallback(|| async { AdminError::new(StatusCode::NOT_FOUND, "no such admin route") })
+}
+
+/// `POST /admin/reset`: everything back to empty, for isolation between test cases: the store,
+/// the journal, the rules (back to those from config, with no hits), the receiver's scripted
+/// failures.
+async fn reset(State(state): State<AppState>) -> Result<Response, AdminError> {
+    state.store.reset().await?;
+    state.journal.clear();
+    state.scenarios.reset();
+    state
+        .receiver
+        .fail_next(0, crate::protocol::WireResult::success());
+    Ok(axum::Json(serde_json::json!({ "reset": true })).into_response())
 }
 
 /// A path parameter; a malformed one answers JSON like every admin error.

@@ -1,0 +1,263 @@
+//! The request journal: every inbound request and every outbound notification attempt, newest
+//! last, in a bounded ring so memory stays flat under any load. Bodies are kept up to
+//! `journal.max_body_bytes` each. Filter it, count it, clear it through the admin API.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// Inbound request or outbound notification attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// A request the gateway answered.
+    Inbound,
+    /// A notification attempt the gateway made.
+    Outbound,
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// Order of recording, from 1.
+    pub seq: u64,
+    /// When it started (epoch milliseconds).
+    pub at_ms: i64,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// The API name, or the path when no API is served there; `notifyPayment` for attempts.
+    pub endpoint: String,
+    /// The path, or the URL of a notification attempt.
+    pub target: String,
+    /// The Client-Id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// paymentRequestId, paymentId and referenceTransactionId found in the request body.
+    pub payment_ids: Vec<String>,
+    /// `valid`, or why the signature (or the acknowledgement) was refused.
+    pub verdict: String,
+    /// The exact string the signature was checked against, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub string_to_sign: Option<String>,
+    /// The request body, cut at the configured size.
+    pub request_body: String,
+    /// The response body, cut at the configured size.
+    pub response_body: String,
+    /// The HTTP status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// `result.resultCode` of the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_code: Option<String>,
+    /// `result.resultStatus` of the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_status: Option<String>,
+    /// How long it took.
+    pub latency_ms: f64,
+    /// The scenario that shaped the answer: `header`, `convention` or a rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// What to look for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Filter {
+    /// Only this API.
+    pub endpoint: Option<String>,
+    /// Only this Client-Id.
+    pub client_id: Option<String>,
+    /// Only entries whose body names this paymentRequestId, paymentId or referenceTransactionId.
+    pub payment_id: Option<String>,
+    /// Only this result code.
+    pub result_code: Option<String>,
+    /// Only inbound or outbound.
+    pub direction: Option<Direction>,
+    /// At most this many, newest first (default 100).
+    pub limit: Option<usize>,
+}
+
+impl Filter {
+    fn accepts(&self, e: &Entry) -> bool {
+        self.endpoint.as_ref().is_none_or(|v| *v == e.endpoint)
+            && self
+                .client_id
+                .as_ref()
+                .is_none_or(|v| Some(v) == e.client_id.as_ref())
+            && self
+                .payment_id
+                .as_ref()
+                .is_none_or(|v| e.payment_ids.contains(v))
+            && self
+                .result_code
+                .as_ref()
+                .is_none_or(|v| Some(v) == e.result_code.as_ref())
+            && self.direction.is_none_or(|v| v == e.direction)
+    }
+}
+
+/// The bounded journal.
+#[derive(Debug)]
+pub struct Journal {
+    entries: Mutex<VecDeque<Entry>>,
+    capacity: usize,
+    max_body: usize,
+    seq: AtomicU64,
+}
+
+impl Journal {
+    /// A journal keeping the last `capacity` entries (0: keeps nothing), bodies up to `max_body`
+    /// bytes.
+    pub fn new(capacity: usize, max_body: usize) -> Self {
+        Self {
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            capacity,
+            max_body,
+            seq: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether it records anything.
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// A body as kept: UTF-8 (lossy), cut at the limit.
+    pub fn clip(&self, body: &[u8]) -> String {
+        let cut = &body[..body.len().min(self.max_body)];
+        let mut text = String::from_utf8_lossy(cut).into_owned();
+        if body.len() > self.max_body {
+            text.push('…');
+        }
+        text
+    }
+
+    /// Records an entry, dropping the oldest when full.
+    pub fn record(&self, mut entry: Entry) {
+        if !self.enabled() {
+            return;
+        }
+        entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() == self.capacity {
+                entries.pop_front();
+            }
+            entries.push_back(entry);
+        }
+    }
+
+    /// Entries the filter accepts, newest first.
+    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+        let limit = filter.limit.unwrap_or(100);
+        self.entries
+            .lock()
+            .map(|e| {
+                e.iter()
+                    .rev()
+                    .filter(|x| filter.accepts(x))
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many entries the filter accepts.
+    pub fn count(&self, filter: &Filter) -> usize {
+        self.entries
+            .lock()
+            .map(|e| e.iter().filter(|x| filter.accepts(x)).count())
+            .unwrap_or(0)
+    }
+
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+/// The ids a body names, for filtering by payment.
+pub fn payment_ids(body: &[u8]) -> Vec<String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Vec::new();
+    };
+    ["paymentRequestId", "paymentId", "referenceTransactionId"]
+        .iter()
+        .filter_map(|k| map.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(endpoint: &str, code: &str) -> Entry {
+        Entry {
+            seq: 0,
+            at_ms: 0,
+            direction: Direction::Inbound,
+            endpoint: endpoint.into(),
+            target: "/".into(),
+            client_id: Some("C".into()),
+            payment_ids: vec!["P1".into()],
+            verdict: "valid".into(),
+            string_to_sign: None,
+            request_body: String::new(),
+            response_body: String::new(),
+            http_status: Some(200),
+            result_code: Some(code.into()),
+            result_status: Some("S".into()),
+            latency_ms: 1.0,
+            rule: None,
+        }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_newest_and_never_grows_past_its_capacity() {
+        let j = Journal::new(3, 16);
+        for i in 0..10 {
+            j.record(entry("inquiryPayment", &format!("C{i}")));
+        }
+        assert_eq!(j.len(), 3);
+        let codes: Vec<_> = j
+            .list(&Filter::default())
+            .into_iter()
+            .map(|e| e.result_code.unwrap())
+            .collect();
+        assert_eq!(codes, ["C9", "C8", "C7"]);
+    }
+
+    #[test]
+    fn filters_and_counts_agree() {
+        let j = Journal::new(10, 16);
+        j.record(entry("notifyPushPayment", "SUCCESS"));
+        j.record(entry("notifyPushPayment", "PROCESS_FAIL"));
+        j.record(entry("inquiryPayment", "SUCCESS"));
+        let f = Filter {
+            endpoint: Some("notifyPushPayment".into()),
+            result_code: Some("SUCCESS".into()),
+            ..Filter::default()
+        };
+        assert_eq!(j.count(&f), 1);
+        assert_eq!(j.list(&f).len(), 1);
+        assert_eq!(j.clip(&[b'x'; 20]).chars().count(), 17);
+        j.clear();
+        assert!(j.is_empty());
+    }
+}
