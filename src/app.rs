@@ -43,6 +43,8 @@ pub struct AppState {
 impl AppState {
     /// Bundles configuration and store.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        // Metrics are recorded from the first request on.
+        crate::telemetry::prometheus();
         let journal = &config.settings.journal;
         let capacity = if journal.enabled { journal.capacity } else { 0 };
         Self {

@@ -32,8 +32,14 @@ pub enum ApiError {
     #[error("{0}")]
     KeyNotFound(String),
     /// INVALID_SIGNATURE (F, unsigned): the signature is missing, malformed or wrong.
-    #[error("signature invalid: {0}")]
-    InvalidSignature(String),
+    #[error("signature invalid: {message}")]
+    InvalidSignature {
+        /// Why, in words.
+        message: String,
+        /// Why, as a metrics label: missing, malformed, bad_encoding, wrong_key,
+        /// content_changed, unsupported_algorithm, clock_skew.
+        reason: &'static str,
+    },
     /// ACCESS_DENIED (F): the client may not call this API.
     #[error("{0}")]
     AccessDenied(String),
@@ -61,7 +67,10 @@ impl From<FieldError> for ApiError {
 
 impl From<SignatureError> for ApiError {
     fn from(e: SignatureError) -> Self {
-        ApiError::InvalidSignature(e.to_string())
+        ApiError::InvalidSignature {
+            reason: e.kind(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -75,7 +84,7 @@ impl ApiError {
             ApiError::Param(_) => ResultCode::ParamIllegal,
             ApiError::InvalidClient(_) => ResultCode::InvalidClient,
             ApiError::KeyNotFound(_) => ResultCode::KeyNotFound,
-            ApiError::InvalidSignature(_) => ResultCode::InvalidSignature,
+            ApiError::InvalidSignature { .. } => ResultCode::InvalidSignature,
             ApiError::AccessDenied(_) => ResultCode::AccessDenied,
             ApiError::Business { code, .. } => *code,
             ApiError::Store(_) | ApiError::Internal(_) => ResultCode::UnknownException,
@@ -94,11 +103,23 @@ impl ApiError {
         WireResult::from_code(self.code(), message)
     }
 
+    /// Why authentication failed, as a metrics label; `None` for other errors.
+    pub fn auth_failure(&self) -> Option<&'static str> {
+        match self {
+            ApiError::InvalidSignature { reason, .. } => Some(reason),
+            ApiError::InvalidClient(_) => Some("unknown_client"),
+            ApiError::KeyNotFound(_) => Some("unknown_key_version"),
+            _ => None,
+        }
+    }
+
     /// Whether the answer goes out unsigned, as the real service sends these.
     pub fn is_unsigned(&self) -> bool {
         matches!(
             self,
-            ApiError::InvalidClient(_) | ApiError::KeyNotFound(_) | ApiError::InvalidSignature(_)
+            ApiError::InvalidClient(_)
+                | ApiError::KeyNotFound(_)
+                | ApiError::InvalidSignature { .. }
         )
     }
 }

@@ -66,7 +66,7 @@ fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
             address = %address,
             store = store.backend(),
             clients = config.clients.len(),
-            admin = if config.admin_token.is_some() { "on" } else { "off" },
+            admin_token = admin_token_source(&config),
             "alipay-gateway listening"
         );
         let state = AppState::new(config, store);
@@ -74,6 +74,19 @@ fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
             .await
             .map_err(|e| format!("server failed: {e}"))
     })
+}
+
+/// Where the admin token came from, for the start-up line (never the token itself).
+fn admin_token_source(config: &Config) -> &'static str {
+    if config.admin_token.is_none() {
+        "off"
+    } else if std::env::var_os("GATEWAY_ADMIN__TOKEN").is_some() {
+        "environment"
+    } else if config.settings.admin.token.starts_with("file:") {
+        "file"
+    } else {
+        "config"
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -22,6 +22,7 @@ use crate::scenario::{self, Applied, Fault, Outcome};
 use crate::signature::layer::{
     Admitted, Rejection, Unsigned, admit, header_str, seal, signed_path,
 };
+use crate::telemetry;
 
 /// The guard's state: the app and the API the route serves.
 #[derive(Clone)]
@@ -79,6 +80,9 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             body,
             string_to_sign,
         }) => {
+            if let Some(reason) = error.auth_failure() {
+                telemetry::record_auth_failure(reason);
+            }
             trace.verdict = error.to_string();
             trace.string_to_sign = string_to_sign;
             trace.body = body.unwrap_or_default();
@@ -105,17 +109,15 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     let response = break_before_signing(response, outcome.fault).await;
     let (response, sent) = seal(app, &path, client_id.as_deref(), response).await;
     let response = break_after_signing(response, outcome.fault);
-    if app.journal.enabled() {
-        record(
-            app,
-            guard.endpoint.name(),
-            &path,
-            client_id,
-            trace,
-            &response,
-            &sent,
-        );
-    }
+    record(
+        app,
+        guard.endpoint.name(),
+        &path,
+        client_id,
+        trace,
+        &response,
+        &sent,
+    );
     response
 }
 
@@ -262,7 +264,7 @@ impl http_body::Body for Dropped {
     }
 }
 
-/// Adds the request and its answer to the journal.
+/// Counts the request in the metrics and adds it, with its answer, to the journal.
 fn record(
     app: &AppState,
     endpoint: &str,
@@ -274,6 +276,16 @@ fn record(
 ) {
     let journal = &app.journal;
     let (code, status) = result_of(sent);
+    let seconds = trace.started.elapsed().as_secs_f64();
+    telemetry::record_request(
+        endpoint,
+        code.as_deref().unwrap_or("NONE"),
+        status.as_deref().unwrap_or("NONE"),
+        seconds,
+    );
+    if !journal.enabled() {
+        return;
+    }
     journal.record(Entry {
         seq: 0,
         at_ms: trace.at_ms,
@@ -289,7 +301,7 @@ fn record(
         http_status: Some(response.status().as_u16()),
         result_code: code,
         result_status: status,
-        latency_ms: trace.started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms: seconds * 1000.0,
         rule: trace.rule,
     });
 }
@@ -322,15 +334,14 @@ pub fn record_unrouted(
     sent: &[u8],
     started: Instant,
 ) {
-    if app.journal.enabled() {
-        let trace = Trace {
-            started,
-            at_ms: chrono::Utc::now().timestamp_millis(),
-            body: Bytes::new(),
-            verdict: "not checked".into(),
-            string_to_sign: None,
-            rule: None,
-        };
-        record(app, path, path, client_id, trace, response, sent);
-    }
+    let trace = Trace {
+        started,
+        at_ms: chrono::Utc::now().timestamp_millis(),
+        body: Bytes::new(),
+        verdict: "not checked".into(),
+        string_to_sign: None,
+        rule: None,
+    };
+    // Unknown paths share one metrics label: the caller chooses them, without bound.
+    record(app, "unknown", path, client_id, trace, response, sent);
 }

@@ -81,7 +81,8 @@ pub async fn handle(
     Valid(request): Valid<InquiryPaymentRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(Extension(ForcedPaymentResult(code))) = forced {
-        return Ok(reply(&forced_answer(code)));
+        let stored = state.store.payment(&request.payment_request_id).await?;
+        return Ok(reply(&forced_answer(code, stored.as_ref())?));
     }
     let payment = state
         .store
@@ -97,19 +98,31 @@ pub async fn handle(
     Ok(reply(&answer(&payment)?))
 }
 
-/// The answer a scenario forces: the inquiry worked, the payment has the given result.
-fn forced_answer(code: &Code) -> InquiryPaymentResponse {
-    InquiryPaymentResponse {
+/// The answer a scenario forces: the inquiry worked, the payment has the given result. A forced
+/// success answers the stored payment's details when it has succeeded, else a payment id and
+/// time of its own.
+fn forced_answer(
+    code: &Code,
+    stored: Option<&Payment>,
+) -> Result<InquiryPaymentResponse, ApiError> {
+    if code.status == ResultStatus::S
+        && let Some(p) = stored.filter(|p| p.status == PaymentStatus::Success)
+    {
+        return answer(p);
+    }
+    let succeeded = code.status == ResultStatus::S;
+    Ok(InquiryPaymentResponse {
         result: WireResult::success(),
         payment_result: Some(WireResult::new(code.code, code.status, code.message)),
-        payment_id: None,
+        payment_id: succeeded.then(crate::ids::payment_id),
         payment_amount: None,
         pay_to_amount: None,
-        payment_time: None,
+        payment_time: succeeded
+            .then(|| crate::protocol::datetime::format_seconds(chrono::Utc::now().fixed_offset())),
         customer_id: None,
         customs_declaration_amount: None,
         pass_through_info: None,
-    }
+    })
 }
 
 /// The response for a stored payment.

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/admin", admin::router(state.clone()))
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
+        .route("/metrics", axum::routing::get(metrics))
         .fallback(no_interface)
         .with_state(state)
         .layer(
@@ -123,6 +124,20 @@ async fn refuse_connect(request: Request, next: axum::middleware::Next) -> Respo
     }
     let mut response = ApiError::MethodNotSupported("CONNECT".into()).into_response();
     *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+/// `/metrics`: Prometheus text: requests by API and result code, latency histograms, signature
+/// failures by reason, notification attempts by outcome, the notification queue's depth.
+async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(pending) = state.store.pending_count().await {
+        crate::telemetry::set_queue_depth(pending);
+    }
+    let mut response = crate::telemetry::prometheus().render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
     response
 }
 

@@ -55,20 +55,26 @@ impl Sender {
 
     /// Makes attempt `number` of `n` and reports it; never fails, a failure is an outcome.
     pub async fn attempt(&self, n: &Notification, number: u32) -> Attempt {
+        self.attempt_with_answer(n, number).await.0
+    }
+
+    /// Like [`Sender::attempt`], also handing back the acknowledgement's body (for the journal).
+    pub async fn attempt_with_answer(&self, n: &Notification, number: u32) -> (Attempt, Vec<u8>) {
         let started_ms = Utc::now().timestamp_millis();
         let clock = Instant::now();
         let verdict = self.deliver(n).await;
         let latency_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let (http_status, ack_status, ack_code, error) = match verdict {
+        let (http_status, ack_status, ack_code, error, body) = match verdict {
             Ok(ack) => (
                 Some(ack.status),
                 ack.result_status,
                 ack.result_code,
                 ack.problem,
+                ack.body,
             ),
-            Err(e) => (None, None, None, Some(e)),
+            Err(e) => (None, None, None, Some(e), Vec::new()),
         };
-        Attempt {
+        let attempt = Attempt {
             notification_id: n.id.clone(),
             number,
             due_ms: n.next_due_ms,
@@ -80,7 +86,8 @@ impl Sender {
             latency_ms,
             delivered: error.is_none(),
             error,
-        }
+        };
+        (attempt, body)
     }
 
     /// The HTTP exchange; `Err` when no answer came at all.
@@ -121,6 +128,7 @@ impl Sender {
             result_status: None,
             result_code: None,
             problem: None,
+            body: Vec::new(),
         };
         let body = match body {
             Ok(b) => b,
@@ -133,6 +141,7 @@ impl Sender {
             ack.result_status = v["result"]["resultStatus"].as_str().map(str::to_owned);
             ack.result_code = v["result"]["resultCode"].as_str().map(str::to_owned);
         }
+        ack.body.clone_from(&body);
         if status != 200 {
             return ack.failed(format!("HTTP {status}"));
         }
@@ -192,6 +201,7 @@ struct Ack {
     result_status: Option<String>,
     result_code: Option<String>,
     problem: Option<String>,
+    body: Vec<u8>,
 }
 
 impl Ack {

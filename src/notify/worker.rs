@@ -106,8 +106,8 @@ impl Worker {
             let journal = self.journal.clone();
             in_flight.spawn(async move {
                 let number = n.attempts_made + 1;
-                let attempt = sender.attempt(&n, number).await;
-                journal_attempt(&journal, &n, &attempt);
+                let (attempt, answer) = sender.attempt_with_answer(&n, number).await;
+                journal_attempt(&journal, &n, &attempt, &answer);
                 attempt
             });
         }
@@ -118,6 +118,12 @@ impl Worker {
     async fn settle(&self, attempt: Attempt) -> Result<(), StoreError> {
         let next = self.next_step(&attempt);
         log_attempt(&attempt, next);
+        let outcome = match next {
+            NextStep::Delivered => "delivered",
+            NextStep::RetryAt(_) => "retry",
+            NextStep::Exhausted => "exhausted",
+        };
+        crate::telemetry::record_attempt(outcome, attempt.latency_ms as f64 / 1000.0);
         self.store
             .finish_attempt(&self.lease.owner, attempt, next)
             .await
@@ -200,7 +206,7 @@ impl Worker {
 }
 
 /// Adds an attempt to the journal, as an outbound entry.
-fn journal_attempt(journal: &Journal, n: &Notification, a: &Attempt) {
+fn journal_attempt(journal: &Journal, n: &Notification, a: &Attempt, answer: &[u8]) {
     if !journal.enabled() {
         return;
     }
@@ -215,7 +221,7 @@ fn journal_attempt(journal: &Journal, n: &Notification, a: &Attempt) {
         verdict: a.error.clone().unwrap_or_else(|| "delivered".into()),
         string_to_sign: None,
         request_body: journal.clip(n.body.as_bytes()),
-        response_body: String::new(),
+        response_body: journal.clip(answer),
         http_status: a.http_status,
         result_code: a.ack_code.clone(),
         result_status: a.ack_status.clone(),

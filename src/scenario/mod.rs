@@ -103,10 +103,9 @@ pub fn result_table(endpoint: Endpoint) -> &'static [Code] {
 }
 
 /// A code of `endpoint`'s tables as an outcome: a result code, or for inquiryPayment a payment
-/// result code.
+/// result code (SUCCESS there means the payment succeeded).
 pub fn outcome_for_code(endpoint: Endpoint, code: &str) -> Option<Outcome> {
     if endpoint == Endpoint::InquiryPayment
-        && code != "SUCCESS"
         && let Some(c) = codes::find(INQUIRY_PAYMENT_RESULT, code)
     {
         return Some(Outcome {

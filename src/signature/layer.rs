@@ -299,9 +299,12 @@ fn check_skew(request_time: &str, window: u64) -> Result<(), ApiError> {
     })?;
     let skew = (Utc::now() - sent).num_seconds().unsigned_abs();
     if skew > window {
-        return Err(ApiError::InvalidSignature(format!(
-            "Request-Time {request_time} is {skew} s from the gateway clock; the allowed window is {window} s"
-        )));
+        return Err(ApiError::InvalidSignature {
+            reason: "clock_skew",
+            message: format!(
+                "Request-Time {request_time} is {skew} s from the gateway clock; the allowed window is {window} s"
+            ),
+        });
     }
     Ok(())
 }

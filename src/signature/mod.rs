@@ -121,6 +121,20 @@ pub enum SignatureError {
     },
 }
 
+impl SignatureError {
+    /// A short name for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SignatureError::Missing => "missing",
+            SignatureError::Malformed(_) => "malformed",
+            SignatureError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            SignatureError::BadEncoding => "bad_encoding",
+            SignatureError::WrongKey { .. } => "wrong_key",
+            SignatureError::ContentChanged { .. } => "content_changed",
+        }
+    }
+}
+
 /// Verifies a standard-base64 `signature` over a message with `key`, and on failure says why.
 pub fn verify(
     key: &VerifyingKey,

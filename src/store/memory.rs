@@ -300,6 +300,15 @@ impl NotificationQueue for MemoryStore {
             .min())
     }
 
+    async fn pending_count(&self) -> Result<u64, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .notifications
+            .iter()
+            .filter(|q| q.notification.status == NotificationStatus::Pending)
+            .count() as u64)
+    }
+
     async fn notifications_for(
         &self,
         payment_request_id: &str,

@@ -184,6 +184,9 @@ pub trait NotificationQueue: Send + Sync + 'static {
     /// sender holds it.
     async fn next_due_ms(&self) -> Result<Option<i64>, StoreError>;
 
+    /// How many notifications wait for an attempt.
+    async fn pending_count(&self) -> Result<u64, StoreError>;
+
     /// A payment's notifications with their attempts, oldest first.
     async fn notifications_for(
         &self,

@@ -163,6 +163,16 @@ impl NotificationQueue for SqlStore {
         row.try_get::<Option<i64>, _>("due").map_err(classify)
     }
 
+    async fn pending_count(&self) -> Result<u64, StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS pending FROM notifications WHERE status = 'PENDING'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(classify)?;
+        let n: i64 = row.try_get("pending").map_err(classify)?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
     async fn notifications_for(
         &self,
         payment_request_id: &str,
