@@ -62,14 +62,17 @@ fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
+        let token_source = admin_token_source(&config);
+        let state = AppState::new(config, store);
+        // Everything that can fail at start-up fails before the line a CI job waits for.
+        app::notification_worker(&state).map_err(|e| format!("cannot start the notification sender: {e}"))?;
         tracing::info!(
             address = %address,
-            store = store.backend(),
-            clients = config.clients.len(),
-            admin_token = admin_token_source(&config),
+            store = state.store.backend(),
+            clients = state.config.clients.len(),
+            admin_token = token_source,
             "alipay-gateway listening"
         );
-        let state = AppState::new(config, store);
         app::serve(listener, state, shutdown_signal())
             .await
             .map_err(|e| format!("server failed: {e}"))
