@@ -65,7 +65,8 @@ fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
         let token_source = admin_token_source(&config);
         let state = AppState::new(config, store);
         // Everything that can fail at start-up fails before the line a CI job waits for.
-        app::notification_worker(&state).map_err(|e| format!("cannot start the notification sender: {e}"))?;
+        app::notification_worker(&state)
+            .map_err(|e| format!("cannot start the notification sender: {e}"))?;
         tracing::info!(
             address = %address,
             store = state.store.backend(),

@@ -103,9 +103,15 @@ pub fn result_table(endpoint: Endpoint) -> &'static [Code] {
 }
 
 /// A code of `endpoint`'s tables as an outcome: a result code, or for inquiryPayment a payment
-/// result code (SUCCESS there means the payment succeeded).
+/// result code (SUCCESS there means the payment succeeded). inquiryPayment's two tables share
+/// SUCCESS and PROCESS_FAIL: `RESULT_<CODE>` names the inquiry's own result.
 pub fn outcome_for_code(endpoint: Endpoint, code: &str) -> Option<Outcome> {
+    let (code, result_only) = match code.strip_prefix("RESULT_") {
+        Some(rest) if endpoint == Endpoint::InquiryPayment => (rest, true),
+        _ => (code, false),
+    };
     if endpoint == Endpoint::InquiryPayment
+        && !result_only
         && let Some(c) = codes::find(INQUIRY_PAYMENT_RESULT, code)
     {
         return Some(Outcome {
