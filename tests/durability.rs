@@ -948,3 +948,798 @@ fn shell(command: &str) -> Result<(), String> {
         ))
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Payment result notifications: kill -9, two replicas, a replica dying mid-attempt, SIGTERM
+// ------------------------------------------------------------------------------------------
+
+/// The admin token of every notifying test gateway.
+const ADMIN_TOKEN: &str = "TEST-ONLY-admin-token";
+
+/// Payments in flight in the two-replica notification test.
+const NOTIFIED_PAYMENTS: usize = 40;
+
+/// How long a test waits for the sender before it gives up.
+const NOTIFY_DEADLINE: Duration = Duration::from_secs(8);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_notifications_resume_after_kill_9_with_no_attempt_lost_or_skipped_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}/gw.db", dir.path().display());
+    pending_notifications_resume_after_kill_9(dir.path(), &store_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_notifications_resume_after_kill_9_with_no_attempt_lost_or_skipped_on_postgres() {
+    let test =
+        "pending_notifications_resume_after_kill_9_with_no_attempt_lost_or_skipped_on_postgres";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    pending_notifications_resume_after_kill_9(dir.path(), &database.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_postgres_never_send_the_same_attempt_twice() {
+    let test = "two_replicas_on_one_postgres_never_send_the_same_attempt_twice";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    // The merchant fails the first two requests of every notification: three attempts each.
+    let webhook = Webhook::start(|_, earlier| {
+        if earlier < 2 {
+            Ack::Unknown
+        } else {
+            Ack::Success
+        }
+    })
+    .await;
+    let notify = NotifyConfig {
+        time_scale: 36_000.0,
+        ..NotifyConfig::default()
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let a =
+            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "1")));
+        let b =
+            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "2")));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let replicas = [first.admin(), second.admin()];
+
+    // Half the payments become final through each replica, all at once.
+    let ids: Vec<String> = (0..NOTIFIED_PAYMENTS)
+        .map(|i| format!("R-TWO-{i}"))
+        .collect();
+    let mut seeding = JoinSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let (admin, payment) = (replicas[i % 2].clone(), notified_payment(id, &webhook.url));
+        seeding.spawn(async move { admin.seed(&payment).await });
+    }
+    seeding.join_all().await;
+    let notifications = replicas[0]
+        .wait_until(&ids, "delivered", |_, n| n["status"] == "DELIVERED")
+        .await;
+
+    // Every (notification id, attempt) reached the merchant exactly once.
+    let arrivals = webhook.arrivals();
+    let mut problems = Vec::new();
+    for n in &notifications {
+        let id = n["id"].as_str().unwrap();
+        let received = arrivals.iter().filter(|a| a.notification_id == id).count();
+        let numbers: Vec<u64> = attempt_numbers(n);
+        if received != 3 || n["attemptsMade"] != 3 || numbers != [1, 2, 3] {
+            problems.push(format!(
+                "  {} ({id}): the merchant got {received} requests; recorded attemptsMade {} and \
+                 attempts {numbers:?}",
+                n["paymentRequestId"], n["attemptsMade"]
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "attempts sent twice or lost with two replicas:\n{}",
+        problems.join("\n")
+    );
+    let recorded: u64 = notifications
+        .iter()
+        .map(|n| n["attemptsMade"].as_u64().unwrap())
+        .sum();
+    assert_eq!(arrivals.len() as u64, recorded);
+    let by_first = arrivals.iter().filter(|a| a.key_version == "1").count();
+    let by_second = arrivals.iter().filter(|a| a.key_version == "2").count();
+    assert!(
+        by_first > 0 && by_second > 0,
+        "only one replica sent ({by_first} / {by_second}): the race was never run"
+    );
+    println!(
+        "two replicas: {} attempts for {NOTIFIED_PAYMENTS} notifications, {by_first} by one \
+         replica and {by_second} by the other, none twice; {:?}",
+        arrivals.len(),
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_killed_mid_attempt_has_its_lease_taken_over_and_the_notification_delivered() {
+    let test =
+        "a_replica_killed_mid_attempt_has_its_lease_taken_over_and_the_notification_delivered";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    // The merchant holds the first request open; it answers S to the next.
+    let webhook = Webhook::start(|_, earlier| {
+        if earlier == 0 {
+            Ack::Hold
+        } else {
+            Ack::Success
+        }
+    })
+    .await;
+    let notify = NotifyConfig {
+        timeout_ms: 1000,
+        lease_ms: 2000,
+        ..NotifyConfig::default()
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let a =
+            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "1")));
+        let b =
+            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "2")));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut replicas = [Some(first), Some(second)];
+    let id = "R-TAKEOVER";
+    replicas[0]
+        .as_ref()
+        .unwrap()
+        .admin()
+        .seed(&notified_payment(id, &webhook.url))
+        .await;
+
+    // Whichever replica sent the attempt (its keyVersion says which) dies while it is open.
+    let held = webhook.wait_for_arrivals(1).await.remove(0);
+    let (dead, alive) = if held.key_version == "1" {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    replicas[dead].take().unwrap().kill_9();
+    let survivor = replicas[alive].as_ref().unwrap().admin();
+    let notification = survivor
+        .wait_until(&[id.to_owned()], "delivered", |_, n| {
+            n["status"] == "DELIVERED"
+        })
+        .await
+        .remove(0);
+
+    let arrivals = webhook.arrivals();
+    assert_eq!(arrivals.len(), 2, "{arrivals:#?}");
+    let taken_over = &arrivals[1];
+    assert_ne!(
+        taken_over.key_version, held.key_version,
+        "the attempt after the kill came from the dead replica"
+    );
+    assert_eq!(taken_over.notification_id, held.notification_id);
+    assert_eq!(taken_over.body, held.body);
+    let waited = taken_over.at - held.at;
+    let lease = Duration::from_millis(notify.lease_ms);
+    assert!(
+        waited + Duration::from_millis(50) >= lease
+            && waited <= lease + Duration::from_millis(1000),
+        "the lease ({lease:?}) was taken over {waited:?} after the dead replica's attempt"
+    );
+    assert_eq!(notification["attemptsMade"], 1, "{notification:#}");
+    assert_eq!(attempt_numbers(&notification), [1]);
+    println!("takeover: the other replica made the attempt {waited:?} after the kill -9'd one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_during_a_schedule_exits_promptly_and_the_restart_continues_it_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}/gw.db", dir.path().display());
+    sigterm_during_a_schedule(dir.path(), &store_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_during_a_schedule_exits_promptly_and_the_restart_continues_it_on_postgres() {
+    let test = "sigterm_during_a_schedule_exits_promptly_and_the_restart_continues_it_on_postgres";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    sigterm_during_a_schedule(dir.path(), &database.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_after_kill_9_mid_attempt_waits_out_the_dead_lease_without_spinning_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}/gw.db", dir.path().display());
+    a_restart_after_kill_9_mid_attempt_waits_out_the_dead_lease(dir.path(), &store_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_after_kill_9_mid_attempt_waits_out_the_dead_lease_without_spinning_on_postgres()
+{
+    let test =
+        "a_restart_after_kill_9_mid_attempt_waits_out_the_dead_lease_without_spinning_on_postgres";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    a_restart_after_kill_9_mid_attempt_waits_out_the_dead_lease(dir.path(), &database.url).await;
+}
+
+/// kill -9 while the merchant holds attempt 1 open: the attempt died unrecorded, under a lease
+/// of the dead process. The restarted gateway makes it again once that lease has run out, not
+/// before (that could send it twice) and without busy-polling the store meanwhile.
+async fn a_restart_after_kill_9_mid_attempt_waits_out_the_dead_lease(dir: &Path, store_url: &str) {
+    let webhook = Webhook::start(|_, earlier| {
+        if earlier == 0 {
+            Ack::Hold
+        } else {
+            Ack::Success
+        }
+    })
+    .await;
+    let notify = NotifyConfig {
+        timeout_ms: 1000,
+        lease_ms: 2000,
+        ..NotifyConfig::default()
+    };
+    let config = notifying_config(dir, store_url, &notify, "1");
+    let mut gateway = Gateway::start(&config);
+    let id = "R-DEAD-LEASE".to_owned();
+    gateway
+        .admin()
+        .seed(&notified_payment(&id, &webhook.url))
+        .await;
+    let held = webhook.wait_for_arrivals(1).await.remove(0);
+    gateway.kill_9();
+
+    let gateway = Gateway::start(&config);
+    let (cpu_before, waiting) = (gateway.cpu_time(), Instant::now());
+    let again = webhook.wait_for_arrivals(2).await.remove(1);
+    let (cpu, waited) = (gateway.cpu_time() - cpu_before, waiting.elapsed());
+    let delivered = gateway
+        .admin()
+        .wait_until(&[id], "delivered", |_, n| n["status"] == "DELIVERED")
+        .await
+        .remove(0);
+
+    let lease = Duration::from_millis(notify.lease_ms);
+    let after = again.at - held.at;
+    assert!(
+        after + Duration::from_millis(50) >= lease,
+        "attempt 1 was made again {after:?} after the dead process made it, inside its {lease:?} lease"
+    );
+    assert_eq!(attempt_numbers(&delivered), [1], "{delivered:#}");
+    assert_eq!(again.notification_id, held.notification_id);
+    assert!(
+        cpu < waited / 10,
+        "waiting {waited:?} for the dead process's lease the gateway used {cpu:?} of CPU: it \
+         polls the store in a loop (the lease-held notification counts as due)"
+    );
+    println!("{store_url}: dead lease waited out in {waited:?} using {cpu:?} of CPU");
+}
+
+/// Seven notifications on a real-time schedule driven by the admin clock: the merchant accepts
+/// payment i's on attempt i + 3 (the last never). After attempt 3 the gateway is killed with
+/// SIGKILL between attempts and restarted on the same store; the clock is driven through the
+/// rest of the day. Every notification continues where it stood: attempts 1..n with no gap, the
+/// merchant's requests per notification id equal to the recorded attempts, none after delivery.
+async fn pending_notifications_resume_after_kill_9(dir: &Path, store_url: &str) {
+    let started = Instant::now();
+    let ids: Vec<String> = (0..7).map(|i| format!("R-RESUME-{i}")).collect();
+    // Payment i is acknowledged on attempt i + 3; the last one never.
+    let accepted_on = |i: usize| (i < 6).then_some(i + 3);
+    let accepting: std::collections::HashMap<String, Option<usize>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), accepted_on(i)))
+        .collect();
+    let webhook = Webhook::start(move |arrival, earlier| {
+        if accepting[&arrival.payment_request_id] == Some(earlier + 1) {
+            Ack::Success
+        } else {
+            Ack::Unknown
+        }
+    })
+    .await;
+    let expected_after = |step: usize| {
+        move |i: usize, n: &Value| {
+            let made = accepted_on(i).map_or(step, |k| k.min(step));
+            n["attemptsMade"] == made as u64 && attempt_numbers(n).len() == made
+        }
+    };
+    let config = notifying_config(dir, store_url, &NotifyConfig::default(), "1");
+    let mut gateway = Gateway::start(&config);
+    let admin = gateway.admin();
+    for id in &ids {
+        admin.seed(&notified_payment(id, &webhook.url)).await;
+    }
+    admin
+        .wait_until(&ids, "attempt 1 made", expected_after(1))
+        .await;
+    admin.advance_clock("2m").await;
+    admin
+        .wait_until(&ids, "attempt 2 made", expected_after(2))
+        .await;
+    admin.advance_clock("10m").await;
+    let before = admin
+        .wait_until(&ids, "attempt 3 made", expected_after(3))
+        .await;
+
+    gateway.kill_9();
+    let gateway = Gateway::start(&config);
+    let admin = gateway.admin();
+    let after = admin.wait_until(&ids, "read back", |_, _| true).await;
+    for (b, a) in before.iter().zip(&after) {
+        for field in ["id", "status", "attemptsMade", "nextDueMs", "body"] {
+            assert_eq!(
+                a[field], b[field],
+                "{field} changed across kill -9: {b:#} -> {a:#}"
+            );
+        }
+    }
+    for (step, by) in [(4, "10m"), (5, "1h"), (6, "2h"), (7, "6h"), (8, "15h")] {
+        admin.advance_clock(by).await;
+        admin
+            .wait_until(&ids, &format!("attempt {step} made"), expected_after(step))
+            .await;
+    }
+
+    let finished = admin.wait_until(&ids, "finished", |_, _| true).await;
+    let arrivals = webhook.arrivals();
+    for (i, n) in finished.iter().enumerate() {
+        let made = accepted_on(i).unwrap_or(8);
+        let status = if accepted_on(i).is_some() {
+            "DELIVERED"
+        } else {
+            "EXHAUSTED"
+        };
+        assert_eq!(n["status"], status, "{n:#}");
+        assert_eq!(
+            attempt_numbers(n),
+            (1..=made as u64).collect::<Vec<_>>(),
+            "attempt numbers lost or skipped: {n:#}"
+        );
+        let id = n["id"].as_str().unwrap();
+        let received = arrivals.iter().filter(|a| a.notification_id == id).count();
+        assert_eq!(
+            received, made,
+            "{}: the merchant got {received} requests for {made} recorded attempts",
+            ids[i]
+        );
+    }
+    println!(
+        "{store_url}: kill -9 after attempt 3 of 7 notifications; all resumed, {} attempts, none \
+         lost or repeated; {:?}",
+        arrivals.len(),
+        started.elapsed()
+    );
+}
+
+/// SIGTERM while the merchant holds an attempt open: the process finishes or gives back that
+/// attempt and exits within the attempt timeout; restarted on the same store, the gateway makes
+/// the next attempt at once, not a lease (30 s) later, and the schedule goes on to delivery.
+async fn sigterm_during_a_schedule(dir: &Path, store_url: &str) {
+    let webhook = Webhook::start(|_, earlier| {
+        if earlier == 0 {
+            Ack::Hold
+        } else {
+            Ack::Success
+        }
+    })
+    .await;
+    let notify = NotifyConfig {
+        timeout_ms: 1000,
+        ..NotifyConfig::default()
+    };
+    let config = notifying_config(dir, store_url, &notify, "1");
+    let mut gateway = Gateway::start(&config);
+    let payment = ["R-SIGTERM".to_owned()];
+    gateway
+        .admin()
+        .seed(&notified_payment(&payment[0], &webhook.url))
+        .await;
+    webhook.wait_for_arrivals(1).await;
+
+    let (took, status) = gateway.terminate();
+    assert!(
+        status.success(),
+        "the gateway exited with {status} on SIGTERM"
+    );
+    assert!(
+        took < Duration::from_millis(notify.timeout_ms) + Duration::from_secs(2),
+        "the gateway took {took:?} to stop on SIGTERM with an attempt in flight"
+    );
+    let restarted = Instant::now();
+    let gateway = Gateway::start(&config);
+    let admin = gateway.admin();
+    let stopped = admin
+        .wait_until(&payment, "read back", |_, _| true)
+        .await
+        .remove(0);
+    assert_eq!(stopped["status"], "PENDING", "{stopped:#}");
+    admin.advance_clock("2m").await;
+    let next = webhook.wait_for_arrivals(2).await.remove(1);
+    let delivered = admin
+        .wait_until(&payment, "delivered", |_, n| n["status"] == "DELIVERED")
+        .await
+        .remove(0);
+
+    let waited = next.at - restarted;
+    assert!(
+        waited < Duration::from_millis(notify.lease_ms / 3),
+        "the next attempt came {waited:?} after the restart: the lease was not given back"
+    );
+    let made = delivered["attemptsMade"].as_u64().unwrap();
+    assert_eq!(attempt_numbers(&delivered), (1..=made).collect::<Vec<_>>());
+    // The held attempt was either finished (recorded as a timeout) or given back (made again).
+    let arrivals = webhook.arrivals().len() as u64;
+    assert!(
+        arrivals == made || (arrivals == made + 1 && stopped["attemptsMade"] == 0),
+        "the merchant got {arrivals} requests for {made} recorded attempts: {delivered:#}"
+    );
+    println!(
+        "{store_url}: SIGTERM with an attempt in flight: stopped in {took:?}; after the restart \
+         the next attempt came in {waited:?}; {arrivals} requests, {made} attempts"
+    );
+}
+
+/// `[notify]` of a test gateway.
+struct NotifyConfig {
+    time_scale: f64,
+    timeout_ms: u64,
+    lease_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    /// Real time (the admin clock drives it), the default timeout and lease.
+    fn default() -> Self {
+        NotifyConfig {
+            time_scale: 1.0,
+            timeout_ms: 5000,
+            lease_ms: 30_000,
+        }
+    }
+}
+
+/// A gateway config with the admin API on and these notify settings. `key_version` is what the
+/// replica writes in its signature headers: the merchant tells replicas apart by it.
+fn notifying_config(
+    dir: &Path,
+    store_url: &str,
+    notify: &NotifyConfig,
+    key_version: &str,
+) -> PathBuf {
+    let keys = keys_dir();
+    let keys = keys.display();
+    let path = dir.join(format!("notifying-{key_version}.toml"));
+    let NotifyConfig {
+        time_scale,
+        timeout_ms,
+        lease_ms,
+    } = notify;
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+[signing]
+private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
+key_version = "{key_version}"
+[admin]
+token = "{ADMIN_TOKEN}"
+[store]
+url = "{store_url}"
+[notify]
+time_scale = {time_scale:?}
+timeout_ms = {timeout_ms}
+lease_ms = {lease_ms}
+[[clients]]
+client_id = "{MERCHANT}"
+public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A successful payment of the merchant whose notification goes to `notify_url`.
+fn notified_payment(payment_request_id: &str, notify_url: &str) -> Value {
+    json!({
+        "paymentRequestId": payment_request_id,
+        "paymentId": format!("P-{payment_request_id}"),
+        "status": "SUCCESS",
+        "paymentAmount": {"currency": "USD", "value": "1000"},
+        "clientId": MERCHANT,
+        "notifyUrl": notify_url,
+    })
+}
+
+/// The recorded attempts' numbers.
+fn attempt_numbers(notification: &Value) -> Vec<u64> {
+    notification["attempts"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|a| a["number"].as_u64()).collect())
+        .unwrap_or_default()
+}
+
+impl Gateway {
+    /// The admin API of this gateway.
+    fn admin(&self) -> Admin {
+        Admin {
+            base: self.caller.base.clone(),
+            http: self.caller.http.clone(),
+        }
+    }
+
+    /// The CPU time the process has used so far (user + system, from `/proc`).
+    fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("/proc/<pid>/stat of the gateway");
+        // After "pid (comm) ": state is field 3, utime 14, stime 15.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        let per_second = Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .unwrap_or(100);
+        Duration::from_millis(ticks * 1000 / per_second)
+    }
+
+    /// SIGTERM, then waits for the process to exit; how long it took and how it ended.
+    fn terminate(&mut self) -> (Duration, std::process::ExitStatus) {
+        let started = Instant::now();
+        shell(&format!("kill -TERM {}", self.child.id())).expect("SIGTERM the gateway");
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the gateway's status") {
+                return (started.elapsed(), status);
+            }
+            assert!(
+                started.elapsed() < START_UP,
+                "the gateway still runs {START_UP:?} after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// The admin API of one running gateway.
+#[derive(Clone)]
+struct Admin {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Admin {
+    async fn call(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", self.base));
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Seeds a payment and insists it was created.
+    async fn seed(&self, payment: &Value) {
+        let url = format!("{}/admin/payments", self.base);
+        let (status, body) = self.call(self.http.post(url).json(payment)).await;
+        assert_eq!(status, 201, "seeding {payment}: {body}");
+    }
+
+    /// Moves the schedule's clock ahead (`"2m"`, `"1h"`).
+    async fn advance_clock(&self, by: &str) {
+        let url = format!("{}/admin/clock/advance", self.base);
+        let (status, body) = self
+            .call(self.http.post(url).json(&json!({ "by": by })))
+            .await;
+        assert_eq!(status, 200, "advancing the clock by {by}: {body}");
+    }
+
+    /// The one notification of a payment.
+    async fn notification(&self, payment_request_id: &str) -> Value {
+        let url = format!(
+            "{}/admin/payments/{payment_request_id}/notifications",
+            self.base
+        );
+        let (status, body) = self.call(self.http.get(url)).await;
+        assert_eq!(status, 200, "{payment_request_id}: {body}");
+        match body.as_array().map(Vec::as_slice) {
+            Some([only]) => only.clone(),
+            _ => panic!("{payment_request_id} should have one notification: {body}"),
+        }
+    }
+
+    /// Polls the notifications of `ids` until `done(i, notification)` holds for every one;
+    /// panics with those that are not after [`NOTIFY_DEADLINE`].
+    async fn wait_until(
+        &self,
+        ids: &[String],
+        what: &str,
+        done: impl Fn(usize, &Value) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + NOTIFY_DEADLINE;
+        loop {
+            let mut all = Vec::with_capacity(ids.len());
+            for id in ids {
+                all.push(self.notification(id).await);
+            }
+            let not_yet: Vec<String> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| !done(*i, n))
+                .map(|(_, n)| format!("  {n}"))
+                .collect();
+            if not_yet.is_empty() {
+                return all;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not {what} after {NOTIFY_DEADLINE:?}:\n{}",
+                not_yet.join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// What the test merchant does with one notification.
+#[derive(Debug, Clone, Copy)]
+enum Ack {
+    /// HTTP 200, S/SUCCESS.
+    Success,
+    /// HTTP 200, U/UNKNOWN_EXCEPTION: try again.
+    Unknown,
+    /// Never answers (the sender's timeout or death ends it).
+    Hold,
+}
+
+/// One request the test merchant got.
+#[derive(Debug, Clone)]
+struct Arrival {
+    notification_id: String,
+    payment_request_id: String,
+    /// The keyVersion of its signature header: which replica sent it.
+    key_version: String,
+    at: Instant,
+    body: Vec<u8>,
+}
+
+type AckRule = dyn Fn(&Arrival, usize) -> Ack + Send + Sync;
+
+/// A merchant's notification webhook in the test process: records every request and answers
+/// as its rule says, given the request and how many earlier ones carried its notification id.
+struct Webhook {
+    url: String,
+    arrivals: Arc<Mutex<Vec<Arrival>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Webhook {
+    async fn start(rule: impl Fn(&Arrival, usize) -> Ack + Send + Sync + 'static) -> Webhook {
+        use axum::extract::State;
+        use axum::http::HeaderMap;
+
+        type Shared = (Arc<Mutex<Vec<Arrival>>>, Arc<AckRule>);
+        async fn receive(
+            State((arrivals, rule)): State<Shared>,
+            headers: HeaderMap,
+            body: axum::body::Bytes,
+        ) -> axum::Json<Value> {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let arrival = Arrival {
+                notification_id: header("notification-id"),
+                payment_request_id: json["paymentRequestId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                key_version: header("signature")
+                    .split(',')
+                    .find_map(|part| part.strip_prefix("keyVersion="))
+                    .unwrap_or_default()
+                    .to_owned(),
+                at: Instant::now(),
+                body: body.to_vec(),
+            };
+            let ack = {
+                let mut arrivals = arrivals.lock().unwrap();
+                let earlier = arrivals
+                    .iter()
+                    .filter(|a| a.notification_id == arrival.notification_id)
+                    .count();
+                arrivals.push(arrival.clone());
+                rule(&arrival, earlier)
+            };
+            let (status, code) = match ack {
+                Ack::Success => ("S", "SUCCESS"),
+                Ack::Unknown => ("U", "UNKNOWN_EXCEPTION"),
+                Ack::Hold => {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    ("S", "SUCCESS")
+                }
+            };
+            axum::Json(
+                json!({"result": {"resultCode": code, "resultStatus": status, "resultMessage": "test"}}),
+            )
+        }
+
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
+        let rule: Arc<AckRule> = Arc::new(rule);
+        let router = axum::Router::new()
+            .route("/notify", axum::routing::post(receive))
+            .with_state((arrivals.clone(), rule));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/notify", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Webhook {
+            url,
+            arrivals,
+            server,
+        }
+    }
+
+    fn arrivals(&self) -> Vec<Arrival> {
+        self.arrivals.lock().unwrap().clone()
+    }
+
+    /// Waits until `n` requests have arrived and returns them all.
+    async fn wait_for_arrivals(&self, n: usize) -> Vec<Arrival> {
+        let deadline = Instant::now() + NOTIFY_DEADLINE;
+        loop {
+            let arrivals = self.arrivals();
+            if arrivals.len() >= n {
+                return arrivals;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the merchant got {} requests, not {n}, in {NOTIFY_DEADLINE:?}",
+                arrivals.len()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
