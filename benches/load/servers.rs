@@ -1,0 +1,300 @@
+//! The servers under test, each a child process of its own: the real `alipay-gateway` binary
+//! (release build, `serve --config <temp config>`), or this bench binary re-executed as the
+//! bare axum echo. A process of its own gives the server its own runtime (as in production),
+//! a peak RSS of its own (`VmHWM`) and a start-up to measure.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The test keys and client the gateway is configured with.
+pub const CLIENT_ID: &str = "LOAD_BENCH_MERCHANT";
+
+/// Where the test-only keys are.
+pub fn keys_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys")
+}
+
+/// The gateway's payment-state store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// `sqlite://<temp dir>/gateway.db`, fresh for every server.
+    Sqlite,
+    /// `memory://`.
+    Memory,
+}
+
+impl StoreKind {
+    /// The name used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Memory => "memory",
+        }
+    }
+}
+
+/// What to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The bench binary as the bare axum JSON echo (`mode`: see `echo.rs`).
+    Echo(&'static str),
+    /// The gateway binary.
+    Gateway {
+        /// Its store.
+        store: StoreKind,
+        /// `signing.sign_responses`.
+        signing: bool,
+    },
+}
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Spawn to the `listening` log line.
+    pub to_listening: Duration,
+    /// Spawn to the first `GET /readyz` answered 200.
+    pub to_ready: Duration,
+    _dir: tempfile::TempDir,
+}
+
+/// The CPUs the servers are pinned to (`taskset -c`), when pinning.
+#[derive(Debug, Clone)]
+pub struct Pinning {
+    /// `taskset -c` list for servers.
+    pub server_cpus: String,
+}
+
+fn gateway_config(dir: &Path, store: StoreKind) -> std::io::Result<PathBuf> {
+    let keys = keys_dir();
+    let keys = keys.display();
+    let url = match store {
+        StoreKind::Sqlite => format!("sqlite://{}/gateway.db", dir.display()),
+        StoreKind::Memory => "memory://".to_owned(),
+    };
+    let path = dir.join("gateway.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"# Written by benches/load: the gateway as configured by default, on a fresh store.
+[server]
+listen = "127.0.0.1:0"
+[store]
+url = "{url}"
+[signing]
+private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
+key_version = "1"
+[[clients]]
+client_id = "{CLIENT_ID}"
+public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
+"#
+        ),
+    )?;
+    Ok(path)
+}
+
+impl Server {
+    /// Starts `target` and waits until `/readyz` answers 200. `extra_env` goes to the gateway
+    /// only, after the bench's own settings.
+    pub fn start(
+        target: Target,
+        pin: Option<&Pinning>,
+        extra_env: &[(String, String)],
+    ) -> Result<Server, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let (program, args, envs): (PathBuf, Vec<String>, Vec<(&str, String)>) = match target {
+            Target::Gateway { store, signing } => {
+                let config = gateway_config(dir.path(), store).map_err(|e| e.to_string())?;
+                (
+                    PathBuf::from(env!("CARGO_BIN_EXE_alipay-gateway")),
+                    vec![
+                        "--log-json".into(),
+                        "serve".into(),
+                        "--config".into(),
+                        config.display().to_string(),
+                    ],
+                    vec![(
+                        "GATEWAY_SIGNING__SIGN_RESPONSES",
+                        if signing { "true" } else { "false" }.into(),
+                    )],
+                )
+            }
+            Target::Echo(mode) => (
+                std::env::current_exe().map_err(|e| e.to_string())?,
+                Vec::new(),
+                vec![
+                    ("LOAD_BENCH_ROLE", mode.to_owned()),
+                    (
+                        "LOAD_BENCH_KEY",
+                        keys_dir()
+                            .join("TEST-ONLY-gateway-private.pem")
+                            .display()
+                            .to_string(),
+                    ),
+                ],
+            ),
+        };
+        let mut command = match pin {
+            Some(p) => {
+                let mut c = Command::new("taskset");
+                c.arg("-c").arg(&p.server_cpus).arg(&program);
+                c
+            }
+            None => Command::new(&program),
+        };
+        command
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        // Only what is set here: a GATEWAY_* variable in the caller's shell must not change
+        // what is measured.
+        for (key, _) in std::env::vars() {
+            if key.starts_with("GATEWAY_") {
+                command.env_remove(key);
+            }
+        }
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        if matches!(target, Target::Gateway { .. }) {
+            for (key, value) in extra_env {
+                command.env(key, value);
+            }
+        }
+        let spawned = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref() {
+                let Ok(line) = line else { break };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                let listening = v["message"]
+                    .as_str()
+                    .is_some_and(|m| m.ends_with(" listening"));
+                if let (true, Some(address)) = (listening, v["address"].as_str()) {
+                    let _ = tx.send((Instant::now(), address.to_owned()));
+                    break;
+                }
+            }
+            // Keep draining the log so the server never blocks on a full pipe.
+            lines.for_each(drop);
+        });
+        let (listening_at, address) = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(v) => v,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{target:?} did not log its address within 30 s"));
+            }
+        };
+        let addr: SocketAddr = address
+            .parse()
+            .map_err(|e| format!("bad address {address:?}: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let ready_at = loop {
+            if readyz(addr) {
+                break Instant::now();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{target:?}: /readyz not 200 within 30 s"));
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        };
+        Ok(Server {
+            child,
+            addr,
+            to_listening: listening_at - spawned,
+            to_ready: ready_at - spawned,
+            _dir: dir,
+        })
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A field of `/proc/<pid>/status` in KiB (`VmHWM`, `VmRSS`).
+    pub fn status_kib(&self, field: &str) -> Option<u64> {
+        status_kib(self.pid(), field)
+    }
+
+    /// CPU time (user + system) the process used so far.
+    pub fn cpu(&self) -> Option<Duration> {
+        cpu_time(&format!("/proc/{}/stat", self.pid()))
+    }
+
+    /// Stops it (SIGKILL: nothing of it is kept) and waits for it.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `GET /readyz` answered 200.
+fn readyz(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /readyz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && &head == b"HTTP/1.1 200"
+}
+
+/// A field of `/proc/<pid>/status` in KiB.
+pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+/// The clock ticks per second of `/proc/*/stat` times.
+pub fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+static TICKS: std::sync::LazyLock<f64> = std::sync::LazyLock::new(clock_ticks);
+
+/// User + system CPU time from a `/proc/.../stat` file.
+pub fn cpu_time(stat: &str) -> Option<Duration> {
+    let text = std::fs::read_to_string(stat).ok()?;
+    // The command name may hold spaces; the fields after it are plain.
+    let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_secs_f64((utime + stime) / *TICKS))
+}
