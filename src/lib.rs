@@ -18,6 +18,8 @@ pub mod ids;
 pub mod journal;
 /// Payment result notifications: schedule, sender, worker.
 pub mod notify;
+/// The OpenAPI 3.1 document at `/openapi.json`, generated from the field-rule tables.
+pub mod openapi;
 /// The wire model: results, amounts, date-times, field rules.
 pub mod protocol;
 /// Scenario control: rules, the built-in convention, the per-request header.

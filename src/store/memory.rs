@@ -357,7 +357,7 @@ impl NotificationQueue for MemoryStore {
             .iter_mut()
             .filter(|q| q.notification.status == NotificationStatus::Pending)
         {
-            q.notification.next_due_ms -= by_ms;
+            q.notification.next_due_ms = q.notification.next_due_ms.saturating_sub(by_ms);
             moved += 1;
         }
         Ok(moved)

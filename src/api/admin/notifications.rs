@@ -144,6 +144,10 @@ async fn advance(
         (None, Some(text)) => parse_interval(&text).map_err(|e| bad(format!("by: {e}")))?,
         _ => return Err(bad("give exactly one of seconds and by".into())),
     };
+    // A year is more than any schedule needs; beyond it the arithmetic would only overflow.
+    if by > Duration::from_secs(366 * 24 * 3600) {
+        return Err(bad("the clock moves at most a year at a time".into()));
+    }
     let shift = state.config.schedule.scaled_ms(by);
     let moved = state.store.advance_schedule(shift).await?;
     state.wake.notify_one();

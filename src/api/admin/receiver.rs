@@ -73,7 +73,7 @@ async fn fail_next(
     let code = ask
         .result_code
         .unwrap_or_else(|| "UNKNOWN_EXCEPTION".into());
-    if code.is_empty() || code.len() > 64 {
+    if code.is_empty() || code.chars().count() > 64 {
         return Err(bad("resultCode: 1 to 64 characters".into()));
     }
     let message = ask
