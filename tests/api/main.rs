@@ -10,6 +10,7 @@ mod journal;
 mod notifications;
 mod notify_payment;
 mod notify_push_payment;
+mod operations;
 mod scenario_helpers;
 mod scenarios;
 mod send_payment_result;
