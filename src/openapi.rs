@@ -30,11 +30,11 @@ use utoipa::openapi::{
 
 use crate::api::extract::WireRequest;
 use crate::api::inquiry_payment::InquiryPaymentRequest;
-use crate::api::notify_payment::{NotifyPaymentRequest, QUOTE};
+use crate::api::notify_payment::NotifyPaymentRequest;
 use crate::api::notify_push_payment::NotifyPushPaymentRequest;
 use crate::api::send_payment_result::SendPaymentResultRequest;
 use crate::app::AppState;
-use crate::protocol::schema::{DATETIME_MAX, Field, Kind, Presence, text};
+use crate::protocol::schema::{DATETIME_MAX, Field, Kind, Presence};
 use crate::protocol::{Endpoint, amount};
 
 /// `GET /openapi.json`: the document for this gateway's notifyPayment path.
@@ -69,32 +69,6 @@ fn cached(notify_payment_path: &str) -> Bytes {
 
 /// The admin bearer-token security scheme's name.
 const ADMIN_AUTH: &str = "adminToken";
-
-/// The seed body of `POST /admin/payments`, as `api/admin/payments.rs` checks it (its table is
-/// private there; `tests/openapi.rs` seeds against this copy, so a drift fails the test).
-const SEED: &[Field] = &[
-    Field::required("paymentRequestId", text(64)),
-    Field::optional("paymentId", text(64)),
-    Field::optional(
-        "status",
-        Kind::Enum {
-            allowed: &["PROCESSING", "SUCCESS", "FAIL"],
-        },
-    ),
-    Field::optional("resultCode", text(64)),
-    Field::optional("resultMessage", text(256)),
-    Field::optional("paymentAmount", Kind::Amount),
-    Field::optional("payToCurrency", text(3)),
-    Field::optional("paymentQuote", Kind::Object(QUOTE)),
-    Field::optional("customerId", text(64)),
-    Field::optional("pspName", text(64)),
-    Field::optional("customsDeclarationAmount", Kind::Amount),
-    Field::optional("passThroughInfo", text(20000)),
-    Field::optional("paymentTime", Kind::Datetime),
-    Field::optional("paymentCreateTime", Kind::Datetime),
-    Field::optional("clientId", text(64)),
-    Field::optional("notifyUrl", text(2048)),
-];
 
 /// What the document says of each API besides its fields.
 struct Api {
@@ -945,7 +919,10 @@ fn admin_paths(paths: &mut Paths, currencies: &[String]) {
     let ops = [
         AdminOp::new(Post, "/admin/payments", "seedPayment")
             .summary("Seed a payment in any state: what inquiryPayment then answers")
-            .body(body_schema(SEED, currencies), Some(seed_example))
+            .body(
+                body_schema(crate::api::admin::payments::SEED, currencies),
+                Some(seed_example),
+            )
             .answers("201", payment())
             .links(
                 &[

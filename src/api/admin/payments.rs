@@ -17,8 +17,8 @@ use crate::protocol::schema::{self, Field, Kind, text};
 use crate::protocol::{Amount, ResultStatus, amount, datetime};
 use crate::store::{Payment, PaymentStatus, PushReport, Quote, ReportOutcome, SeedOutcome};
 
-/// The seed body's rules; the same checks as the wire fields.
-const SEED: &[Field] = &[
+/// The seed body's rules; the same checks as the wire fields (and the OpenAPI document's).
+pub(crate) const SEED: &[Field] = &[
     Field::required("paymentRequestId", text(64)),
     Field::optional("paymentId", text(64)),
     Field::optional(
