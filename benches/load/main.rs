@@ -58,10 +58,13 @@ pub struct Opts {
     pub pin: Option<(String, Pinning)>,
     /// `LOAD_ONLY`: comma-separated substrings; only matching scenarios run (a partial run).
     pub only: Option<Vec<String>>,
+    /// The machine's cores (read before the driver pins itself).
+    pub cores: usize,
     /// `LOAD_REPORT` (BENCHMARKS.md in the crate; `-` to skip writing).
     pub report: Option<PathBuf>,
     /// `LOAD_GATEWAY_ENV`: space-separated `GATEWAY_X=v` settings for the gateway, for
-    /// diagnosis (e.g. `GATEWAY_NOTIFY__ENABLED=false`); the report says so.
+    /// diagnosis (e.g. `GATEWAY_NOTIFY__ENABLED=false`); the report says so. The bench waits for
+    /// the `listening` log line, so `GATEWAY_LOG` must keep `info`.
     pub gateway_env: Vec<(String, String)>,
 }
 
@@ -113,6 +116,7 @@ impl Opts {
                 .filter(|v| !v.is_empty())
                 .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect()),
             report,
+            cores,
             gateway_env: std::env::var("LOAD_GATEWAY_ENV")
                 .unwrap_or_default()
                 .split_whitespace()
@@ -132,8 +136,11 @@ impl Opts {
 
     /// The cores the server gets: all of them, or those it is pinned to.
     pub fn server_cores(&self) -> usize {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if self.pin.is_some() { cores - 1 } else { cores }
+        if self.pin.is_some() {
+            (self.cores - 1).max(1)
+        } else {
+            self.cores
+        }
     }
 }
 
