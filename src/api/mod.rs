@@ -21,7 +21,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::protocol::Endpoint;
-use crate::signature::layer::{seal, signed_path};
+use crate::signature::layer::{header_str, seal, signed_path};
 use guard::{Guard, guard};
 
 /// Every route, the fallback and the cross-cutting layers.
@@ -90,11 +90,7 @@ fn guarded(
 
 /// NO_INTERFACE_DEF for any path no API is served at; signed when the caller sent a Client-Id.
 async fn no_interface(State(state): State<AppState>, request: Request) -> Response {
-    let client_id = request
-        .headers()
-        .get("client-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let client_id = header_str(request.headers(), "client-id").map(str::to_owned);
     let started = std::time::Instant::now();
     let path = signed_path(request.uri());
     let response = ApiError::NoInterface(request.uri().path().to_owned()).into_response();
