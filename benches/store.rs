@@ -14,7 +14,7 @@ use alipay_gateway::notify::message::NotifyPlan;
 use alipay_gateway::store::{self, PaymentStatus, PushReport, Store};
 
 /// No client has a notify URL: the write path without a notification.
-static NO_URLS: std::sync::LazyLock<std::collections::HashMap<String, String>> =
+static NO_URLS: std::sync::LazyLock<std::sync::Arc<std::collections::HashMap<String, String>>> =
     std::sync::LazyLock::new(Default::default);
 
 const CONCURRENCY: usize = 32;

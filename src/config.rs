@@ -344,7 +344,7 @@ pub struct Config {
     /// When notification attempts are due.
     pub schedule: Schedule,
     /// Each client's default notify URL.
-    pub notify_urls: HashMap<String, String>,
+    pub notify_urls: Arc<HashMap<String, String>>,
     /// The scenario rules from config, compiled.
     pub rules: Vec<Rule>,
 }
@@ -568,7 +568,7 @@ impl Settings {
             listen,
             rules,
             schedule,
-            notify_urls,
+            notify_urls: Arc::new(notify_urls),
             signing_key: Arc::new(signing_key),
             admin_token,
             clients: Arc::new(clients),

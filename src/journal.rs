@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::{Deserialize, Serialize};
+use axum::body::Bytes;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Inbound request or outbound notification attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +36,9 @@ pub struct Entry {
     /// The Client-Id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    /// paymentRequestId, paymentId and referenceTransactionId found in the request body.
+    /// paymentRequestId, paymentId and referenceTransactionId found in the request body; read
+    /// from it when the entry is listed (left empty when recording: the request path does not
+    /// parse the body twice).
     pub payment_ids: Vec<String>,
     /// `valid`, or why the signature (or the acknowledgement) was refused.
     pub verdict: String,
@@ -43,9 +46,9 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub string_to_sign: Option<String>,
     /// The request body, cut at the configured size.
-    pub request_body: String,
+    pub request_body: BodyText,
     /// The response body, cut at the configured size.
-    pub response_body: String,
+    pub response_body: BodyText,
     /// The HTTP status.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
@@ -87,10 +90,7 @@ impl Filter {
                 .client_id
                 .as_ref()
                 .is_none_or(|v| Some(v) == e.client_id.as_ref())
-            && self
-                .payment_id
-                .as_ref()
-                .is_none_or(|v| e.payment_ids.contains(v))
+            && self.payment_id.as_ref().is_none_or(|v| e.ids().contains(v))
             && self
                 .result_code
                 .as_ref()
@@ -126,13 +126,22 @@ impl Journal {
     }
 
     /// A body as kept: UTF-8 (lossy), cut at the limit.
-    pub fn clip(&self, body: &[u8]) -> String {
-        let cut = &body[..body.len().min(self.max_body)];
-        let mut text = String::from_utf8_lossy(cut).into_owned();
-        if body.len() > self.max_body {
-            text.push('…');
+    pub fn clip(&self, body: &Bytes) -> BodyText {
+        if body.len() <= self.max_body {
+            // The same buffer, shared: nothing is copied on the request path.
+            return BodyText {
+                bytes: body.clone(),
+                clipped: false,
+                ids_in_whole: Vec::new(),
+            };
         }
-        text
+        // A copy of the part kept, so the ring never pins a large body; the ids are read from
+        // the whole body now, since the part kept may cut them off.
+        BodyText {
+            bytes: Bytes::copy_from_slice(&body[..self.max_body]),
+            clipped: true,
+            ids_in_whole: payment_ids(body),
+        }
     }
 
     /// Records an entry, dropping the oldest when full.
@@ -159,7 +168,10 @@ impl Journal {
                     .rev()
                     .filter(|x| filter.accepts(x))
                     .take(limit)
-                    .cloned()
+                    .map(|x| Entry {
+                        payment_ids: x.ids(),
+                        ..x.clone()
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -192,6 +204,46 @@ impl Journal {
 }
 
 /// The ids a body names, for filtering by payment.
+/// A body as the journal keeps it, shown as text (invalid UTF-8 replaced); `…` marks one cut
+/// at `journal.max_body_bytes`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BodyText {
+    bytes: Bytes,
+    clipped: bool,
+    /// The payment ids of a clipped body, read before it was cut.
+    ids_in_whole: Vec<String>,
+}
+
+impl BodyText {
+    /// The text as shown.
+    pub fn text(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.bytes).into_owned();
+        if self.clipped {
+            text.push('…');
+        }
+        text
+    }
+}
+
+impl Serialize for BodyText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text())
+    }
+}
+
+impl Entry {
+    /// The payment ids: as recorded, else read from the request body.
+    fn ids(&self) -> Vec<String> {
+        if !self.payment_ids.is_empty() {
+            self.payment_ids.clone()
+        } else if self.request_body.clipped {
+            self.request_body.ids_in_whole.clone()
+        } else {
+            payment_ids(&self.request_body.bytes)
+        }
+    }
+}
+
 pub fn payment_ids(body: &[u8]) -> Vec<String> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
     else {
@@ -218,8 +270,8 @@ mod tests {
             payment_ids: vec!["P1".into()],
             verdict: "valid".into(),
             string_to_sign: None,
-            request_body: String::new(),
-            response_body: String::new(),
+            request_body: BodyText::default(),
+            response_body: BodyText::default(),
             http_status: Some(200),
             result_code: Some(code.into()),
             result_status: Some("S".into()),
@@ -244,6 +296,32 @@ mod tests {
     }
 
     #[test]
+    fn a_body_within_the_limit_is_kept_without_a_copy() {
+        let j = Journal::new(10, 64);
+        let body = Bytes::from(br#"{"paymentId":"P1"}"#.to_vec());
+
+        let kept = j.clip(&body);
+
+        assert_eq!(
+            kept.bytes.as_ptr(),
+            body.as_ptr(),
+            "the same buffer, shared"
+        );
+        assert_eq!(kept.text(), r#"{"paymentId":"P1"}"#);
+    }
+
+    #[test]
+    fn a_clipped_body_keeps_the_ids_of_the_whole() {
+        let j = Journal::new(10, 8);
+        let body = Bytes::from(br#"{"paymentId":"P1","paymentRequestId":"R1"}"#.to_vec());
+
+        let kept = j.clip(&body);
+
+        assert_eq!(kept.text(), "{\"paymen…");
+        assert_eq!(kept.ids_in_whole, ["R1", "P1"]);
+    }
+
+    #[test]
     fn filters_and_counts_agree() {
         let j = Journal::new(10, 16);
         j.record(entry("notifyPushPayment", "SUCCESS"));
@@ -256,7 +334,13 @@ mod tests {
         };
         assert_eq!(j.count(&f), 1);
         assert_eq!(j.list(&f).len(), 1);
-        assert_eq!(j.clip(&[b'x'; 20]).chars().count(), 17);
+        assert_eq!(
+            j.clip(&Bytes::from_static(&[b'x'; 20]))
+                .text()
+                .chars()
+                .count(),
+            17
+        );
         j.clear();
         assert!(j.is_empty());
     }

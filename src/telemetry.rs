@@ -97,6 +97,11 @@ pub fn record_attempt(outcome: &'static str, seconds: f64) {
     metrics::histogram!("gateway_notification_attempt_duration_seconds").record(seconds);
 }
 
+/// A SQLite group commit: how many writes one transaction carried.
+pub fn record_write_batch(writes: usize) {
+    metrics::histogram!("gateway_store_writes_per_commit").record(writes as f64);
+}
+
 /// Notifications waiting for an attempt.
 pub fn set_queue_depth(pending: u64) {
     metrics::gauge!("gateway_notification_queue_depth").set(pending as f64);

@@ -261,6 +261,8 @@ pub struct Results {
     pub ceilings: Vec<f64>,
     /// CPU time of one sign per round, microseconds.
     pub sign_cpu_us: Vec<f64>,
+    /// CPU time of one signature verification per round, microseconds.
+    pub verify_cpu_us: Vec<f64>,
     /// Threads the ceiling used.
     pub ceiling_threads: usize,
     /// Every scenario.
@@ -356,6 +358,38 @@ fn ceiling(threads: usize, seconds: f64, pin: Option<&Pinning>) -> (f64, Option<
         .filter(|_| signs > 0)
         .map(|c| c.as_secs_f64() * 1e6 / signs as f64);
     (rate, cpu_us)
+}
+
+/// CPU microseconds of one verification of a request signature, as the gateway verifies each
+/// request (the gateway's `signature::verify`, header decoding included), on one thread for
+/// `seconds`.
+fn verify_cost(seconds: f64, pin: Option<&Pinning>) -> Option<f64> {
+    let body = br#"{"paymentRequestId":"pr-1","paymentId":"p-1"}"#;
+    let path = Api::InquiryPayment.path();
+    let time = "2026-11-22T10:00:00.000+00:00";
+    let message = Message::post(path, servers::CLIENT_ID, time, body);
+    let signing = gateway_key();
+    let signed = signature::sign(&signing, &message).ok()?;
+    let key = signing.verifying_key().ok()?;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            if let Some(p) = pin {
+                let _ = pin_this_thread(&p.server_cpus);
+            }
+            let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+            let cpu = servers::cpu_time("/proc/thread-self/stat")?;
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                signature::verify(&key, "1", std::hint::black_box(&message), &signed).ok()?;
+                n += 1;
+            }
+            let spent = servers::cpu_time("/proc/thread-self/stat")?.saturating_sub(cpu);
+            (n > 0).then(|| spent.as_secs_f64() * 1e6 / n as f64)
+        })
+        .join()
+        .ok()
+        .flatten()
+    })
 }
 
 /// Checks a response's signature with the gateway's public key, as a client would.
@@ -739,11 +773,13 @@ fn run(opts: Opts) -> Result<Results, String> {
     );
     let mut ceilings = Vec::new();
     let mut sign_cpu_us = Vec::new();
+    let mut verify_cpu_us = Vec::new();
     let pin = opts.pin.as_ref().map(|p| &p.1);
     for round in 0..opts.rounds {
         let (c, cpu_us) = ceiling(ceiling_threads, opts.ceiling_seconds, pin);
         ceilings.push(c);
         sign_cpu_us.extend(cpu_us);
+        verify_cpu_us.extend(verify_cost(0.5, pin));
         bench.ceiling = median(&ceilings).unwrap_or(c);
         println!(
             "round {}/{}: sign ceiling {c:.0} signs/s on {ceiling_threads} thread(s), {} µs of CPU a sign",
@@ -790,6 +826,7 @@ fn run(opts: Opts) -> Result<Results, String> {
         opts,
         ceilings,
         sign_cpu_us,
+        verify_cpu_us,
         ceiling_threads,
         scenarios,
         soaks,

@@ -16,7 +16,7 @@ use http_body::Frame;
 use super::notify_payment;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::journal::{self, Direction, Entry};
+use crate::journal::{Direction, Entry};
 use crate::protocol::{Endpoint, ResultCode};
 use crate::scenario::{self, Applied, Fault, Outcome};
 use crate::signature::layer::{
@@ -272,7 +272,7 @@ fn record(
     client_id: Option<String>,
     trace: Trace,
     response: &Response,
-    sent: &[u8],
+    sent: &Bytes,
 ) {
     let journal = &app.journal;
     let (code, status) = result_of(sent);
@@ -293,7 +293,7 @@ fn record(
         endpoint: endpoint.to_owned(),
         target: path.to_owned(),
         client_id,
-        payment_ids: journal::payment_ids(&trace.body),
+        payment_ids: Vec::new(),
         verdict: trace.verdict,
         string_to_sign: trace.string_to_sign,
         request_body: journal.clip(&trace.body),
@@ -331,7 +331,7 @@ pub fn record_unrouted(
     path: &str,
     client_id: Option<String>,
     response: &Response,
-    sent: &[u8],
+    sent: &Bytes,
     started: Instant,
 ) {
     let trace = Trace {

@@ -10,6 +10,7 @@ use super::extract::{Valid, WireRequest};
 use super::reply;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::notify::message;
 use crate::protocol::codes::{self, PUSH_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, FieldError, Kind, text};
 use crate::protocol::{ResultCode, ResultStatus, WireResult};
@@ -112,8 +113,10 @@ pub async fn handle(
     };
     let plan = state.notify_plan(&caller.client.id);
     match state.store.record_push_result(report, &plan).await? {
-        ReportOutcome::Recorded(_) => {
-            state.wake.notify_one();
+        ReportOutcome::Recorded(payment) => {
+            if message::is_queued(&payment, &plan) {
+                state.wake.notify_one();
+            }
             Ok(reply(
                 &serde_json::json!({ "result": WireResult::success() }),
             ))

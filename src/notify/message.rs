@@ -2,6 +2,7 @@
 //! fixed once so every attempt sends the same bytes under the same id.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ pub struct NotifyPlan<'a> {
     /// The client whose call made the payment final (when the payment names no merchant).
     pub caller: &'a str,
     /// Each client's default notify URL from config.
-    pub default_urls: &'a HashMap<String, String>,
+    pub default_urls: &'a Arc<HashMap<String, String>>,
     /// When the first attempt is due (real epoch milliseconds).
     pub first_due_ms: i64,
 }
@@ -48,18 +49,35 @@ struct Body<'a> {
     customs_declaration_amount: Option<&'a Amount>,
 }
 
-/// The notification for a payment that just became final, or `None` when it has nowhere to go
-/// (no notify URL for its merchant) or cannot be complete (no paymentAmount or paymentId; seed
-/// the payment with them).
-pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<NewNotification> {
+/// The merchant and the notify URL of a payment that just became final; `None` when it is not
+/// final or has nowhere to go.
+fn destination<'a>(payment: &'a Payment, plan: &NotifyPlan<'a>) -> Option<(&'a str, &'a str)> {
     if !payment.status.is_final() {
         return None;
     }
     let client_id = payment.client_id.as_deref().unwrap_or(plan.caller);
     let url = payment
         .notify_url
-        .clone()
-        .or_else(|| plan.default_urls.get(client_id).cloned())?;
+        .as_deref()
+        .or_else(|| plan.default_urls.get(client_id).map(String::as_str))?;
+    Some((client_id, url))
+}
+
+/// Whether recording `payment` final queues a notification, so the sender need only be woken
+/// then (a wake costs it a claim on the store).
+pub fn is_queued(payment: &Payment, plan: &NotifyPlan<'_>) -> bool {
+    destination(payment, plan).is_some()
+        && payment.payment_request_id.is_some()
+        && payment.payment_id.is_some()
+        && payment.payment_amount.is_some()
+}
+
+/// The notification for a payment that just became final, or `None` when it has nowhere to go
+/// (no notify URL for its merchant) or cannot be complete (no paymentAmount or paymentId; seed
+/// the payment with them).
+pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<NewNotification> {
+    let (client_id, url) = destination(payment, plan)?;
+    let url = url.to_owned();
     let (Some(payment_request_id), Some(payment_id), Some(amount)) = (
         payment.payment_request_id.as_deref(),
         payment.payment_id.as_deref(),

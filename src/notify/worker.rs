@@ -6,13 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use chrono::Utc;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::schedule::Schedule;
 use super::sender::Sender;
-use crate::journal::{self, Direction, Entry, Journal};
+use crate::journal::{Direction, Entry, Journal};
 use crate::store::{Attempt, NextStep, Notification, Store, StoreError};
 
 /// The longest the loop sleeps without looking at the queue.
@@ -217,11 +218,11 @@ fn journal_attempt(journal: &Journal, n: &Notification, a: &Attempt, answer: &[u
         endpoint: "notifyPayment".into(),
         target: n.url.clone(),
         client_id: Some(n.client_id.clone()),
-        payment_ids: journal::payment_ids(n.body.as_bytes()),
+        payment_ids: Vec::new(),
         verdict: a.error.clone().unwrap_or_else(|| "delivered".into()),
         string_to_sign: None,
-        request_body: journal.clip(n.body.as_bytes()),
-        response_body: journal.clip(answer),
+        request_body: journal.clip(&Bytes::copy_from_slice(n.body.as_bytes())),
+        response_body: journal.clip(&Bytes::copy_from_slice(answer)),
         http_status: a.http_status,
         result_code: a.ack_code.clone(),
         result_status: a.ack_status.clone(),

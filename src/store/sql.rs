@@ -11,13 +11,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Connection, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
 use crate::notify::message::{self, NotifyPlan};
 
+use super::group_commit::GroupCommit;
 use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
+use super::sqlite_writes::SqliteWrite;
 use super::{
-    Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
+    NewNotification, Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome,
+    StoreError,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -44,7 +47,7 @@ pub(super) struct Dialect {
     migrations: &'static Migrator,
 }
 
-const SQLITE: Dialect = Dialect {
+pub(super) const SQLITE: Dialect = Dialect {
     name: "sqlite",
     begin: "BEGIN IMMEDIATE",
     locked_read: "SELECT id, doc FROM payments WHERE payment_id = $1 OR payment_request_id = $2",
@@ -94,6 +97,8 @@ pub struct SqlStore {
     /// here instead of spinning on the database lock; PostgreSQL shares the read pool.
     pub(super) writer: AnyPool,
     pub(super) dialect: &'static Dialect,
+    /// SQLite: the writes of the APIs, committed in groups (see [`GroupCommit`]).
+    pub(super) group: Option<GroupCommit<SqliteWrite>>,
 }
 
 /// Hides the password of a database URL.
@@ -112,19 +117,19 @@ pub(super) fn classify(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-fn millis(t: DateTime<Utc>) -> i64 {
+pub(super) fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn doc(p: &Payment) -> Result<String, StoreError> {
+pub(super) fn doc(p: &Payment) -> Result<String, StoreError> {
     serde_json::to_string(p).map_err(|e| StoreError::Internal(format!("payment encoding: {e}")))
 }
 
-fn payment_of(row: &AnyRow) -> Result<(i64, Payment), StoreError> {
+pub(super) fn payment_of(row: &AnyRow) -> Result<(i64, Payment), StoreError> {
     let id: i64 = row.try_get("id").map_err(classify)?;
     let text: String = row.try_get("doc").map_err(classify)?;
     let payment = serde_json::from_str(&text)
@@ -144,28 +149,81 @@ fn risk_report_of(row: &AnyRow) -> Result<RiskReport, StoreError> {
 }
 
 /// Queues, inside the write that made `payment` final, the notification `plan` yields.
-async fn enqueue(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+pub(super) async fn enqueue(
+    conn: &mut AnyConnection,
     payment: &Payment,
     plan: &NotifyPlan<'_>,
 ) -> Result<(), sqlx::Error> {
-    let Some(n) = message::build(payment, plan) else {
+    match message::build(payment, plan) {
+        Some(n) => enqueue_all(conn, vec![n]).await,
+        None => Ok(()),
+    }
+}
+
+/// Queues notifications in one statement; one already queued for a paymentRequestId stays.
+pub(super) async fn enqueue_all(
+    conn: &mut AnyConnection,
+    notifications: Vec<NewNotification>,
+) -> Result<(), sqlx::Error> {
+    if notifications.is_empty() {
         return Ok(());
-    };
-    sqlx::query(
+    }
+    let rows = values(notifications.len(), 7, |p| {
+        format!(
+            "({}, {}, {}, {}, {}, 'PENDING', 0, {}, {})",
+            p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+        )
+    });
+    let sql = format!(
         "INSERT INTO notifications (id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, $6, $7) ON CONFLICT (payment_request_id) DO NOTHING",
-    )
-    .bind(n.id)
-    .bind(n.payment_request_id)
-    .bind(n.client_id)
-    .bind(n.url)
-    .bind(n.body)
-    .bind(n.first_due_ms)
-    .bind(Utc::now().timestamp_millis())
-    .execute(&mut **tx)
-    .await
-    .map(|_| ())
+         VALUES {rows} ON CONFLICT (payment_request_id) DO NOTHING"
+    );
+    let now = Utc::now().timestamp_millis();
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for n in notifications {
+        query = query
+            .bind(n.id)
+            .bind(n.payment_request_id)
+            .bind(n.client_id)
+            .bind(n.url)
+            .bind(n.body)
+            .bind(n.first_due_ms)
+            .bind(now);
+    }
+    query.execute(conn).await.map(|_| ())
+}
+
+/// `rows` tuples of `width` numbered placeholders (`$1`, `$2`, ...), each shaped by `shape`,
+/// joined for a multi-row `VALUES`.
+pub(super) fn values(rows: usize, width: usize, shape: impl Fn(&[String]) -> String) -> String {
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            shape(&params)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How often SQLite's write-ahead log is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies SQLite's write-ahead log back into the database file every [`CHECKPOINT_EVERY`], on
+/// a read connection. A checkpoint syncs the file to disk, which can take milliseconds; done by
+/// a commit (SQLite's default) it would stall every write queued behind that commit. A passive
+/// checkpoint never blocks the writer. Ends when the pool closes.
+async fn checkpoint_in_background(pool: AnyPool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        every.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; the write-ahead log grows until one succeeds");
+        }
+    }
 }
 
 impl SqlStore {
@@ -230,6 +288,9 @@ impl SqlStore {
                         }
                         if is_sqlite {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
+                            // Checkpoints run in the background (see `checkpoint_in_background`),
+                            // not inside a commit that a request is waiting for.
+                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                             let busy = format!("PRAGMA busy_timeout = {timeout_ms}");
                             sqlx::query(sqlx::AssertSqlSafe(busy))
                                 .execute(&mut *conn)
@@ -260,10 +321,15 @@ impl SqlStore {
         } else {
             pool.clone()
         };
+        let group = is_sqlite.then(|| {
+            tokio::spawn(checkpoint_in_background(pool.clone()));
+            GroupCommit::start(writer.clone(), dialect.begin)
+        });
         Ok(Self {
             pool,
             writer,
             dialect,
+            group,
         })
     }
 
@@ -302,8 +368,8 @@ impl SqlStore {
         row.as_ref().map(payment_of).transpose()
     }
 
-    /// One attempt at a push report; `Ok(None)` means an insert lost a race and the decision
-    /// must be made again.
+    /// One attempt at a push report in a transaction of its own; `Ok(None)` means an insert
+    /// lost a race and the decision must be made again.
     async fn try_push(
         &self,
         report: &PushReport,
@@ -314,84 +380,23 @@ impl SqlStore {
             .begin_with(self.dialect.begin)
             .await
             .map_err(classify)?;
-        let rows = sqlx::query(self.dialect.locked_read)
-            .bind(report.payment_id.as_str())
-            .bind(report.payment_request_id.as_deref())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(classify)?;
-        let (mut by_pid, mut by_rid) = (None, None);
-        for row in &rows {
-            let (id, payment) = payment_of(row)?;
-            if payment.payment_id.as_deref() == Some(report.payment_id.as_str()) {
-                by_pid = Some((id, payment.clone()));
-            }
-            if payment.payment_request_id.is_some()
-                && payment.payment_request_id == report.payment_request_id
-            {
-                by_rid = Some((id, payment));
-            }
-        }
-        let pick = |w: Which| match w {
-            Which::ByPaymentId => by_pid.clone(),
-            Which::ByRequestId => by_rid.clone(),
+        let Some(outcome) = push_within(&mut tx, self.dialect, report, plan).await? else {
+            return Ok(None);
         };
-        let now = Utc::now();
-        let (sql_result, outcome) = match decide_push(
-            by_pid.as_ref().map(|p| &p.1),
-            by_rid.as_ref().map(|p| &p.1),
-            report,
-        ) {
-            PushDecision::Repeated => return Ok(by_pid.map(|(_, p)| ReportOutcome::Repeated(p))),
-            PushDecision::Contradicts(w) => {
-                return Ok(pick(w).map(|(_, p)| ReportOutcome::Contradicts(p)));
-            }
-            PushDecision::Complete(w) => {
-                let Some((id, current)) = pick(w) else {
-                    return Ok(None);
-                };
-                let updated = apply_push(current, report, now);
-                let result = sqlx::query(
-                    "UPDATE payments SET payment_request_id = $1, payment_id = $2, status = $3, doc = $4, updated_at_ms = $5 WHERE id = $6",
-                )
-                .bind(updated.payment_request_id.clone())
-                .bind(updated.payment_id.clone())
-                .bind(updated.status.as_str())
-                .bind(doc(&updated)?)
-                .bind(millis(now))
-                .bind(id)
-                .execute(&mut *tx)
-                .await;
-                (result.map(|_| ()), updated)
-            }
-            PushDecision::Create => {
-                let created = new_from_push(report, now);
-                let result = self.insert_payment(&mut *tx, &created).await;
-                (result, created)
-            }
-        };
-        let sql_result = match sql_result {
-            Ok(()) => enqueue(&mut tx, &outcome, plan).await,
-            Err(e) => Err(e),
-        };
-        match sql_result {
-            Ok(()) => {}
-            Err(e) if is_unique_violation(&e) => return Ok(None),
-            Err(e) => return Err(classify(e)),
-        }
         match tx.commit().await {
-            Ok(()) => Ok(Some(ReportOutcome::Recorded(outcome))),
+            Ok(()) => Ok(Some(outcome)),
             Err(e) if is_unique_violation(&e) => Ok(None),
             Err(e) => Err(classify(e)),
         }
     }
+}
 
-    async fn insert_payment<'c, E>(&self, executor: E, p: &Payment) -> Result<(), sqlx::Error>
-    where
-        E: Executor<'c, Database = sqlx::Any>,
-    {
-        let doc = serde_json::to_string(p).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query(
+async fn insert_payment<'c, E>(executor: E, p: &Payment) -> Result<(), sqlx::Error>
+where
+    E: Executor<'c, Database = sqlx::Any>,
+{
+    let doc = serde_json::to_string(p).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
             "INSERT INTO payments (payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(p.payment_request_id.clone())
@@ -403,7 +408,138 @@ impl SqlStore {
         .execute(executor)
         .await
         .map(|_| ())
+}
+
+/// Stores a new payment unless a payment with its paymentRequestId or paymentId is there;
+/// answers whether it was stored.
+async fn insert_payment_unless_known<'c, E>(executor: E, p: &Payment) -> Result<bool, sqlx::Error>
+where
+    E: Executor<'c, Database = sqlx::Any>,
+{
+    let doc = serde_json::to_string(p).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let inserted = sqlx::query(
+        "INSERT INTO payments (payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(p.payment_request_id.clone())
+    .bind(p.payment_id.clone())
+    .bind(p.status.as_str())
+    .bind(doc)
+    .bind(millis(p.created_at))
+    .bind(millis(p.updated_at))
+    .execute(executor)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// The statements of a push report inside an open transaction: store it as a new payment, or
+/// read what it names (locking it), decide, write. `Ok(None)` means an insert lost a race and the decision must be made
+/// again.
+pub(super) async fn push_within(
+    conn: &mut AnyConnection,
+    dialect: &Dialect,
+    report: &PushReport,
+    plan: &NotifyPlan<'_>,
+) -> Result<Option<ReportOutcome<Payment>>, StoreError> {
+    // Most reports are of payments the store has not seen: with neither id on file the decision
+    // is always Create, so the insert goes first and the read only when it finds either id.
+    let now = Utc::now();
+    let created = new_from_push(report, now);
+    let inserted = insert_payment_unless_known(&mut *conn, &created)
+        .await
+        .map_err(classify)?;
+    if inserted {
+        return match enqueue(conn, &created, plan).await {
+            Ok(()) => Ok(Some(ReportOutcome::Recorded(created))),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(classify(e)),
+        };
     }
+    let rows = sqlx::query(dialect.locked_read)
+        .bind(report.payment_id.as_str())
+        .bind(report.payment_request_id.as_deref())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let (mut by_pid, mut by_rid) = (None, None);
+    for row in &rows {
+        let (id, payment) = payment_of(row)?;
+        if payment.payment_id.as_deref() == Some(report.payment_id.as_str()) {
+            by_pid = Some((id, payment.clone()));
+        }
+        if payment.payment_request_id.is_some()
+            && payment.payment_request_id == report.payment_request_id
+        {
+            by_rid = Some((id, payment));
+        }
+    }
+    let pick = |w: Which| match w {
+        Which::ByPaymentId => by_pid.clone(),
+        Which::ByRequestId => by_rid.clone(),
+    };
+    let (written, outcome) = match decide_push(
+        by_pid.as_ref().map(|p| &p.1),
+        by_rid.as_ref().map(|p| &p.1),
+        report,
+    ) {
+        PushDecision::Repeated => return Ok(by_pid.map(|(_, p)| ReportOutcome::Repeated(p))),
+        PushDecision::Contradicts(w) => {
+            return Ok(pick(w).map(|(_, p)| ReportOutcome::Contradicts(p)));
+        }
+        PushDecision::Complete(w) => {
+            let Some((id, current)) = pick(w) else {
+                return Ok(None);
+            };
+            let updated = apply_push(current, report, now);
+            let written = sqlx::query(
+                "UPDATE payments SET payment_request_id = $1, payment_id = $2, status = $3, doc = $4, updated_at_ms = $5 WHERE id = $6",
+            )
+            .bind(updated.payment_request_id.clone())
+            .bind(updated.payment_id.clone())
+            .bind(updated.status.as_str())
+            .bind(doc(&updated)?)
+            .bind(millis(now))
+            .bind(id)
+            .execute(&mut *conn)
+            .await;
+            (written.map(|_| ()), updated)
+        }
+        // Neither id was on file a moment ago: a concurrent writer's row went away again (a
+        // PostgreSQL transaction rolled back). Decide again.
+        PushDecision::Create => return Ok(None),
+    };
+    let written = match written {
+        Ok(()) => enqueue(conn, &outcome, plan).await,
+        Err(e) => Err(e),
+    };
+    match written {
+        Ok(()) => Ok(Some(ReportOutcome::Recorded(outcome))),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(classify(e)),
+    }
+}
+
+/// Stores a risk report unless one with its ids is there; answers whether it was stored.
+pub(super) async fn insert_risk_report<'c, E>(
+    executor: E,
+    report: &RiskReport,
+) -> Result<bool, StoreError>
+where
+    E: Executor<'c, Database = sqlx::Any>,
+{
+    let inserted = sqlx::query(
+        "INSERT INTO risk_reports (client_id, reference_transaction_id, payment_status, report, received_at_ms) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, reference_transaction_id) DO NOTHING",
+    )
+    .bind(report.client_id.as_str())
+    .bind(report.reference_transaction_id.as_str())
+    .bind(report.payment_status.as_str())
+    .bind(report.report.as_str())
+    .bind(millis(report.received_at))
+    .execute(executor)
+    .await
+    .map_err(classify)?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 #[async_trait]
@@ -413,6 +549,12 @@ impl PaymentStore for SqlStore {
         report: PushReport,
         plan: &NotifyPlan<'_>,
     ) -> Result<ReportOutcome<Payment>, StoreError> {
+        if let Some(group) = &self.group {
+            return group
+                .submit(SqliteWrite::push(report, plan))
+                .await?
+                .into_push();
+        }
         for _ in 0..RACE_RETRIES {
             if let Some(outcome) = self.try_push(&report, plan).await? {
                 return Ok(outcome);
@@ -442,7 +584,7 @@ impl PaymentStore for SqlStore {
             .begin_with(self.dialect.begin)
             .await
             .map_err(classify)?;
-        let written = match self.insert_payment(&mut *tx, &payment).await {
+        let written = match insert_payment(&mut *tx, &payment).await {
             Ok(()) => enqueue(&mut tx, &payment, plan).await,
             Err(e) => Err(e),
         };
@@ -476,19 +618,14 @@ impl PaymentStore for SqlStore {
         &self,
         report: RiskReport,
     ) -> Result<ReportOutcome<RiskReport>, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO risk_reports (client_id, reference_transaction_id, payment_status, report, received_at_ms) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, reference_transaction_id) DO NOTHING",
-        )
-        .bind(report.client_id.as_str())
-        .bind(report.reference_transaction_id.as_str())
-        .bind(report.payment_status.as_str())
-        .bind(report.report.as_str())
-        .bind(millis(report.received_at))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?;
-        if inserted.rows_affected() == 1 {
+        let inserted = match &self.group {
+            Some(group) => group
+                .submit(SqliteWrite::Risk(report.clone()))
+                .await?
+                .into_risk()?,
+            None => insert_risk_report(&self.writer, &report).await?,
+        };
+        if inserted {
             return Ok(ReportOutcome::Recorded(report));
         }
         let row = sqlx::query(
