@@ -612,31 +612,38 @@ pub fn markdown(r: &Results) -> String {
             .filter(|(x, _)| x.is_finite())
             .min_by(|a, b| a.0.total_cmp(&b.0))
     };
-    let mut target_line = |name: String, worst: Option<(f64, String)>, pass: Option<bool>| {
-        let _ = writeln!(
-            s,
-            "| {name} | {} | {} |",
-            worst.map_or_else(|| "n/a".into(), |(v, what)| format!("{v:.3} ({what})")),
-            pass.map_or("not measured", verdict)
-        );
-    };
+    // `pass`: met or missed; `None` when not measured; `Some(Err(why))` when there is no
+    // target for the figure.
+    let mut target_line =
+        |name: String, worst: Option<(f64, String)>, pass: Option<Result<bool, &str>>| {
+            let status = match pass {
+                None => "not measured",
+                Some(Ok(met)) => verdict(met),
+                Some(Err(why)) => why,
+            };
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {status} |",
+                worst.map_or_else(|| "n/a".into(), |(v, what)| format!("{v:.3} ({what})")),
+            );
+        };
     let w = worst_ratio(&gateway(true, Some(StoreKind::Sqlite)), ceiling);
     target_line(
         format!("signing on, SQLite, every API: >= {SIGN_ON_TARGET} x sign ceiling"),
         w.map(|(v, a)| (v, a.name().to_owned())),
-        w.map(|(v, _)| v >= SIGN_ON_TARGET),
+        w.map(|(v, _)| Ok(v >= SIGN_ON_TARGET)),
     );
     let w = worst_ratio(&gateway(false, Some(StoreKind::Memory)), baseline);
     target_line(
         "signing off, memory: >= 0.5 x bare echo".into(),
         w.map(|(v, a)| (v, a.name().to_owned())),
-        w.map(|(v, _)| v >= 0.5),
+        w.map(|(v, _)| Ok(v >= 0.5)),
     );
     let w = worst_ratio(&gateway(false, Some(StoreKind::Sqlite)), baseline);
     target_line(
         "signing off, SQLite: >= 0.3 x bare echo".into(),
         w.map(|(v, a)| (v, a.name().to_owned())),
-        w.map(|(v, _)| v >= 0.3),
+        w.map(|(v, _)| Ok(v >= 0.3)),
     );
     let all: Vec<&Scenario> = gateway(true, None)
         .into_iter()
@@ -646,10 +653,18 @@ pub fn markdown(r: &Results) -> String {
         .iter()
         .filter_map(|sc| p99(sc).filter(|p| p.is_finite()).map(|p| (p, sc.label())))
         .max_by(|a, b| a.0.total_cmp(&b.0));
+    let echo_p99 = r
+        .scenarios
+        .iter()
+        .find(|sc| matches!(sc.target, Target::Echo("echo")))
+        .and_then(p99);
     target_line(
-        format!("p99 at half of maximum load < {P99_LIMIT_MS} ms (ms)"),
+        format!(
+            "p99 at half of maximum load < {P99_LIMIT_MS} ms (ms; the bare echo's own: {})",
+            opt(echo_p99, 2)
+        ),
         worst_p99.clone(),
-        worst_p99.map(|(p, _)| p < P99_LIMIT_MS),
+        worst_p99.map(|(p, _)| Ok(p < P99_LIMIT_MS)),
     );
     for store in [StoreKind::Sqlite, StoreKind::Memory] {
         let worst_rss = all
@@ -663,27 +678,45 @@ pub fn markdown(r: &Results) -> String {
                 )
             }))
             .max_by(|a, b| a.0.total_cmp(&b.0));
+        if store == StoreKind::Memory {
+            // The memory store keeps every write (nothing expires): its RSS follows the number
+            // of writes, so the figure is shown without a verdict.
+            target_line(
+                "peak RSS at full load, memory (MiB)".into(),
+                worst_rss,
+                Some(Err("(no target: keeps every write)")),
+            );
+            continue;
+        }
         target_line(
             format!(
                 "peak RSS < {RSS_LIMIT_MIB} MiB at full load, {} (MiB)",
                 store.name()
             ),
             worst_rss.clone(),
-            worst_rss.map(|(m, _)| m < RSS_LIMIT_MIB),
+            worst_rss.map(|(m, _)| Ok(m < RSS_LIMIT_MIB)),
         );
     }
     for (store, flat) in &soak_flat {
+        if *store == StoreKind::Memory {
+            target_line(
+                format!("RSS over the {:.0} s run, memory", o.soak),
+                None,
+                Some(Err("(no target: keeps every write)")),
+            );
+            continue;
+        }
         target_line(
             format!("RSS flat over the {:.0} s run, {}", o.soak, store.name()),
             None,
-            Some(*flat),
+            Some(Ok(*flat)),
         );
     }
     let med = startup_median(&sqlite_starts, true);
     target_line(
         format!("start-up to ready < {STARTUP_LIMIT_MS} ms with SQLite (median ms)"),
         med.map(|m| (m, format!("max {}", opt(startup_max(&sqlite_starts), 1)))),
-        med.map(|m| m < STARTUP_LIMIT_MS),
+        med.map(|m| Ok(m < STARTUP_LIMIT_MS)),
     );
     let _ = writeln!(s);
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{AnyConnection, AnyPool};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::StoreError;
 use super::sql::{classify, is_unique_violation};
@@ -106,11 +106,15 @@ impl<W: Write> std::fmt::Debug for GroupCommit<W> {
 
 impl<W: Write> GroupCommit<W> {
     /// Starts the writer task on `writer` (a pool of one connection); `begin` opens a write
-    /// transaction.
-    pub(super) fn start(writer: AnyPool, begin: &'static str) -> Self {
+    /// transaction; `committed` is notified after each commit.
+    pub(super) fn start(writer: AnyPool, begin: &'static str, committed: Arc<Notify>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let commits = Arc::new(AtomicU64::new(0));
-        tokio::spawn(write_batches(writer, begin, jobs, Arc::clone(&commits)));
+        let counter = Committed {
+            count: Arc::clone(&commits),
+            notify: committed,
+        };
+        tokio::spawn(write_batches(writer, begin, jobs, counter));
         Self { queue, commits }
     }
 
@@ -134,13 +138,26 @@ impl<W: Write> GroupCommit<W> {
     }
 }
 
+/// Counts commits and tells whoever waits for one.
+struct Committed {
+    count: Arc<AtomicU64>,
+    notify: Arc<Notify>,
+}
+
+impl Committed {
+    fn one(&self) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+}
+
 /// The writer task: takes what is queued, up to [`MAX_BATCH`], and commits it together; ends
 /// when every [`GroupCommit`] is gone.
 async fn write_batches<W: Write>(
     writer: AnyPool,
     begin: &'static str,
     mut jobs: mpsc::Receiver<Job<W>>,
-    commits: Arc<AtomicU64>,
+    commits: Committed,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -152,7 +169,7 @@ async fn write_batches<W: Write>(
         };
         match together {
             Batch::Committed => {
-                commits.fetch_add(1, Ordering::Relaxed);
+                commits.one();
                 batch.drain(..).for_each(|job| job.finish(Ok(())));
             }
             Batch::Failed(e) => batch.drain(..).for_each(|job| job.finish(Err(e.clone()))),
@@ -160,7 +177,7 @@ async fn write_batches<W: Write>(
                 for mut job in batch.drain(..) {
                     let committed = commit_alone(&writer, begin, &mut job).await;
                     if committed.is_ok() {
-                        commits.fetch_add(1, Ordering::Relaxed);
+                        commits.one();
                     }
                     job.finish(committed);
                 }
@@ -324,7 +341,7 @@ mod tests {
     async fn writes_queued_together_are_all_committed_and_answered() {
         let dir = tempfile::tempdir().unwrap();
         let pool = writer(&dir).await;
-        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE");
+        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default());
         let names: Vec<&'static str> = (0..200)
             .map(|i| &*Box::leak(format!("k{i:03}").into_boxed_str()))
             .collect();
@@ -346,7 +363,7 @@ mod tests {
     async fn a_failing_write_fails_alone_and_the_rest_of_its_batch_commits() {
         let dir = tempfile::tempdir().unwrap();
         let pool = writer(&dir).await;
-        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE");
+        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default());
         let writes = ["a", "b", "a", "c", "d"];
 
         let answers = submit_all(&group, &writes).await;
@@ -360,7 +377,7 @@ mod tests {
     async fn a_write_that_lost_a_race_is_decided_again() {
         let dir = tempfile::tempdir().unwrap();
         let pool = writer(&dir).await;
-        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE");
+        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default());
 
         let (late, early) = tokio::join!(
             group.submit(Insert::LosesOnce(AtomicUsize::new(0))),

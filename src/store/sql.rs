@@ -5,6 +5,7 @@
 //! locks the rows it read (`FOR UPDATE`), and an insert that loses a race to a concurrent one
 //! (a unique violation) runs the whole decision again.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
+use tokio::sync::Notify;
 
 use crate::notify::message::{self, NotifyPlan};
 
@@ -179,7 +181,9 @@ pub(super) async fn enqueue_all(
          VALUES {rows} ON CONFLICT (payment_request_id) DO NOTHING"
     );
     let now = Utc::now().timestamp_millis();
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    // A statement per batch size: kept prepared, they would fill the statement cache.
+    let one = notifications.len() == 1;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(one);
     for n in notifications {
         query = query
             .bind(n.id)
@@ -205,24 +209,26 @@ pub(super) fn values(rows: usize, width: usize, shape: impl Fn(&[String]) -> Str
         .join(", ")
 }
 
-/// How often SQLite's write-ahead log is copied back into the database file.
+/// The longest SQLite's write-ahead log goes without a checkpoint.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// The shortest time between two checkpoints while writes keep coming.
+const CHECKPOINT_SPACING: Duration = Duration::from_millis(100);
 
-/// Copies SQLite's write-ahead log back into the database file every [`CHECKPOINT_EVERY`], on
-/// a read connection. A checkpoint syncs the file to disk, which can take milliseconds; done by
-/// a commit (SQLite's default) it would stall every write queued behind that commit. A passive
-/// checkpoint never blocks the writer. Ends when the pool closes.
-async fn checkpoint_in_background(pool: AnyPool) {
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// Copies SQLite's write-ahead log back into the database file, on a read connection: soon
+/// after the writer commits (`committed`), and at least every [`CHECKPOINT_EVERY`]. A checkpoint
+/// syncs the file to disk, which can take milliseconds; done by a commit (SQLite's default) it
+/// would stall every write queued behind that commit. A passive checkpoint never blocks the
+/// writer, and frequent ones keep the log short. Ends when the pool closes.
+async fn checkpoint_in_background(pool: AnyPool, committed: Arc<Notify>) {
     while !pool.is_closed() {
-        every.tick().await;
+        let _ = tokio::time::timeout(CHECKPOINT_EVERY, committed.notified()).await;
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&pool)
             .await
         {
             tracing::warn!(error = %e, "SQLite checkpoint failed; the write-ahead log grows until one succeeds");
         }
+        tokio::time::sleep(CHECKPOINT_SPACING).await;
     }
 }
 
@@ -291,6 +297,8 @@ impl SqlStore {
                             // Checkpoints run in the background (see `checkpoint_in_background`),
                             // not inside a commit that a request is waiting for.
                             conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            // A log that grew under a burst is cut back when it restarts.
+                            conn.execute("PRAGMA journal_size_limit = 67108864").await?;
                             let busy = format!("PRAGMA busy_timeout = {timeout_ms}");
                             sqlx::query(sqlx::AssertSqlSafe(busy))
                                 .execute(&mut *conn)
@@ -322,8 +330,12 @@ impl SqlStore {
             pool.clone()
         };
         let group = is_sqlite.then(|| {
-            tokio::spawn(checkpoint_in_background(pool.clone()));
-            GroupCommit::start(writer.clone(), dialect.begin)
+            let committed = Arc::new(Notify::new());
+            tokio::spawn(checkpoint_in_background(
+                pool.clone(),
+                Arc::clone(&committed),
+            ));
+            GroupCommit::start(writer.clone(), dialect.begin, committed)
         });
         Ok(Self {
             pool,
@@ -681,7 +693,8 @@ impl PaymentStore for SqlStore {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::*;
+    use crate::store::{PaymentStatus, PaymentStore};
 
     #[test]
     fn passwords_never_reach_logs() {
@@ -694,5 +707,51 @@ mod tests {
             redact("sqlite://data/gateway.db"),
             "sqlite://data/gateway.db"
         );
+    }
+
+    #[tokio::test]
+    async fn sqlite_writes_reach_the_database_file_without_a_commit_waiting_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gateway.db");
+        let options = SqlOptions {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_synchronous: "normal".into(),
+            statement_timeout: Duration::from_secs(5),
+        };
+        let store = SqlStore::connect(&format!("sqlite://{}", file.display()), &options)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let migrated = std::fs::metadata(&file).unwrap().len();
+        let urls = Arc::default();
+        let plan = NotifyPlan {
+            caller: "ACQP",
+            default_urls: &urls,
+            first_due_ms: 0,
+        };
+
+        for i in 0..500 {
+            let report = PushReport {
+                payment_id: format!("pid-{i}"),
+                payment_request_id: Some(format!("rid-{i}")),
+                status: PaymentStatus::Success,
+                result_code: "SUCCESS".into(),
+                result_message: None,
+                payment_time: Some("2026-11-22T10:00:00+08:00".into()),
+            };
+            store.record_push_result(report, &plan).await.unwrap();
+        }
+
+        // Commits only append to the write-ahead log (automatic checkpoints are off); the
+        // background checkpoint copies them into the file, within a few of its intervals.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&file).unwrap().len() <= migrated {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nothing was checkpointed into the database file"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }

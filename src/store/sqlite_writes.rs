@@ -232,7 +232,8 @@ async fn insert_risk_reports(
          VALUES {rows} ON CONFLICT (client_id, reference_transaction_id) DO NOTHING \
          RETURNING client_id, reference_transaction_id"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    // One statement text per batch size: not kept prepared, or they would fill the cache.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
     for (_, r) in reports {
         query = query
             .bind(r.client_id.as_str())
@@ -266,7 +267,8 @@ async fn insert_payments_unless_known(
         "INSERT INTO payments (payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms) \
          VALUES {rows} ON CONFLICT DO NOTHING RETURNING payment_id"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    // One statement text per batch size: not kept prepared, or they would fill the cache.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
     for (_, p) in payments {
         query = query
             .bind(p.payment_request_id.clone())
