@@ -908,8 +908,11 @@ fn notes(
         } else if !flat {
             let _ = writeln!(
                 s,
-                "- RSS grew over the SQLite run: something in the process is unbounded at this \
-                 load (see the series above)."
+                "- RSS grew over the SQLite run by more than the flat margin (see the series \
+                 above). Bounded parts that fill as a run goes on: SQLite's page cache (2 MiB a \
+                 connection at most), the journal ring (its entries share the buffers the \
+                 bodies were read into) and the allocator's per-thread arenas; a longer run \
+                 tells whether the series levels off."
             );
         }
     }
