@@ -110,6 +110,15 @@ fn rss_mib(sc: &Scenario) -> f64 {
     sc.hwm_kib.max(sc.open_hwm_kib) as f64 / MIB
 }
 
+/// Figures of each round, whole numbers, comma-separated.
+fn per_round(figures: &[f64]) -> String {
+    figures
+        .iter()
+        .map(|c| format!("{c:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn p99(sc: &Scenario) -> Option<f64> {
     sc.open.as_ref().map(|o| o.quantile_ms(0.99))
 }
@@ -283,42 +292,26 @@ pub fn markdown(r: &Results) -> String {
         "| | median | per round |\n|---|---|---|\n| sign ceiling, signs/s on {} thread(s) | {} | {} |",
         r.ceiling_threads,
         opt(ceiling, 0),
-        r.ceilings
-            .iter()
-            .map(|c| format!("{c:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        per_round(&r.ceilings)
     );
     let _ = writeln!(
         s,
         "| one request-signature verification, µs of CPU (one thread) | {} | {} |",
         opt(median(&r.verify_cpu_us), 0),
-        r.verify_cpu_us
-            .iter()
-            .map(|c| format!("{c:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        per_round(&r.verify_cpu_us)
     );
     let _ = writeln!(
         s,
         "| one sign, µs of CPU (the signing threads' CPU time / signs) | {} | {} |",
         opt(sign_us, 0),
-        r.sign_cpu_us
-            .iter()
-            .map(|c| format!("{c:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        per_round(&r.sign_cpu_us)
     );
     if let Some(e) = echo {
         let _ = writeln!(
             s,
             "| bare axum echo, req/s | {} | {} |",
             opt(baseline, 0),
-            e.rates
-                .iter()
-                .map(|c| format!("{c:.0}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            per_round(&e.rates)
         );
         let _ = writeln!(
             s,

@@ -5,6 +5,7 @@
 //! locks the rows it read (`FOR UPDATE`), and an insert that loses a race to a concurrent one
 //! (a unique violation) runs the whole decision again.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -123,15 +124,15 @@ pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-pub(super) fn millis(t: DateTime<Utc>) -> i64 {
+fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-pub(super) fn doc(p: &Payment) -> Result<String, StoreError> {
+fn doc(p: &Payment) -> Result<String, StoreError> {
     serde_json::to_string(p).map_err(|e| StoreError::Internal(format!("payment encoding: {e}")))
 }
 
-pub(super) fn payment_of(row: &AnyRow) -> Result<(i64, Payment), StoreError> {
+fn payment_of(row: &AnyRow) -> Result<(i64, Payment), StoreError> {
     let id: i64 = row.try_get("id").map_err(classify)?;
     let text: String = row.try_get("doc").map_err(classify)?;
     let payment = serde_json::from_str(&text)
@@ -151,7 +152,7 @@ fn risk_report_of(row: &AnyRow) -> Result<RiskReport, StoreError> {
 }
 
 /// Queues, inside the write that made `payment` final, the notification `plan` yields.
-pub(super) async fn enqueue(
+async fn enqueue(
     conn: &mut AnyConnection,
     payment: &Payment,
     plan: &NotifyPlan<'_>,
@@ -199,7 +200,7 @@ pub(super) async fn enqueue_all(
 
 /// `rows` tuples of `width` numbered placeholders (`$1`, `$2`, ...), each shaped by `shape`,
 /// joined for a multi-row `VALUES`.
-pub(super) fn values(rows: usize, width: usize, shape: impl Fn(&[String]) -> String) -> String {
+fn values(rows: usize, width: usize, shape: impl Fn(&[String]) -> String) -> String {
     (0..rows)
         .map(|r| {
             let params: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
@@ -403,50 +404,110 @@ impl SqlStore {
     }
 }
 
-async fn insert_payment<'c, E>(executor: E, p: &Payment) -> Result<(), sqlx::Error>
-where
-    E: Executor<'c, Database = sqlx::Any>,
-{
+/// The columns a payment is stored in, in the order [`bind_payment`] binds them.
+const PAYMENT_COLUMNS: &str =
+    "payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms";
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds a payment's [`PAYMENT_COLUMNS`].
+fn bind_payment<'q>(query: AnyQuery<'q>, p: &Payment) -> Result<AnyQuery<'q>, sqlx::Error> {
     let doc = serde_json::to_string(p).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-            "INSERT INTO payments (payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
+    Ok(query
         .bind(p.payment_request_id.clone())
         .bind(p.payment_id.clone())
         .bind(p.status.as_str())
         .bind(doc)
         .bind(millis(p.created_at))
-        .bind(millis(p.updated_at))
+        .bind(millis(p.updated_at)))
+}
+
+/// Stores a payment; one with its paymentRequestId or paymentId already there is a unique
+/// violation.
+async fn insert_payment<'c, E>(executor: E, p: &Payment) -> Result<(), sqlx::Error>
+where
+    E: Executor<'c, Database = sqlx::Any>,
+{
+    let sql = format!("INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)");
+    bind_payment(sqlx::query(sqlx::AssertSqlSafe(sql)), p)?
         .execute(executor)
         .await
         .map(|_| ())
 }
 
-/// Stores a new payment unless a payment with its paymentRequestId or paymentId is there;
-/// answers whether it was stored.
-async fn insert_payment_unless_known<'c, E>(executor: E, p: &Payment) -> Result<bool, sqlx::Error>
+/// Stores new payments in one statement, each unless a payment with its paymentRequestId or
+/// paymentId is on file (or comes earlier in `payments`); answers the paymentIds stored.
+pub(super) async fn insert_payments_unless_known<'c, E>(
+    executor: E,
+    payments: &[&Payment],
+) -> Result<HashSet<String>, StoreError>
 where
     E: Executor<'c, Database = sqlx::Any>,
 {
-    let doc = serde_json::to_string(p).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let inserted = sqlx::query(
-        "INSERT INTO payments (payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-    )
-    .bind(p.payment_request_id.clone())
-    .bind(p.payment_id.clone())
-    .bind(p.status.as_str())
-    .bind(doc)
-    .bind(millis(p.created_at))
-    .bind(millis(p.updated_at))
-    .execute(executor)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    if payments.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = values(payments.len(), 6, |p| format!("({})", p.join(", ")));
+    let sql = format!(
+        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES {rows} ON CONFLICT DO NOTHING RETURNING payment_id"
+    );
+    // A statement text per batch size: kept prepared, they would fill the statement cache.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(payments.len() == 1);
+    for p in payments {
+        query = bind_payment(query, p).map_err(classify)?;
+    }
+    let rows = query.fetch_all(executor).await.map_err(classify)?;
+    rows.iter()
+        .filter_map(|row| {
+            row.try_get::<Option<String>, _>("payment_id")
+                .map_err(classify)
+                .transpose()
+        })
+        .collect()
+}
+
+/// Stores risk reports in one statement, each unless one with its ids is on file (or comes
+/// earlier in `reports`); answers the ids stored (client, referenceTransactionId).
+pub(super) async fn insert_risk_reports<'c, E>(
+    executor: E,
+    reports: &[&RiskReport],
+) -> Result<HashSet<(String, String)>, StoreError>
+where
+    E: Executor<'c, Database = sqlx::Any>,
+{
+    if reports.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = values(reports.len(), 5, |p| format!("({})", p.join(", ")));
+    let sql = format!(
+        "INSERT INTO risk_reports (client_id, reference_transaction_id, payment_status, report, received_at_ms) \
+         VALUES {rows} ON CONFLICT (client_id, reference_transaction_id) DO NOTHING \
+         RETURNING client_id, reference_transaction_id"
+    );
+    // A statement text per batch size: kept prepared, they would fill the statement cache.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(reports.len() == 1);
+    for r in reports {
+        query = query
+            .bind(r.client_id.as_str())
+            .bind(r.reference_transaction_id.as_str())
+            .bind(r.payment_status.as_str())
+            .bind(r.report.as_str())
+            .bind(millis(r.received_at));
+    }
+    let rows = query.fetch_all(executor).await.map_err(classify)?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("client_id").map_err(classify)?,
+                row.try_get("reference_transaction_id").map_err(classify)?,
+            ))
+        })
+        .collect()
 }
 
 /// The statements of a push report inside an open transaction: store it as a new payment, or
-/// read what it names (locking it), decide, write. `Ok(None)` means an insert lost a race and the decision must be made
-/// again.
+/// read what it names (locking it), decide, write. `Ok(None)` means an insert lost a race and
+/// the decision must be made again.
 pub(super) async fn push_within(
     conn: &mut AnyConnection,
     dialect: &Dialect,
@@ -457,10 +518,8 @@ pub(super) async fn push_within(
     // is always Create, so the insert goes first and the read only when it finds either id.
     let now = Utc::now();
     let created = new_from_push(report, now);
-    let inserted = insert_payment_unless_known(&mut *conn, &created)
-        .await
-        .map_err(classify)?;
-    if inserted {
+    let inserted = insert_payments_unless_known(&mut *conn, &[&created]).await?;
+    if inserted.contains(&report.payment_id) {
         return match enqueue(conn, &created, plan).await {
             Ok(()) => Ok(Some(ReportOutcome::Recorded(created))),
             Err(e) if is_unique_violation(&e) => Ok(None),
@@ -529,29 +588,6 @@ pub(super) async fn push_within(
         Err(e) if is_unique_violation(&e) => Ok(None),
         Err(e) => Err(classify(e)),
     }
-}
-
-/// Stores a risk report unless one with its ids is there; answers whether it was stored.
-pub(super) async fn insert_risk_report<'c, E>(
-    executor: E,
-    report: &RiskReport,
-) -> Result<bool, StoreError>
-where
-    E: Executor<'c, Database = sqlx::Any>,
-{
-    let inserted = sqlx::query(
-        "INSERT INTO risk_reports (client_id, reference_transaction_id, payment_status, report, received_at_ms) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, reference_transaction_id) DO NOTHING",
-    )
-    .bind(report.client_id.as_str())
-    .bind(report.reference_transaction_id.as_str())
-    .bind(report.payment_status.as_str())
-    .bind(report.report.as_str())
-    .bind(millis(report.received_at))
-    .execute(executor)
-    .await
-    .map_err(classify)?;
-    Ok(inserted.rows_affected() == 1)
 }
 
 #[async_trait]
@@ -635,7 +671,9 @@ impl PaymentStore for SqlStore {
                 .submit(SqliteWrite::Risk(report.clone()))
                 .await?
                 .into_risk()?,
-            None => insert_risk_report(&self.writer, &report).await?,
+            None => !insert_risk_reports(&self.writer, &[&report])
+                .await?
+                .is_empty(),
         };
         if inserted {
             return Ok(ReportOutcome::Recorded(report));

@@ -3,15 +3,17 @@
 //! push reports of payments the store has not seen (the common case) with their notifications.
 //! Only reports of payments already on file are decided one by one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::group_commit::{BoxFuture, Write};
 use super::rules::new_from_push;
-use super::sql::{SQLITE, classify, enqueue_all, insert_risk_report, millis, push_within, values};
+use super::sql::{
+    SQLITE, classify, enqueue_all, insert_payments_unless_known, insert_risk_reports, push_within,
+};
 use super::{Payment, PushReport, ReportOutcome, RiskReport, StoreError};
 use crate::notify::message::{self, NotifyPlan};
 
@@ -48,6 +50,25 @@ impl SqliteWrite {
     }
 }
 
+impl SqliteWrite {
+    /// A push's notification plan.
+    fn plan(&self) -> Option<NotifyPlan<'_>> {
+        match self {
+            SqliteWrite::Push {
+                caller,
+                default_urls,
+                first_due_ms,
+                ..
+            } => Some(NotifyPlan {
+                caller,
+                default_urls,
+                first_due_ms: *first_due_ms,
+            }),
+            SqliteWrite::Risk(_) => None,
+        }
+    }
+}
+
 impl Written {
     /// The outcome of a push report.
     pub(super) fn into_push(self) -> Result<ReportOutcome<Payment>, StoreError> {
@@ -70,20 +91,6 @@ fn mismatch() -> StoreError {
     StoreError::Internal("the writer answered a different kind of write".into())
 }
 
-/// Runs `f` with the notification plan of a push.
-fn with_plan<T>(
-    caller: &str,
-    default_urls: &Arc<HashMap<String, String>>,
-    first_due_ms: i64,
-    f: impl FnOnce(&NotifyPlan<'_>) -> T,
-) -> T {
-    f(&NotifyPlan {
-        caller,
-        default_urls,
-        first_due_ms,
-    })
-}
-
 impl Write for SqliteWrite {
     type Output = Written;
 
@@ -93,23 +100,15 @@ impl Write for SqliteWrite {
     ) -> BoxFuture<'c, Result<Option<Written>, StoreError>> {
         Box::pin(async move {
             match self {
-                SqliteWrite::Push {
-                    report,
-                    caller,
-                    default_urls,
-                    first_due_ms,
-                } => {
-                    let plan = NotifyPlan {
-                        caller,
-                        default_urls,
-                        first_due_ms: *first_due_ms,
-                    };
+                SqliteWrite::Push { report, .. } => {
+                    let plan = self.plan().ok_or_else(mismatch)?;
                     Ok(push_within(conn, &SQLITE, report, &plan)
                         .await?
                         .map(|outcome| Written::Push(Box::new(outcome))))
                 }
                 SqliteWrite::Risk(report) => {
-                    Ok(Some(Written::Risk(insert_risk_report(conn, report).await?)))
+                    let stored = insert_risk_reports(conn, &[report]).await?;
+                    Ok(Some(Written::Risk(!stored.is_empty())))
                 }
             }
         })
@@ -133,7 +132,8 @@ impl Write for SqliteWrite {
             let (first, repeats) = first_of_each(&risks, |&(_, r): &(usize, &'c RiskReport)| {
                 vec![(r.client_id.as_str(), r.reference_transaction_id.as_str())]
             });
-            let stored = insert_risk_reports(conn, &first).await?;
+            let reports: Vec<&RiskReport> = first.iter().map(|&(_, r)| r).collect();
+            let stored = insert_risk_reports(&mut *conn, &reports).await?;
             for (i, r) in first {
                 let key = (r.client_id.clone(), r.reference_transaction_id.clone());
                 outcomes[i] = Some(Written::Risk(stored.contains(&key)));
@@ -161,7 +161,8 @@ impl Write for SqliteWrite {
                     SqliteWrite::Risk(_) => None,
                 })
                 .collect();
-            let inserted = insert_payments_unless_known(conn, &created).await?;
+            let payments: Vec<&Payment> = created.iter().map(|(_, p)| p).collect();
+            let inserted = insert_payments_unless_known(&mut *conn, &payments).await?;
             let mut notifications = Vec::new();
             let mut known = others;
             for (i, payment) in created {
@@ -169,23 +170,13 @@ impl Write for SqliteWrite {
                     .payment_id
                     .as_deref()
                     .is_some_and(|id| inserted.contains(id));
-                let SqliteWrite::Push {
-                    caller,
-                    default_urls,
-                    first_due_ms,
-                    ..
-                } = writes[i]
-                else {
-                    continue;
-                };
                 if !is_new {
                     known.push(i);
                     continue;
                 }
-                let plan_note = with_plan(caller, default_urls, *first_due_ms, |plan| {
-                    message::build(&payment, plan)
-                });
-                notifications.extend(plan_note);
+                if let Some(plan) = writes[i].plan() {
+                    notifications.extend(message::build(&payment, &plan));
+                }
                 outcomes[i] = Some(Written::Push(Box::new(ReportOutcome::Recorded(payment))));
             }
             enqueue_all(conn, notifications).await.map_err(classify)?;
@@ -215,73 +206,6 @@ fn first_of_each<'a, T: Copy>(
         .iter()
         .copied()
         .partition(|item| keys(item).iter().all(|key| seen[key] == 1))
-}
-
-/// Stores risk reports whose ids are all different in one statement; answers the ids stored
-/// (the others were on file).
-async fn insert_risk_reports(
-    conn: &mut AnyConnection,
-    reports: &[(usize, &RiskReport)],
-) -> Result<HashSet<(String, String)>, StoreError> {
-    if reports.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let rows = values(reports.len(), 5, |p| format!("({})", p.join(", ")));
-    let sql = format!(
-        "INSERT INTO risk_reports (client_id, reference_transaction_id, payment_status, report, received_at_ms) \
-         VALUES {rows} ON CONFLICT (client_id, reference_transaction_id) DO NOTHING \
-         RETURNING client_id, reference_transaction_id"
-    );
-    // One statement text per batch size: not kept prepared, or they would fill the cache.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-    for (_, r) in reports {
-        query = query
-            .bind(r.client_id.as_str())
-            .bind(r.reference_transaction_id.as_str())
-            .bind(r.payment_status.as_str())
-            .bind(r.report.as_str())
-            .bind(millis(r.received_at));
-    }
-    let rows = query.fetch_all(conn).await.map_err(classify)?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("client_id").map_err(classify)?,
-                row.try_get("reference_transaction_id").map_err(classify)?,
-            ))
-        })
-        .collect()
-}
-
-/// Stores new payments whose ids are all different in one statement, each unless a payment
-/// with its paymentRequestId or paymentId is on file; answers the paymentIds stored.
-async fn insert_payments_unless_known(
-    conn: &mut AnyConnection,
-    payments: &[(usize, Payment)],
-) -> Result<HashSet<String>, StoreError> {
-    if payments.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let rows = values(payments.len(), 6, |p| format!("({})", p.join(", ")));
-    let sql = format!(
-        "INSERT INTO payments (payment_request_id, payment_id, status, doc, created_at_ms, updated_at_ms) \
-         VALUES {rows} ON CONFLICT DO NOTHING RETURNING payment_id"
-    );
-    // One statement text per batch size: not kept prepared, or they would fill the cache.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-    for (_, p) in payments {
-        query = query
-            .bind(p.payment_request_id.clone())
-            .bind(p.payment_id.clone())
-            .bind(p.status.as_str())
-            .bind(super::sql::doc(p)?)
-            .bind(millis(p.created_at))
-            .bind(millis(p.updated_at));
-    }
-    let rows = query.fetch_all(conn).await.map_err(classify)?;
-    rows.iter()
-        .map(|row| row.try_get::<String, _>("payment_id").map_err(classify))
-        .collect()
 }
 
 #[cfg(test)]
