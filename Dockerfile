@@ -4,7 +4,9 @@
 #
 #   docker build -t alipay-gateway .
 #
-# Builder: the official Rust image on Debian 13 "trixie" (rustc 1.95, edition 2024).
+# Builder: the official Rust image on Debian 13 "trixie" (rustc 1.95, edition 2024). Both images
+# are named in full (docker.io/library/...), so podman and buildah, which do not assume Docker
+# Hub for a short name, build it as Docker does.
 # Runtime: debian:trixie-slim, not distroless. The same Debian release as the builder, so the
 # binary's glibc matches; and it has bash, which the HEALTHCHECK uses as its HTTP probe (bash's
 # /dev/tcp), so the image needs neither curl nor a probe subcommand in the gateway. About 80 MB
@@ -18,7 +20,7 @@ ARG RUST_VERSION=1.95
 ARG DEBIAN_RELEASE=trixie
 
 # ------------------------------------------------------------------------------------------
-FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS builder
+FROM docker.io/library/rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS builder
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /build
 
@@ -45,7 +47,7 @@ RUN touch src/main.rs src/lib.rs \
  && install -D -m 0755 target/release/alipay-gateway /out/alipay-gateway
 
 # ------------------------------------------------------------------------------------------
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+FROM docker.io/library/debian:${DEBIAN_RELEASE}-slim AS runtime
 
 # The runtime user: fixed numeric ids, so a mounted key or volume can be given to it
 # (chown 10001) and Kubernetes' runAsNonRoot can check it.

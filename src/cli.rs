@@ -63,7 +63,8 @@ pub struct SignArgs {
     /// Client-Id to sign as.
     #[arg(long)]
     pub client_id: String,
-    /// Request path, e.g. /aps/api/v1/payments/inquiryPayment.
+    /// Request path, e.g. /aps/api/v1/payments/inquiryPayment, or the URL the request goes to
+    /// (its path and query are what is signed).
     #[arg(long)]
     pub path: String,
     /// Request-Time to use; default: now, in epoch milliseconds.
@@ -86,7 +87,7 @@ pub struct VerifyArgs {
     /// Client-Id that was signed.
     #[arg(long)]
     pub client_id: String,
-    /// Path that was signed.
+    /// Path that was signed, or the URL whose path and query were.
     #[arg(long)]
     pub path: String,
     /// Request-Time or Response-Time that was signed.
@@ -113,6 +114,24 @@ fn key_text(arg: &str) -> Result<String, String> {
     }
 }
 
+/// The path a `--path` argument means: a path as it is, or a URL's path and query (the
+/// signature covers no scheme or host, so signing a whole URL could never verify).
+fn signed_path(arg: &str) -> Result<String, String> {
+    if arg.starts_with('/') {
+        return Ok(arg.to_owned());
+    }
+    match reqwest::Url::parse(arg) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }),
+        _ => Err(format!(
+            "--path: {arg:?} is neither a request path (e.g. /aps/api/v1/payments/inquiryPayment) \
+             nor an http(s) URL"
+        )),
+    }
+}
+
 fn read_body(arg: &str) -> Result<Vec<u8>, String> {
     if arg == "-" {
         let mut body = Vec::new();
@@ -125,8 +144,13 @@ fn read_body(arg: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-/// `check-config`: loads and validates, prints a summary.
+/// `check-config`: loads and validates, warns of `GATEWAY_*` variables that are no setting,
+/// prints a summary and every client with its notify URL and APIs.
 pub fn check_config(args: &ConfigArg) -> CliResult {
+    // Before loading: a variable that is no setting may be why the load fails.
+    for warning in crate::config::unrecognised_env(std::env::vars()) {
+        eprintln!("warning: {warning}");
+    }
     let config =
         Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
     println!(
@@ -140,6 +164,25 @@ pub fn check_config(args: &ConfigArg) -> CliResult {
             "off"
         }
     );
+    for client in &config.settings.clients {
+        let versions: Vec<&str> = client.public_keys.keys().map(String::as_str).collect();
+        println!(
+            "client {}: key version(s) {}; APIs: {}; notify_url: {}; rate limit: {}",
+            client.client_id,
+            versions.join(", "),
+            client
+                .endpoints
+                .as_ref()
+                .map_or_else(|| "all".to_owned(), |e| e.join(", ")),
+            client
+                .notify_url
+                .as_deref()
+                .unwrap_or("none (its payments are notified only when they name a notifyUrl)"),
+            client
+                .rate_limit_per_second
+                .map_or_else(|| "none".to_owned(), |n| format!("{n}/s")),
+        );
+    }
     Ok(())
 }
 
@@ -184,7 +227,8 @@ pub fn sign(args: &SignArgs) -> CliResult {
         .time
         .clone()
         .unwrap_or_else(|| chrono::Utc::now().timestamp_millis().to_string());
-    let message = Message::post(&args.path, &args.client_id, &time, &body);
+    let path = signed_path(&args.path)?;
+    let message = Message::post(&path, &args.client_id, &time, &body);
     let signature = signature::sign(&key, &message).map_err(|e| e.to_string())?;
     println!("Client-Id: {}", args.client_id);
     println!("Request-Time: {time}");
@@ -206,7 +250,8 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
     };
     let parsed = SignatureHeader::parse(&value).map_err(|e| e.to_string())?;
     let version = parsed.key_version.as_deref().unwrap_or("1").to_owned();
-    let message = Message::post(&args.path, &args.client_id, &args.time, &body);
+    let path = signed_path(&args.path)?;
+    let message = Message::post(&path, &args.client_id, &args.time, &body);
     match signature::verify(&key, &version, &message, &parsed.signature) {
         Ok(()) => {
             println!("valid");

@@ -63,7 +63,14 @@ pub struct Entry {
     /// The scenario that shaped the answer: `header`, `convention` or a rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// What the request did that its answer does not say, e.g. why no notification was queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
+
+/// A response extension: the handler's [`Entry::note`] for its request's journal entry.
+#[derive(Debug, Clone)]
+pub struct Note(pub String);
 
 /// What to look for.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -277,6 +284,7 @@ mod tests {
             result_status: Some("S".into()),
             latency_ms: 1.0,
             rule: None,
+            note: None,
         }
     }
 

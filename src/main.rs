@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use alipay_gateway::app::{self, AppState};
 use alipay_gateway::cli::{self, Cli, Command};
-use alipay_gateway::{config::Config, store, telemetry};
+use alipay_gateway::config::{self, Config};
+use alipay_gateway::{store, telemetry};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -12,6 +13,9 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Serve(args) => {
             telemetry::init(cli.log_json);
+            for warning in config::unrecognised_env(std::env::vars()) {
+                tracing::warn!("{warning}");
+            }
             run_server(args)
         }
         Command::CheckConfig(args) => cli::check_config(args),

@@ -161,3 +161,115 @@ fn check_config_names_the_setting_that_is_wrong() {
         assert!(said.contains(expected), "expected {expected:?} in {said:?}");
     }
 }
+
+/// A config with the test gateway key and `clients` (TOML tables) appended.
+fn config_with(dir: &std::path::Path, clients: &str) -> std::path::PathBuf {
+    let keys = format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"));
+    let config = dir.join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n{}",
+            clients.replace("KEYS", &keys)
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn check_config_lists_each_client_with_its_key_versions_notify_url_and_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        "[[clients]]\nclient_id = \"SHOP\"\npublic_keys = { \"1\" = \"file:KEYS/TEST-ONLY-merchant-public.pem\", \"2\" = \"file:KEYS/TEST-ONLY-merchant-public.pem\" }\nnotify_url = \"http://127.0.0.1:9000/notify\"\n\
+         [[clients]]\nclient_id = \"WALLET\"\npublic_keys = { \"1\" = \"file:KEYS/TEST-ONLY-merchant-public.pem\" }\nendpoints = [\"inquiryPayment\"]\nrate_limit_per_second = 5\n",
+    );
+    let out = run(&["check-config", "--config", config.to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("client SHOP: key version(s) 1, 2; APIs: all; notify_url: http://127.0.0.1:9000/notify; rate limit: none"),
+        "{said}"
+    );
+    assert!(
+        said.contains("client WALLET: key version(s) 1; APIs: inquiryPayment; notify_url: none (its payments are notified only when they name a notifyUrl); rate limit: 5/s"),
+        "{said}"
+    );
+}
+
+#[test]
+fn check_config_warns_of_every_gateway_variable_that_is_no_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), "");
+    let check = |name: &str, value: &str| {
+        Command::new(BIN)
+            .args(["check-config", "--config", config.to_str().unwrap()])
+            .env("GATEWAY_SERVER__LISTEN", "127.0.0.1:9999")
+            .env(name, value)
+            .output()
+            .unwrap()
+    };
+
+    // A list entry from the environment would be dropped without a word: it is named.
+    let out = check(
+        "GATEWAY_CLIENTS__0__NOTIFY_URL",
+        "http://127.0.0.1:9000/notify",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let warned = text(&out.stderr);
+    assert!(
+        warned.contains("warning: GATEWAY_CLIENTS__0__NOTIFY_URL is ignored: clients come from the config file's [[clients]] tables"),
+        "{warned}"
+    );
+    assert!(
+        !warned.contains("GATEWAY_SERVER__LISTEN"),
+        "a setting: {warned}"
+    );
+    assert!(text(&out.stdout).contains("listen 127.0.0.1:9999"));
+
+    // One underscore where two belong fails the load; the warning says what was meant.
+    let out = check("GATEWAY_NOTIFY_TIMEOUT_MS", "100");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("warning: GATEWAY_NOTIFY_TIMEOUT_MS is not a setting: did you mean GATEWAY_NOTIFY__TIMEOUT_MS?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn sign_takes_the_path_of_a_url_and_refuses_what_is_neither_path_nor_url() {
+    let key = format!(
+        "{}/tests/fixtures/keys/TEST-ONLY-merchant-private.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let sign = |path: &str| {
+        run(
+            &[
+                "sign",
+                "--key",
+                &key,
+                "--client-id",
+                "C",
+                "--time",
+                "1700000000000",
+                "--path",
+                path,
+            ],
+            b"{}",
+        )
+    };
+    let by_path = sign("/aps/api/v1/payments/inquiryPayment");
+    let by_url = sign("http://127.0.0.1:8080/aps/api/v1/payments/inquiryPayment");
+    assert!(by_url.status.success(), "{}", text(&by_url.stderr));
+    assert_eq!(text(&by_url.stdout), text(&by_path.stdout));
+
+    let neither = sign("aps/api/v1/payments/inquiryPayment");
+    assert!(!neither.status.success());
+    assert!(
+        text(&neither.stderr).contains("is neither a request path"),
+        "{}",
+        text(&neither.stderr)
+    );
+}

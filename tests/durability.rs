@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
+#[path = "support/skip.rs"]
+mod skip;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -821,8 +824,9 @@ impl TestPostgres {
     fn from_env(test: &str) -> Option<TestPostgres> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let Some(url) = var("GATEWAY_TEST_POSTGRES_URL") else {
-            println!(
-                "skipped: {test} needs PostgreSQL; set GATEWAY_TEST_POSTGRES_URL (eval \"$(scripts/test-postgres.sh)\")"
+            skip::skipped(
+                test,
+                "needs PostgreSQL; set GATEWAY_TEST_POSTGRES_URL (eval \"$(scripts/test-postgres.sh)\")",
             );
             return None;
         };

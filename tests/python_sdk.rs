@@ -6,6 +6,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+#[path = "support/skip.rs"]
+mod skip;
+
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -14,9 +17,10 @@ fn fixture(name: &str) -> String {
 #[test]
 fn the_official_python_sdk_talks_to_the_gateway_unmodified() {
     let Ok(python) = std::env::var("GATEWAY_TEST_PYTHON") else {
-        println!(
-            "skipped: the Python SDK check needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt \
-             installed (bash .ci/run sets it up)"
+        skip::skipped(
+            "python_sdk",
+            "needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt installed \
+             (bash .ci/run sets it up)",
         );
         return;
     };

@@ -16,7 +16,7 @@ use http_body::Frame;
 use super::notify_payment;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::journal::{Direction, Entry};
+use crate::journal::{Direction, Entry, Note};
 use crate::protocol::{Endpoint, ResultCode};
 use crate::scenario::{self, Applied, Fault, Outcome};
 use crate::signature::layer::{
@@ -45,6 +45,7 @@ struct Trace {
     verdict: String,
     string_to_sign: Option<String>,
     rule: Option<String>,
+    note: Option<String>,
 }
 
 /// Middleware: the whole pipeline of one API request.
@@ -60,6 +61,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         verdict: "valid".into(),
         string_to_sign: None,
         rule: None,
+        note: None,
     };
     let mut outcome = Outcome::default();
     let response = match admit(app, guard.endpoint, request).await {
@@ -106,6 +108,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     if let Some(latency) = &outcome.latency {
         tokio::time::sleep(app.scenarios.sample(latency)).await;
     }
+    trace.note = response.extensions().get::<Note>().map(|n| n.0.clone());
     let response = break_before_signing(response, outcome.fault).await;
     let (response, sent) = seal(app, &path, client_id.as_deref(), response).await;
     let response = break_after_signing(response, outcome.fault);
@@ -303,6 +306,7 @@ fn record(
         result_status: status,
         latency_ms: seconds * 1000.0,
         rule: trace.rule,
+        note: trace.note,
     });
 }
 
@@ -341,6 +345,7 @@ pub fn record_unrouted(
         verdict: "not checked".into(),
         string_to_sign: None,
         rule: None,
+        note: None,
     };
     // Unknown paths share one metrics label: the caller chooses them, without bound.
     record(app, "unknown", path, client_id, trace, response, sent);

@@ -10,6 +10,7 @@ use super::extract::{Valid, WireRequest};
 use super::reply;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::journal;
 use crate::notify::message;
 use crate::protocol::codes::{self, PUSH_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, FieldError, Kind, text};
@@ -114,12 +115,16 @@ pub async fn handle(
     let plan = state.notify_plan(&caller.client.id);
     match state.store.record_push_result(report, &plan).await? {
         ReportOutcome::Recorded(payment) => {
-            if message::is_queued(&payment, &plan) {
-                state.wake.notify_one();
-            }
-            Ok(reply(
-                &serde_json::json!({ "result": WireResult::success() }),
-            ))
+            let note = match message::why_not_queued(&payment, &plan) {
+                None => {
+                    state.wake.notify_one();
+                    "notification queued".to_owned()
+                }
+                Some(reason) => reason,
+            };
+            let mut response = reply(&serde_json::json!({ "result": WireResult::success() }));
+            response.extensions_mut().insert(journal::Note(note));
+            Ok(response)
         }
         ReportOutcome::Repeated(_) => Ok(reply(
             &serde_json::json!({ "result": WireResult::success() }),

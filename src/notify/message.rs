@@ -66,16 +66,54 @@ fn destination<'a>(payment: &'a Payment, plan: &NotifyPlan<'a>) -> Option<(&'a s
 /// Whether recording `payment` final queues a notification, so the sender need only be woken
 /// then (a wake costs it a claim on the store).
 pub fn is_queued(payment: &Payment, plan: &NotifyPlan<'_>) -> bool {
-    destination(payment, plan).is_some()
-        && payment.payment_request_id.is_some()
-        && payment.payment_id.is_some()
-        && payment.payment_amount.is_some()
+    payment.status.is_final() && why_not_queued(payment, plan).is_none()
 }
 
-/// The notification for a payment that just became final, or `None` when it has nowhere to go
-/// (no notify URL for its merchant) or cannot be complete (no paymentAmount or paymentId; seed
-/// the payment with them).
+/// Why a payment that is final has no notification, in words for the admin views, the journal
+/// and the log: every missing piece, each with what to do about it. `None` when it queues one,
+/// or is not final yet.
+pub fn why_not_queued(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<String> {
+    if !payment.status.is_final() {
+        return None;
+    }
+    let mut missing = Vec::new();
+    if payment.payment_amount.is_none() {
+        missing.push(
+            "the payment has no paymentAmount (a payment whose result was reported without \
+             being seeded has none: seed it with POST /admin/payments first)"
+                .to_owned(),
+        );
+    }
+    if payment.payment_id.is_none() {
+        missing.push("the payment has no paymentId (seed it with one)".to_owned());
+    }
+    if payment.payment_request_id.is_none() {
+        missing.push("the payment has no paymentRequestId".to_owned());
+    }
+    if destination(payment, plan).is_none() {
+        missing.push(match payment.client_id.as_deref().or(Some(plan.caller).filter(|c| !c.is_empty())) {
+            Some(client) => format!(
+                "nowhere to send it: the payment has no notifyUrl and its merchant {client} has \
+                 no notify_url in [[clients]]"
+            ),
+            None => "nowhere to send it: the payment has no notifyUrl and names no merchant \
+                     (clientId)"
+                .to_owned(),
+        });
+    }
+    (!missing.is_empty()).then(|| format!("no notification: {}", missing.join("; ")))
+}
+
+/// The notification for a payment that just became final, or `None` when it is not final or
+/// [`why_not_queued`] has a reason (logged here, so every path that finalises a payment says it).
 pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<NewNotification> {
+    if let Some(reason) = why_not_queued(payment, plan) {
+        tracing::info!(
+            payment_request_id = payment.payment_request_id.as_deref().unwrap_or(""),
+            "{reason}"
+        );
+        return None;
+    }
     let (client_id, url) = destination(payment, plan)?;
     let url = url.to_owned();
     let (Some(payment_request_id), Some(payment_id), Some(amount)) = (
@@ -83,10 +121,6 @@ pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<NewNotification
         payment.payment_id.as_deref(),
         payment.payment_amount.as_ref(),
     ) else {
-        tracing::info!(
-            payment_request_id = payment.payment_request_id.as_deref().unwrap_or(""),
-            "no notification: the payment has no paymentAmount or paymentId (seed it with them)"
-        );
         return None;
     };
     let success = payment.status == PaymentStatus::Success;

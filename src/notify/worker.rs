@@ -228,6 +228,7 @@ fn journal_attempt(journal: &Journal, n: &Notification, a: &Attempt, answer: &[u
         result_status: a.ack_status.clone(),
         latency_ms: a.latency_ms as f64,
         rule: None,
+        note: None,
     });
 }
 

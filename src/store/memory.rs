@@ -146,14 +146,14 @@ impl PaymentStore for MemoryStore {
             }
             PushDecision::Complete(w) => {
                 let at = chosen(pick(w))?;
-                let updated = apply_push(inner.payments[at].clone(), &report, now);
+                let updated = apply_push(inner.payments[at].clone(), &report, plan.caller, now);
                 inner.payments[at] = updated.clone();
                 inner.index(at);
                 inner.enqueue(&updated, plan);
                 ReportOutcome::Recorded(updated)
             }
             PushDecision::Create => {
-                let created = inner.insert(new_from_push(&report, now));
+                let created = inner.insert(new_from_push(&report, plan.caller, now));
                 inner.enqueue(&created, plan);
                 ReportOutcome::Recorded(created)
             }

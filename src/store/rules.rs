@@ -59,8 +59,19 @@ pub(crate) enum PushDecision {
     Create,
 }
 
-/// Applies a report to a processing payment (or a fresh one).
-pub(crate) fn apply_push(mut p: Payment, report: &PushReport, now: DateTime<Utc>) -> Payment {
+/// Applies a report by `reporter` (a Client-Id; empty for the admin API) to a processing
+/// payment (or a fresh one). A payment that names no merchant takes the reporter as its
+/// merchant: that is whom its notification goes to, and whom the admin views name when it has
+/// nowhere to go.
+pub(crate) fn apply_push(
+    mut p: Payment,
+    report: &PushReport,
+    reporter: &str,
+    now: DateTime<Utc>,
+) -> Payment {
+    if p.client_id.is_none() && !reporter.is_empty() {
+        p.client_id = Some(reporter.to_owned());
+    }
     p.payment_id = Some(report.payment_id.clone());
     if report.payment_request_id.is_some() {
         p.payment_request_id = report.payment_request_id.clone();
@@ -73,8 +84,8 @@ pub(crate) fn apply_push(mut p: Payment, report: &PushReport, now: DateTime<Utc>
     p
 }
 
-/// A payment that a push report creates from nothing.
-pub(crate) fn new_from_push(report: &PushReport, now: DateTime<Utc>) -> Payment {
+/// A payment that a push report by `reporter` creates from nothing.
+pub(crate) fn new_from_push(report: &PushReport, reporter: &str, now: DateTime<Utc>) -> Payment {
     let blank = Payment {
         payment_request_id: None,
         payment_id: None,
@@ -95,5 +106,5 @@ pub(crate) fn new_from_push(report: &PushReport, now: DateTime<Utc>) -> Payment 
         created_at: now,
         updated_at: now,
     };
-    apply_push(blank, report, now)
+    apply_push(blank, report, reporter, now)
 }

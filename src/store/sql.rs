@@ -517,7 +517,7 @@ pub(super) async fn push_within(
     // Most reports are of payments the store has not seen: with neither id on file the decision
     // is always Create, so the insert goes first and the read only when it finds either id.
     let now = Utc::now();
-    let created = new_from_push(report, now);
+    let created = new_from_push(report, plan.caller, now);
     let inserted = insert_payments_unless_known(&mut *conn, &[&created]).await?;
     if inserted.contains(&report.payment_id) {
         return match enqueue(conn, &created, plan).await {
@@ -561,7 +561,7 @@ pub(super) async fn push_within(
             let Some((id, current)) = pick(w) else {
                 return Ok(None);
             };
-            let updated = apply_push(current, report, now);
+            let updated = apply_push(current, report, plan.caller, now);
             let written = sqlx::query(
                 "UPDATE payments SET payment_request_id = $1, payment_id = $2, status = $3, doc = $4, updated_at_ms = $5 WHERE id = $6",
             )

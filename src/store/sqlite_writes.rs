@@ -157,7 +157,9 @@ impl Write for SqliteWrite {
             let created: Vec<(usize, Payment)> = fresh
                 .iter()
                 .filter_map(|i| match writes[*i] {
-                    SqliteWrite::Push { report, .. } => Some((*i, new_from_push(report, now))),
+                    SqliteWrite::Push { report, caller, .. } => {
+                        Some((*i, new_from_push(report, caller, now)))
+                    }
                     SqliteWrite::Risk(_) => None,
                 })
                 .collect();
@@ -272,7 +274,11 @@ mod tests {
             "http://127.0.0.1:9/notify".to_owned(),
         )]));
         // A payment on file, processing, with what its notification needs.
-        let mut seeded = new_from_push(&push("seeded", Some("rid-seeded"), "SUCCESS"), Utc::now());
+        let mut seeded = new_from_push(
+            &push("seeded", Some("rid-seeded"), "SUCCESS"),
+            "",
+            Utc::now(),
+        );
         seeded.payment_id = None;
         seeded.status = PaymentStatus::Processing;
         seeded.payment_time = None;

@@ -4,6 +4,9 @@
 //! field-rule tables. Tests speak in these domain terms; nobody builds headers by hand.
 
 use std::collections::BTreeMap;
+
+#[path = "../support/skip.rs"]
+mod skip;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -91,16 +94,15 @@ pub async fn test_store() -> TestStore {
 /// A new schema in the test database and a URL whose connections use it. Without
 /// GATEWAY_TEST_POSTGRES_URL the whole `api_postgres` binary is skipped, loudly.
 async fn postgres_schema() -> String {
-    use std::io::Write as _;
     let Ok(base) = std::env::var("GATEWAY_TEST_POSTGRES_URL") else {
         static SKIP: std::sync::Once = std::sync::Once::new();
         // Written past libtest's output capture, so the skip is visible in any run; the first
         // test to get here ends the binary while the others wait.
         SKIP.call_once(|| {
-            let _ = writeln!(
-                std::io::stderr(),
-                "api_postgres: SKIPPED, no test ran: set GATEWAY_TEST_POSTGRES_URL \
-             (eval \"$(scripts/test-postgres.sh)\") to run the suite on PostgreSQL"
+            skip::skipped(
+                "api_postgres",
+                "no test ran: set GATEWAY_TEST_POSTGRES_URL \
+                 (eval \"$(scripts/test-postgres.sh)\") to run the suite on PostgreSQL",
             );
             std::process::exit(0);
         });
@@ -936,6 +938,14 @@ impl Admin<'_> {
     pub async fn notifications(&self, payment_request_id: &str) -> AdminReply {
         let path = format!("/admin/payments/{payment_request_id}/notifications");
         self.call(Method::GET, &path, None).await
+    }
+
+    /// `GET /admin/journal?endpoint=...`: the API's entries, newest first.
+    pub async fn journal_entries(&self, endpoint: &str) -> Vec<Value> {
+        let path = format!("/admin/journal?endpoint={endpoint}");
+        let reply = self.call(Method::GET, &path, None).await;
+        assert_eq!(reply.status, 200, "listing the journal: {reply:?}");
+        reply.json.as_array().cloned().unwrap_or_default()
     }
 
     /// `POST /admin/notifications/{id}/redeliver`.

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::helpers::{
     Answer, Delivery, GATEWAY_AS_MERCHANT, INQUIRY_ONLY, Key, MERCHANT, MERCHANT_NOTIFY_PATH,
-    ROTATED, TestApp, TestReceiver, gateway_as_merchant, paths, refusing_url, spawn_app_with,
-    unique_id,
+    ROTATED, TestApp, TestReceiver, gateway_as_merchant, paths, refusing_url, spawn_app,
+    spawn_app_with, unique_id,
 };
 
 /// Ten hours of schedule a second: the page's whole day in about 2.4 s.
@@ -732,8 +732,17 @@ async fn a_final_payment_with_no_notify_url_anywhere_is_not_notified() {
     // Act
     let id = final_payment(&app, payment).await;
 
-    // Assert
-    assert_eq!(app.notifications_of(&id).await, Vec::<Value>::new());
+    // Assert: no notification, only the entry that says why.
+    let listed = app.notifications_of(&id).await;
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(listed[0]["status"], "NOT_QUEUED", "{listed:#?}");
+    assert!(listed[0].get("id").is_none(), "{listed:#?}");
+    assert!(
+        listed[0]["notQueued"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("its merchant {INQUIRY_ONLY} has no notify_url"))),
+        "{listed:#?}"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1102,5 +1111,160 @@ async fn the_gateway_notifying_its_own_webhook_is_retried_through_fail_next_unti
     assert_eq!(
         answered,
         ["UNKNOWN_EXCEPTION", "UNKNOWN_EXCEPTION", "SUCCESS"]
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// When nothing is sent, the gateway says why
+// ------------------------------------------------------------------------------------------
+
+/// A successful push report for `payment_request_id`.
+fn push_of(payment_request_id: &str) -> Value {
+    json!({
+        "paymentResult": {"resultCode": "SUCCESS", "resultStatus": "S"},
+        "paymentRequestId": payment_request_id,
+        "paymentId": unique_id("NTF-P-"),
+        "paymentTime": "2020-01-01T12:01:01+08:00",
+    })
+}
+
+/// The `notQueued` reason of the payment's view and of its notification listing's one entry,
+/// which must agree.
+async fn not_queued(app: &TestApp, payment_request_id: &str) -> String {
+    let payment = app.admin().read_payment(payment_request_id).await;
+    assert_eq!(payment.status, 200, "{payment:?}");
+    let listed = app.notification_of(payment_request_id).await;
+    assert_eq!(listed["status"], "NOT_QUEUED", "{listed:#}");
+    assert_eq!(listed["notQueued"], payment.json["notQueued"], "{listed:#}");
+    payment.json["notQueued"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no notQueued: {:#}", payment.json))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_push_for_a_payment_never_seeded_says_it_has_no_payment_amount_and_nothing_else() {
+    // Arrange: the merchant has a notify URL, so the amount is all that is missing.
+    let merchant = TestReceiver::start().await;
+    let merchant_url = merchant.url();
+    let app = spawn_app_with(|s| s.clients[0].notify_url = Some(merchant_url)).await;
+    let id = unique_id("NTF-PR-");
+
+    // Act
+    let push = app
+        .post_signed(paths::NOTIFY_PUSH_PAYMENT, push_of(&id))
+        .await;
+
+    // Assert
+    assert_eq!(push.result_code(), "SUCCESS", "{push:?}");
+    let reason = not_queued(&app, &id).await;
+    assert!(
+        reason.contains("no paymentAmount") && reason.contains("POST /admin/payments"),
+        "{reason}"
+    );
+    assert!(!reason.contains("nowhere to send"), "{reason}");
+    assert!(!reason.contains("paymentId"), "it has one: {reason}");
+}
+
+#[tokio::test]
+async fn a_payment_seeded_final_with_nowhere_to_go_says_so_in_the_seed_answer_and_after() {
+    // Arrange
+    let app = spawn_app().await;
+    let id = unique_id("NTF-PR-");
+
+    // Act
+    let seeded = app
+        .admin()
+        .seed_payment(json!({
+            "paymentRequestId": id,
+            "status": "SUCCESS",
+            "paymentAmount": {"currency": "USD", "value": "1000"},
+        }))
+        .await;
+
+    // Assert
+    assert_eq!(seeded.status, 201, "{seeded:?}");
+    let reason = not_queued(&app, &id).await;
+    assert_eq!(seeded.json["notQueued"], reason.as_str());
+    assert!(
+        reason.contains("no notifyUrl and names no merchant (clientId)"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_push_by_a_merchant_without_a_notify_url_names_that_merchant_and_becomes_its_payment() {
+    // Arrange: seeded complete but for whom; MERCHANT has no notify_url in the test config.
+    let app = spawn_app().await;
+    let id = unique_id("NTF-PR-");
+    app.seed_payment(json!({
+        "paymentRequestId": id,
+        "paymentAmount": {"currency": "USD", "value": "1000"},
+    }))
+    .await;
+
+    // Act
+    let push = app
+        .post_signed(paths::NOTIFY_PUSH_PAYMENT, push_of(&id))
+        .await;
+
+    // Assert
+    assert_eq!(push.result_code(), "SUCCESS", "{push:?}");
+    let reason = not_queued(&app, &id).await;
+    assert!(
+        reason.contains(&format!("its merchant {MERCHANT} has no notify_url")),
+        "{reason}"
+    );
+    let payment = app.admin().read_payment(&id).await;
+    assert_eq!(payment.json["clientId"], MERCHANT, "{:#}", payment.json);
+}
+
+#[tokio::test]
+async fn the_push_journal_entry_notes_whether_a_notification_was_queued() {
+    // Arrange
+    let merchant = TestReceiver::start().await;
+    let merchant_url = merchant.url();
+    let app = spawn_app_with(|s| s.clients[0].notify_url = Some(merchant_url)).await;
+    let (seeded, unseeded) = (unique_id("NTF-PR-"), unique_id("NTF-PR-"));
+    app.seed_payment(json!({
+        "paymentRequestId": seeded,
+        "paymentAmount": {"currency": "USD", "value": "1000"},
+    }))
+    .await;
+
+    // Act
+    for id in [&seeded, &unseeded] {
+        let push = app
+            .post_signed(paths::NOTIFY_PUSH_PAYMENT, push_of(id))
+            .await;
+        assert_eq!(push.result_code(), "SUCCESS", "{push:?}");
+    }
+
+    // Assert
+    let journal = app.admin().journal_entries("notifyPushPayment").await;
+    let note_of = |id: &str| {
+        journal
+            .iter()
+            .find(|e| {
+                e["paymentIds"]
+                    .as_array()
+                    .is_some_and(|ids| ids.iter().any(|v| v == id))
+            })
+            .map(|e| e["note"].clone())
+            .unwrap_or_else(|| panic!("no journal entry for {id}: {journal:#?}"))
+    };
+    assert_eq!(note_of(&seeded), "notification queued");
+    assert!(
+        note_of(&unseeded)
+            .as_str()
+            .is_some_and(|n| n.starts_with("no notification: the payment has no paymentAmount")),
+        "{:?}",
+        note_of(&unseeded)
+    );
+    let payment = app.admin().read_payment(&seeded).await;
+    assert!(
+        payment.json.get("notQueued").is_none(),
+        "{:#}",
+        payment.json
     );
 }

@@ -1,5 +1,6 @@
 //! The notifications the gateway sends, and the clock of their schedule:
-//! `GET /admin/payments/{paymentRequestId}/notifications` lists them with every attempt,
+//! `GET /admin/payments/{paymentRequestId}/notifications` lists them with every attempt (or,
+//! for a final payment that queued none, one `NOT_QUEUED` entry saying why),
 //! `POST /admin/notifications/{id}/redeliver` makes the next attempt now,
 //! `POST /admin/notifications/{id}/cancel` stops a pending one, and `POST /admin/clock/advance`
 //! moves the schedule ahead (`{"seconds": 3600}` or `{"by": "1h"}`).
@@ -80,6 +81,18 @@ async fn list(
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
     let found = state.store.notifications_for(&id).await?;
+    if found.is_empty()
+        && let Some(payment) = state.store.payment(&id).await?
+        && let Some(reason) = super::payments::not_queued_reason(&state, &payment)
+    {
+        // A final payment that went nowhere: one entry saying why, where the user looks first.
+        return Ok(axum::Json(json!([{
+            "paymentRequestId": id,
+            "status": "NOT_QUEUED",
+            "notQueued": reason,
+        }]))
+        .into_response());
+    }
     let views: Vec<View> = found.into_iter().map(|(n, a)| view(&state, n, a)).collect();
     Ok(axum::Json(views).into_response())
 }

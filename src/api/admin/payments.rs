@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{AdminBody, AdminError, AdminPath};
 use crate::api::notify_payment::QUOTE;
 use crate::app::AppState;
+use crate::notify::message;
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{self, Field, Kind, text};
 use crate::protocol::{Amount, ResultStatus, amount, datetime};
@@ -87,14 +88,14 @@ async fn seed(
     let seed: SeedRequest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     let payment = build(seed)?;
     let caller = payment.client_id.clone().unwrap_or_default();
-    match state
-        .store
-        .seed_payment(payment, &state.notify_plan(&caller))
-        .await?
-    {
+    let plan = state.notify_plan(&caller);
+    match state.store.seed_payment(payment, &plan).await? {
         SeedOutcome::Created(p) => {
-            state.wake.notify_one();
-            Ok((StatusCode::CREATED, axum::Json(p)).into_response())
+            let not_queued = message::why_not_queued(&p, &plan);
+            if p.status.is_final() && not_queued.is_none() {
+                state.wake.notify_one();
+            }
+            Ok((StatusCode::CREATED, view(p, not_queued)).into_response())
         }
         SeedOutcome::Exists(p) => Ok((StatusCode::CONFLICT, axum::Json(p)).into_response()),
     }
@@ -106,12 +107,45 @@ async fn read(
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
     match state.store.payment(&id).await? {
-        Some(p) => Ok(axum::Json(p).into_response()),
+        Some(p) => {
+            let not_queued =
+                if p.status.is_final() && state.store.notifications_for(&id).await?.is_empty() {
+                    not_queued_reason(&state, &p)
+                } else {
+                    None
+                };
+            Ok(view(p, not_queued).into_response())
+        }
         None => Err(AdminError::new(
             StatusCode::NOT_FOUND,
             format!("no payment with paymentRequestId {id}"),
         )),
     }
+}
+
+/// Why a final payment with no notification on file has none, judged with today's config.
+pub(super) fn not_queued_reason(state: &AppState, payment: &Payment) -> Option<String> {
+    let caller = payment.client_id.as_deref().unwrap_or_default();
+    message::why_not_queued(payment, &state.notify_plan(caller))
+}
+
+/// A payment as the admin API shows it: its fields, and `notQueued` with the reason when it is
+/// final and no notification was queued for it.
+fn view(payment: Payment, not_queued: Option<String>) -> axum::Json<PaymentView> {
+    axum::Json(PaymentView {
+        payment,
+        not_queued,
+    })
+}
+
+/// What [`view`] answers.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PaymentView {
+    #[serde(flatten)]
+    payment: Payment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_queued: Option<String>,
 }
 
 /// Turns a seed into a payment, filling what a final state needs and checking what spans fields.
@@ -321,14 +355,14 @@ async fn finish(
         ),
     };
     let caller = payment.client_id.clone().unwrap_or_default();
-    match state
-        .store
-        .record_push_result(report, &state.notify_plan(&caller))
-        .await?
-    {
+    let plan = state.notify_plan(&caller);
+    match state.store.record_push_result(report, &plan).await? {
         ReportOutcome::Recorded(p) | ReportOutcome::Repeated(p) => {
-            state.wake.notify_one();
-            Ok(axum::Json(p).into_response())
+            let not_queued = message::why_not_queued(&p, &plan);
+            if not_queued.is_none() {
+                state.wake.notify_one();
+            }
+            Ok(view(p, not_queued).into_response())
         }
         ReportOutcome::Contradicts(p) => Err(AdminError::new(
             StatusCode::CONFLICT,
