@@ -64,7 +64,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         note: None,
     };
     let mut outcome = Outcome::default();
-    let response = match admit(app, guard.endpoint, request).await {
+    let mut response = match admit(app, guard.endpoint, request).await {
         Ok(admitted) => {
             trace.body = admitted.body.clone();
             handle(
@@ -108,7 +108,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     if let Some(latency) = &outcome.latency {
         tokio::time::sleep(app.scenarios.sample(latency)).await;
     }
-    trace.note = response.extensions().get::<Note>().map(|n| n.0.clone());
+    trace.note = response.extensions_mut().remove::<Note>().map(|n| n.0);
     let response = break_before_signing(response, outcome.fault).await;
     let (response, sent) = seal(app, &path, client_id.as_deref(), response).await;
     let response = break_after_signing(response, outcome.fault);
