@@ -71,6 +71,21 @@ impl AppState {
                 .first_due(chrono::Utc::now().timestamp_millis()),
         }
     }
+
+    /// After the store recorded `payment` with `plan`: wakes the sender when that queued a
+    /// notification (a wake costs the sender a claim on the store, so only then), else answers
+    /// why none was (`None` too while the payment is not final).
+    pub fn wake_sender_if_queued(
+        &self,
+        payment: &crate::store::Payment,
+        plan: &NotifyPlan<'_>,
+    ) -> Option<String> {
+        let why = crate::notify::message::why_not_queued(payment, plan);
+        if payment.status.is_final() && why.is_none() {
+            self.wake.notify_one();
+        }
+        why
+    }
 }
 
 /// The whole HTTP surface. No IO: tests call it with `oneshot`.

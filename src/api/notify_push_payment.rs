@@ -11,7 +11,6 @@ use super::reply;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::journal;
-use crate::notify::message;
 use crate::protocol::codes::{self, PUSH_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, FieldError, Kind, text};
 use crate::protocol::{ResultCode, ResultStatus, WireResult};
@@ -115,13 +114,9 @@ pub async fn handle(
     let plan = state.notify_plan(&caller.client.id);
     match state.store.record_push_result(report, &plan).await? {
         ReportOutcome::Recorded(payment) => {
-            let note = match message::why_not_queued(&payment, &plan) {
-                None => {
-                    state.wake.notify_one();
-                    "notification queued".to_owned()
-                }
-                Some(reason) => reason,
-            };
+            let note = state
+                .wake_sender_if_queued(&payment, &plan)
+                .unwrap_or_else(|| "notification queued".to_owned());
             let mut response = reply(&serde_json::json!({ "result": WireResult::success() }));
             response.extensions_mut().insert(journal::Note(note));
             Ok(response)

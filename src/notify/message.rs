@@ -63,12 +63,6 @@ fn destination<'a>(payment: &'a Payment, plan: &NotifyPlan<'a>) -> Option<(&'a s
     Some((client_id, url))
 }
 
-/// Whether recording `payment` final queues a notification, so the sender need only be woken
-/// then (a wake costs it a claim on the store).
-pub fn is_queued(payment: &Payment, plan: &NotifyPlan<'_>) -> bool {
-    payment.status.is_final() && why_not_queued(payment, plan).is_none()
-}
-
 /// Why a payment that is final has no notification, in words for the admin views, the journal
 /// and the log: every missing piece, each with what to do about it. `None` when it queues one,
 /// or is not final yet.

@@ -91,10 +91,7 @@ async fn seed(
     let plan = state.notify_plan(&caller);
     match state.store.seed_payment(payment, &plan).await? {
         SeedOutcome::Created(p) => {
-            let not_queued = message::why_not_queued(&p, &plan);
-            if p.status.is_final() && not_queued.is_none() {
-                state.wake.notify_one();
-            }
+            let not_queued = state.wake_sender_if_queued(&p, &plan);
             Ok((StatusCode::CREATED, view(p, not_queued)).into_response())
         }
         SeedOutcome::Exists(p) => Ok((StatusCode::CONFLICT, axum::Json(p)).into_response()),
@@ -358,10 +355,7 @@ async fn finish(
     let plan = state.notify_plan(&caller);
     match state.store.record_push_result(report, &plan).await? {
         ReportOutcome::Recorded(p) | ReportOutcome::Repeated(p) => {
-            let not_queued = message::why_not_queued(&p, &plan);
-            if not_queued.is_none() {
-                state.wake.notify_one();
-            }
+            let not_queued = state.wake_sender_if_queued(&p, &plan);
             Ok(view(p, not_queued).into_response())
         }
         ReportOutcome::Contradicts(p) => Err(AdminError::new(
