@@ -11,7 +11,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio_io_timeout::TimeoutStream;
 
 use crate::api;
 use crate::api::notify_payment::ReceiverControl;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub scenarios: Arc<Scenarios>,
     /// The bounded request journal.
     pub journal: Arc<Journal>,
+    /// One permit per API request being handled (`server.max_in_flight`).
+    pub in_flight: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
                 config.settings.scenario.seed,
             )),
             journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
+            in_flight: Arc::new(Semaphore::new(config.settings.server.max_in_flight)),
             config: Arc::new(config),
             store,
             wake: Arc::new(Notify::new()),
@@ -125,8 +129,11 @@ pub fn notification_worker(state: &AppState) -> Result<Worker, String> {
 
 /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish for
 /// up to `server.shutdown_grace_ms`, and lets the sender finish its attempts in flight and give
-/// back its leases. HTTP/1.1, as every Alipay+ client speaks it; a client that does not send
-/// its headers within `server.read_timeout_ms` is disconnected.
+/// back its leases. HTTP/1.1, as every Alipay+ client speaks it. What a connection may hold is
+/// bounded: at most `server.max_connections` are open (the next waits in the listen backlog),
+/// one that does not send its headers within `server.read_timeout_ms` or stops reading its
+/// answer for `server.write_timeout_ms` is closed, and its read buffer holds at most four times
+/// `server.max_header_bytes`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -134,7 +141,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let server = &state.config.settings.server;
     let read_timeout = Duration::from_millis(server.read_timeout_ms);
+    let write_timeout = Duration::from_millis(server.write_timeout_ms);
     let grace = Duration::from_millis(server.shutdown_grace_ms);
+    // hyper's floor for its read buffer is 8 KiB.
+    let read_buffer = (server.max_header_bytes * 4).max(8192);
+    let slots = Arc::new(Semaphore::new(server.max_connections));
     let (stop, stopped) = watch::channel(false);
     let sender = if state.config.settings.notify.enabled {
         let worker = notification_worker(&state).map_err(std::io::Error::other)?;
@@ -146,6 +157,14 @@ pub async fn serve(
     let connections = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: past the cap, connections wait in the kernel's backlog.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -159,12 +178,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(write_timeout));
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(read_timeout)
+            .max_buf_size(read_buffer)
             .max_headers(256);
         let connection = http.serve_connection(
-            TokioIo::new(stream),
+            TokioIo::new(Box::pin(stream)),
             TowerToHyperService::new(router.clone()),
         );
         let connection = connections.watch(connection);
@@ -172,6 +194,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);

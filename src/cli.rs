@@ -52,6 +52,10 @@ pub struct KeygenArgs {
     /// printing them.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace key files already in the --out directory (refused otherwise: a key pair that
+    /// clients are registered with would be lost).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// `sign`.
@@ -201,9 +205,22 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let existing: Vec<String> = files
+                .iter()
+                .map(|(name, _)| dir.join(name))
+                .filter(|path| path.exists())
+                .map(|path| path.display().to_string())
+                .collect();
+            if !existing.is_empty() && !args.force {
+                return Err(format!(
+                    "{} already exist{}; keygen keeps them (--force replaces them)",
+                    existing.join(", "),
+                    if existing.len() == 1 { "s" } else { "" }
+                ));
+            }
             for (name, content) in files {
                 let path = dir.join(name);
-                std::fs::write(&path, content)
+                write_key_file(&path, &content, name.starts_with("private"))
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 println!("wrote {}", path.display());
             }
@@ -217,6 +234,29 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// Writes a key file; a private key is readable by its owner only (0600), made so before a
+/// byte of it is written.
+fn write_key_file(path: &Path, content: &str, private: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let mode = if private { 0o600 } else { 0o644 };
+        options.mode(mode);
+        let mut file = options.open(path)?;
+        // An existing file (--force) keeps its old mode through open: set it.
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.write_all(content.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = private;
+        options.open(path)?.write_all(content.as_bytes())
+    }
 }
 
 /// `sign`: prints `Client-Id`, `Request-Time` and `Signature` header lines.

@@ -92,6 +92,16 @@ pub struct ServerSettings {
     pub read_timeout_ms: u64,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace_ms: u64,
+    /// Largest request head (request line and headers) served; a larger one answers
+    /// PARAM_ILLEGAL, and one past four times this cannot be read at all (HTTP 431).
+    pub max_header_bytes: usize,
+    /// Connections open at once; the next waits in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// Requests being handled at once; past it, REQUEST_TRAFFIC_EXCEED_LIMIT (U) at once.
+    pub max_in_flight: usize,
+    /// How long writing an answer may stall (a client that stops reading) before the
+    /// connection is closed.
+    pub write_timeout_ms: u64,
 }
 
 /// `[signing]`
@@ -159,6 +169,8 @@ pub struct NotifySettings {
 pub struct ScenarioSettings {
     /// Seed of random latencies: the same seed, the same latencies.
     pub seed: u64,
+    /// Honour the `Gateway-Scenario` request header; off, it is ignored (it is not signed).
+    pub allow_header: bool,
     /// Rules, tried in order; the first that matches applies.
     pub rules: Vec<RuleSpec>,
 }
@@ -415,6 +427,26 @@ impl Settings {
                 "must be at least 100",
             ));
         }
+        if self.server.write_timeout_ms < 100 {
+            return Err(ConfigError::invalid(
+                "server.write_timeout_ms",
+                "must be at least 100",
+            ));
+        }
+        if !(2048..=1 << 20).contains(&self.server.max_header_bytes) {
+            return Err(ConfigError::invalid(
+                "server.max_header_bytes",
+                "must be 2048 to 1048576",
+            ));
+        }
+        for (key, value) in [
+            ("server.max_connections", self.server.max_connections),
+            ("server.max_in_flight", self.server.max_in_flight),
+        ] {
+            if value == 0 || value > 1_000_000 {
+                return Err(ConfigError::invalid(key, "must be 1 to 1000000"));
+            }
+        }
         if Endpoint::ALL
             .iter()
             .any(|e| e.fixed_paths().contains(&path.as_str()))
@@ -593,10 +625,19 @@ impl Settings {
                     .map_err(|e| ConfigError::invalid(format!("notify.schedule[{i}]"), e))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if !(n.time_scale.is_finite() && n.time_scale > 0.0) {
+        // Bounded so that no due time can overflow: the longest schedule at the slowest
+        // scale is under 10,000 years of milliseconds.
+        if let Some(i) = intervals.iter().position(|d| *d > MAX_INTERVAL) {
+            return Err(ConfigError::invalid(
+                format!("notify.schedule[{i}]"),
+                "must be at most 30 days",
+            ));
+        }
+        if !(n.time_scale.is_finite() && (MIN_TIME_SCALE..=MAX_TIME_SCALE).contains(&n.time_scale))
+        {
             return Err(ConfigError::invalid(
                 "notify.time_scale",
-                "must be a number above 0",
+                format!("must be a number from {MIN_TIME_SCALE} to {MAX_TIME_SCALE}"),
             ));
         }
         if n.timeout_ms == 0 || n.lease_ms <= n.timeout_ms {
@@ -614,6 +655,12 @@ impl Settings {
         Ok(Schedule::new(intervals, n.time_scale))
     }
 }
+
+/// The longest interval of a notification schedule.
+const MAX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+/// The slowest and fastest a schedule may run (0.01: a hundred times slower than real time).
+const MIN_TIME_SCALE: f64 = 0.01;
+const MAX_TIME_SCALE: f64 = 1_000_000.0;
 
 /// `GATEWAY_*` variables that belong to the CLI and logging, not to a section of the config.
 const NOT_SETTINGS: [&str; 3] = ["GATEWAY_CONFIG", "GATEWAY_LOG", "GATEWAY_LOG_FORMAT_JSON"];

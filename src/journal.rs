@@ -68,6 +68,23 @@ pub struct Entry {
     pub note: Option<String>,
 }
 
+/// The longest short text an entry keeps (path, verdict, Client-Id, rule, note).
+pub const MAX_TEXT: usize = 1024;
+
+/// Cuts `text` to at most `limit` bytes on a character boundary, marking the cut with `…`.
+fn clip_text(text: &mut String, limit: usize) {
+    if text.len() <= limit {
+        return;
+    }
+    let mut end = limit.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
+    text.shrink_to_fit();
+}
+
 /// A response extension: the handler's [`Entry::note`] for its request's journal entry.
 #[derive(Debug, Clone)]
 pub struct Note(pub String);
@@ -132,29 +149,53 @@ impl Journal {
         self.capacity > 0
     }
 
-    /// A body as kept: UTF-8 (lossy), cut at the limit.
+    /// A body as kept: UTF-8 (lossy), cut at the limit. Always a copy: a slice of the
+    /// connection's read buffer would pin the whole buffer for as long as the entry lives.
     pub fn clip(&self, body: &Bytes) -> BodyText {
         if body.len() <= self.max_body {
-            // The same buffer, shared: nothing is copied on the request path.
             return BodyText {
-                bytes: body.clone(),
+                bytes: Bytes::copy_from_slice(body),
                 clipped: false,
                 ids_in_whole: Vec::new(),
             };
         }
-        // A copy of the part kept, so the ring never pins a large body; the ids are read from
-        // the whole body now, since the part kept may cut them off.
+        // The ids are read from the whole body now, since the part kept may cut them off.
         BodyText {
             bytes: Bytes::copy_from_slice(&body[..self.max_body]),
             clipped: true,
-            ids_in_whole: payment_ids(body),
+            ids_in_whole: payment_ids(body)
+                .into_iter()
+                .map(|mut id| {
+                    clip_text(&mut id, MAX_TEXT);
+                    id
+                })
+                .collect(),
         }
+    }
+
+    /// The most one entry holds: two bodies, the string to sign (its headers and a body), the
+    /// short fields and the three payment ids of a clipped body. With `capacity` entries, the journal's bound.
+    pub fn max_entry_bytes(&self) -> usize {
+        3 * self.max_body + 9 * MAX_TEXT + 512
     }
 
     /// Records an entry, dropping the oldest when full.
     pub fn record(&self, mut entry: Entry) {
         if !self.enabled() {
             return;
+        }
+        // Every string a caller chose is cut, so an entry's size has a bound whatever it sent.
+        clip_text(&mut entry.endpoint, MAX_TEXT);
+        clip_text(&mut entry.target, MAX_TEXT);
+        clip_text(&mut entry.verdict, MAX_TEXT);
+        for text in [&mut entry.client_id, &mut entry.rule, &mut entry.note]
+            .into_iter()
+            .flatten()
+        {
+            clip_text(text, MAX_TEXT);
+        }
+        if let Some(text) = &mut entry.string_to_sign {
+            clip_text(text, self.max_body + MAX_TEXT);
         }
         entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         if let Ok(mut entries) = self.entries.lock() {
@@ -289,6 +330,43 @@ mod tests {
     }
 
     #[test]
+    fn every_string_a_caller_chose_is_cut_to_a_bound() {
+        let j = Journal::new(3, 16);
+        let huge = "é".repeat(300_000);
+        let mut e = entry("inquiryPayment", "SUCCESS");
+        e.target = huge.clone();
+        e.verdict = huge.clone();
+        e.client_id = Some(huge.clone());
+        e.string_to_sign = Some(huge.clone());
+        e.request_body = j.clip(&Bytes::from(format!(r#"{{"paymentId":"{huge}"}}"#)));
+        j.record(e);
+
+        let kept = &j.list(&Filter::default())[0];
+        let size = kept.target.len()
+            + kept.verdict.len()
+            + kept.client_id.as_ref().map_or(0, String::len)
+            + kept.string_to_sign.as_ref().map_or(0, String::len)
+            + kept.request_body.bytes.len()
+            + kept.payment_ids.iter().map(String::len).sum::<usize>();
+        assert!(size <= j.max_entry_bytes(), "{size} bytes kept");
+        assert!(kept.target.ends_with('…') && kept.target.len() <= MAX_TEXT);
+        assert_eq!(kept.payment_ids.len(), 1);
+        assert!(kept.payment_ids[0].len() <= MAX_TEXT);
+    }
+
+    #[test]
+    fn a_small_body_is_kept_as_a_copy_not_a_slice_of_the_read_buffer() {
+        let j = Journal::new(3, 4096);
+        let buffer = Bytes::from(vec![b'x'; 400_000]);
+        let kept = j.clip(&buffer.slice(..100));
+        assert_eq!(kept.bytes.len(), 100);
+        assert!(
+            !std::ptr::eq(kept.bytes.as_ptr(), buffer.as_ptr()),
+            "the entry must not share the 400 KB buffer"
+        );
+    }
+
+    #[test]
     fn the_ring_keeps_the_newest_and_never_grows_past_its_capacity() {
         let j = Journal::new(3, 16);
         for i in 0..10 {
@@ -301,21 +379,6 @@ mod tests {
             .map(|e| e.result_code.unwrap())
             .collect();
         assert_eq!(codes, ["C9", "C8", "C7"]);
-    }
-
-    #[test]
-    fn a_body_within_the_limit_is_kept_without_a_copy() {
-        let j = Journal::new(10, 64);
-        let body = Bytes::from(br#"{"paymentId":"P1"}"#.to_vec());
-
-        let kept = j.clip(&body);
-
-        assert_eq!(
-            kept.bytes.as_ptr(),
-            body.as_ptr(),
-            "the same buffer, shared"
-        );
-        assert_eq!(kept.text(), r#"{"paymentId":"P1"}"#);
     }
 
     #[test]

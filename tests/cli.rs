@@ -123,6 +123,49 @@ fn keygen_writes_keys_the_gateway_loads() {
     assert!(text(&check.stdout).starts_with("configuration ok"));
 }
 
+#[cfg(unix)]
+#[test]
+fn keygen_writes_the_private_key_for_its_owner_alone_and_the_public_key_for_all() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["keygen", "--out", dir.path().to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("private.pem"), 0o600);
+    assert_eq!(mode("private.b64"), 0o600);
+    assert_eq!(mode("public.pem"), 0o644);
+    assert_eq!(mode("public.b64"), 0o644);
+}
+
+#[test]
+fn keygen_refuses_to_overwrite_existing_keys_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    assert!(run(&["keygen", "--out", out_dir], b"").status.success());
+    let first = std::fs::read(dir.path().join("private.pem")).unwrap();
+
+    let again = run(&["keygen", "--out", out_dir], b"");
+    let kept = std::fs::read(dir.path().join("private.pem")).unwrap();
+    let forced = run(&["keygen", "--out", out_dir, "--force"], b"");
+    let replaced = std::fs::read(dir.path().join("private.pem")).unwrap();
+
+    assert!(!again.status.success(), "a second keygen succeeded");
+    let said = text(&again.stderr);
+    assert!(
+        said.contains("private.pem") && said.contains("--force"),
+        "{said:?}"
+    );
+    assert_eq!(kept, first, "the existing key was changed");
+    assert!(forced.status.success(), "{}", text(&forced.stderr));
+    assert_ne!(replaced, first, "--force made no new key");
+}
+
 #[test]
 fn check_config_names_the_setting_that_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
@@ -151,6 +194,30 @@ fn check_config_names_the_setting_that_is_wrong() {
                 "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[[clients]]\nclient_id = \"C\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-merchant-public.pem\" }}\nendpoints = [\"refund\"]\n"
             ),
             "clients[0].endpoints: unknown API \"refund\"",
+        ),
+        (
+            format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[notify]\nschedule = [\"0s\", \"100000000d\"]\n"
+            ),
+            "notify.schedule[1]: must be at most 30 days",
+        ),
+        (
+            format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[notify]\ntime_scale = 1e-12\n"
+            ),
+            "notify.time_scale: must be a number from 0.01 to 1000000",
+        ),
+        (
+            format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[server]\nmax_header_bytes = 100\n"
+            ),
+            "server.max_header_bytes: must be 2048 to 1048576",
+        ),
+        (
+            format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[server]\nmax_in_flight = 0\n"
+            ),
+            "server.max_in_flight: must be 1 to 1000000",
         ),
     ];
     for (toml, expected) in cases {

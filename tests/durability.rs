@@ -255,6 +255,13 @@ async fn requests_fail_fast_with_unknown_exception_while_postgres_is_down_and_re
         inquiry_took < Duration::from_secs(5),
         "the inquiry took {inquiry_took:?} to fail"
     );
+    let (ready, said) = caller.readiness().await;
+    assert_eq!(ready, 503, "/readyz while PostgreSQL is down: {said}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&said).ok(),
+        Some(serde_json::json!({"status": "unavailable", "store": "postgres"})),
+        "/readyz says what is down and nothing of the store's error (hosts, users): {said}"
+    );
 
     server.start();
     let started = Instant::now();
@@ -270,6 +277,8 @@ async fn requests_fail_fast_with_unknown_exception_while_postgres_is_down_and_re
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let (ready, said) = caller.readiness().await;
+    assert_eq!(ready, 200, "/readyz once PostgreSQL is back: {said}");
     println!(
         "postgres down: push failed in {push_took:?}, inquiry in {inquiry_took:?}; back in {:?}",
         started.elapsed()
@@ -592,6 +601,18 @@ impl Caller {
         self.try_send(request)
             .await
             .unwrap_or_else(|e| panic!("{} {}: {e}", self.base, request.path))
+    }
+
+    /// `GET /readyz`: the HTTP status and the body.
+    async fn readiness(&self) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}/readyz", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}/readyz: {e}", self.base));
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
     }
 
     async fn push(&self, report: &Value) -> Reply {

@@ -251,7 +251,8 @@ fn the_docker_walk_through_makes_a_config_file_that_passes_check_config() {
     let mut commands = Vec::new();
     let mut continued = false;
     for line in docker[0].lines() {
-        let skip = continued || line.starts_with("docker ");
+        // `docker` needs the image and `sudo chown` the container's uid: neither is what is tested.
+        let skip = continued || line.starts_with("docker ") || line.starts_with("sudo ");
         continued = skip && line.ends_with('\\');
         if !skip {
             commands.push(line);

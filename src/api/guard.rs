@@ -13,14 +13,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::Frame;
 
-use super::notify_payment;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::journal::{Direction, Entry, Note};
 use crate::protocol::{Endpoint, ResultCode};
 use crate::scenario::{self, Applied, Fault, Outcome};
 use crate::signature::layer::{
-    Admitted, Rejection, Unsigned, admit, header_str, seal, signed_path,
+    Admitted, Rejection, Unsigned, admit, echoable_client_id, header_str, seal, signed_path,
 };
 use crate::telemetry;
 
@@ -52,8 +51,12 @@ struct Trace {
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let app = &guard.app;
     let path = signed_path(request.uri());
-    let client_id = header_str(request.headers(), "client-id").map(str::to_owned);
+    // An over-long Client-Id is refused by admission; it is never echoed nor kept.
+    let client_id = echoable_client_id(request.headers());
     let scenario_header = header_str(request.headers(), scenario::HEADER).map(str::to_owned);
+    // A shared deployment turns the header off: it is not signed, so anyone could send it.
+    let header_ignored = scenario_header.is_some() && !app.config.settings.scenario.allow_header;
+    let scenario_header = scenario_header.filter(|_| !header_ignored);
     let mut trace = Trace {
         started: Instant::now(),
         at_ms: chrono::Utc::now().timestamp_millis(),
@@ -64,7 +67,20 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         note: None,
     };
     let mut outcome = Outcome::default();
-    let mut response = match admit(app, guard.endpoint, request).await {
+    // Held until the answer is sealed; none free means the gateway is at its limit, and a
+    // retryable answer now beats a queue without end.
+    let permit = app.in_flight.clone().try_acquire_owned();
+    let admitted = match &permit {
+        Ok(_) => admit(app, guard.endpoint, request).await,
+        Err(_) => Err(Rejection::from(ApiError::Business {
+            code: ResultCode::RequestTrafficExceedLimit,
+            message: format!(
+                "the gateway is handling {} requests at once, its limit (server.max_in_flight); retry",
+                app.config.settings.server.max_in_flight
+            ),
+        })),
+    };
+    let mut response = match admitted {
         Ok(admitted) => {
             trace.body = admitted.body.clone();
             handle(
@@ -87,21 +103,9 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             }
             trace.verdict = error.to_string();
             trace.string_to_sign = string_to_sign;
+            // A refused notification is kept in the bounded journal only: nothing a caller
+            // could not sign reaches the store.
             trace.body = body.unwrap_or_default();
-            // The webhook receiver keeps what it rejected too, with the reason: that is what a
-            // merchant debugging a sender wants to see.
-            if let (Endpoint::NotifyPayment, Some(id)) = (guard.endpoint, &client_id)
-                && !trace.body.is_empty()
-            {
-                notify_payment::record(
-                    app,
-                    id,
-                    &trace.body,
-                    error.to_string(),
-                    error.code().as_str(),
-                )
-                .await;
-            }
             error.into_response()
         }
     };
@@ -109,6 +113,13 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         tokio::time::sleep(app.scenarios.sample(latency)).await;
     }
     trace.note = response.extensions_mut().remove::<Note>().map(|n| n.0);
+    if header_ignored {
+        let ignored = "the Gateway-Scenario header was ignored (scenario.allow_header = false)";
+        trace.note = Some(match trace.note.take() {
+            Some(note) => format!("{note}; {ignored}"),
+            None => ignored.to_owned(),
+        });
+    }
     let response = break_before_signing(response, outcome.fault).await;
     let (response, sent) = seal(app, &path, client_id.as_deref(), response).await;
     let response = break_after_signing(response, outcome.fault);

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::protocol::codes::{self, Code, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, parse_decimal, text};
 use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
+use crate::signature::layer::Caller;
 use crate::store::{Payment, PaymentStatus};
 
 /// The request body.
@@ -77,24 +78,26 @@ const CUSTOMS_WALLETS: &[(&str, &str)] = &[("ALIPAY_CN", "CNY")];
 /// success S + S with the payment's details; failure S + F with its code.
 pub async fn handle(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     forced: Option<Extension<ForcedPaymentResult>>,
     Valid(request): Valid<InquiryPaymentRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some(Extension(ForcedPaymentResult(code))) = forced {
-        let stored = state.store.payment(&request.payment_request_id).await?;
-        return Ok(reply(&forced_answer(code, stored.as_ref())?));
-    }
-    let payment = state
+    // Another merchant's payment is, to this caller, one that does not exist.
+    let stored = state
         .store
         .payment(&request.payment_request_id)
         .await?
-        .ok_or_else(|| ApiError::Business {
-            code: ResultCode::OrderNotExist,
-            message: format!(
-                "paymentRequestId {} does not exist",
-                request.payment_request_id
-            ),
-        })?;
+        .filter(|p| p.is_visible_to(&caller.client.id));
+    if let Some(Extension(ForcedPaymentResult(code))) = forced {
+        return Ok(reply(&forced_answer(code, stored.as_ref())?));
+    }
+    let payment = stored.ok_or_else(|| ApiError::Business {
+        code: ResultCode::OrderNotExist,
+        message: format!(
+            "paymentRequestId {} does not exist",
+            request.payment_request_id
+        ),
+    })?;
     Ok(reply(&answer(&payment)?))
 }
 

@@ -124,6 +124,12 @@ pub async fn handle(
         ReportOutcome::Repeated(_) => Ok(reply(
             &serde_json::json!({ "result": WireResult::success() }),
         )),
+        // The page has no ORDER_NOT_EXIST; ACCESS_DENIED says the caller may not, and nothing of
+        // the other merchant's payment is told.
+        ReportOutcome::Foreign => Err(ApiError::AccessDenied(format!(
+            "Client-Id {} may not report this payment: it belongs to another merchant",
+            caller.client.id
+        ))),
         ReportOutcome::Contradicts(first) => Err(ApiError::Business {
             code: ResultCode::ProcessFail,
             message: format!(

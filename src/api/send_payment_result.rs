@@ -181,6 +181,10 @@ pub async fn handle(
                 first.reference_transaction_id, first.payment_status
             ),
         }),
+        // Risk reports are keyed by the caller's own Client-Id, so none is another's.
+        ReportOutcome::Foreign => Err(ApiError::Internal(
+            "the store refused a risk report as another client's".into(),
+        )),
     }
 }
 

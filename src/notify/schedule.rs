@@ -46,14 +46,14 @@ impl Schedule {
 
     /// When the first attempt is due, for a payment that reached its final state at `now_ms`.
     pub fn first_due(&self, now_ms: i64) -> i64 {
-        now_ms + self.interval(1).map_or(0, |d| self.scaled_ms(d))
+        now_ms.saturating_add(self.interval(1).map_or(0, |d| self.scaled_ms(d)))
     }
 
     /// When the attempt after attempt `number` is due, anchored on when `number` was due (not
     /// when it ran), so the offsets stay exact; `None` when `number` was the last.
     pub fn next_due(&self, due_ms: i64, number: u32) -> Option<i64> {
         self.interval(number + 1)
-            .map(|d| due_ms + self.scaled_ms(d))
+            .map(|d| due_ms.saturating_add(self.scaled_ms(d)))
     }
 }
 

@@ -21,6 +21,9 @@ pub const POLL: Duration = Duration::from_millis(250);
 
 /// The shortest it sleeps after finding nothing to claim.
 const MIN_WAIT: Duration = Duration::from_millis(5);
+/// The first and the longest pause between tries to record an attempt.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(50);
+const RECORD_RETRY_MAX: Duration = Duration::from_secs(2);
 
 /// What one step did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -125,9 +128,32 @@ impl Worker {
             NextStep::Exhausted => "exhausted",
         };
         crate::telemetry::record_attempt(outcome, attempt.latency_ms as f64 / 1000.0);
-        self.store
-            .finish_attempt(&self.lease.owner, attempt, next)
-            .await
+        // The attempt was made; if it is not recorded, it is made again once the lease ends. So
+        // recording is retried while the lease still holds: only a store down for longer than
+        // the lease makes a second delivery of the same notification-id.
+        let lease_ms = i64::try_from(self.lease.duration.as_millis()).unwrap_or(i64::MAX / 2);
+        let lease_ends_ms = attempt.started_ms.saturating_add(lease_ms);
+        let mut backoff = RECORD_RETRY_FIRST;
+        loop {
+            let Err(e) = self
+                .store
+                .finish_attempt(&self.lease.owner, attempt.clone(), next)
+                .await
+            else {
+                return Ok(());
+            };
+            let backoff_ms = i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX / 2);
+            if Utc::now().timestamp_millis() + 2 * backoff_ms >= lease_ends_ms {
+                return Err(e);
+            }
+            tracing::warn!(
+                error = %e,
+                notification_id = %attempt.notification_id,
+                "could not record a notification attempt; retrying while its lease holds"
+            );
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(RECORD_RETRY_MAX);
+        }
     }
 
     fn next_step(&self, attempt: &Attempt) -> NextStep {
@@ -179,7 +205,7 @@ impl Worker {
                     if let Ok(attempt) = done
                         && let Err(e) = self.settle(attempt).await
                     {
-                        tracing::warn!(error = %e, "could not record a notification attempt");
+                        tracing::warn!(error = %e, "could not record a notification attempt before its lease ended; it will be made again (at-least-once delivery)");
                     }
                 }
                 () = tokio::time::sleep(wait) => {}

@@ -19,6 +19,10 @@ use crate::config::Client;
 use crate::error::ApiError;
 use crate::protocol::{Endpoint, datetime};
 
+/// The longest Client-Id a client can be registered with; a longer header is refused before
+/// it is echoed, logged or journaled.
+pub const MAX_CLIENT_ID_CHARS: usize = 64;
+
 /// Marks a response that must go out unsigned (INVALID_SIGNATURE, INVALID_CLIENT,
 /// KEY_NOT_FOUND), as the real service sends them.
 #[derive(Debug, Clone, Copy)]
@@ -85,10 +89,15 @@ pub async fn seal(
     let client_id = client_id.filter(|id| HeaderValue::from_str(id).is_ok());
     let signing = &app.config.settings.signing;
     let headers = &mut parts.headers;
+    let wants_signature = parts.extensions.get::<Unsigned>().is_none();
     match client_id {
         // Without a Client-Id there is nothing to echo and nothing the caller could verify.
-        None if parts.extensions.get::<Unsigned>().is_none() => {}
-        Some(id) if parts.extensions.get::<Unsigned>().is_none() && signing.sign_responses => {
+        None if wants_signature => {}
+        // Only a registered client gets a signature: for anyone else it costs a private-key
+        // operation per request and hands out gateway signatures nobody asked for.
+        Some(id)
+            if wants_signature && signing.sign_responses && app.config.clients.contains_key(id) =>
+        {
             let time = datetime::format_millis(Utc::now());
             match sign(
                 &app.config.signing_key,
@@ -143,6 +152,25 @@ pub fn signed_path(uri: &axum::http::Uri) -> String {
         .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
 }
 
+/// The Client-Id header as the answer may echo it and the journal keep it: visible ASCII and
+/// no longer than any registered client id.
+pub fn echoable_client_id(headers: &HeaderMap) -> Option<String> {
+    header_str(headers, "client-id")
+        .filter(|id| id.len() <= MAX_CLIENT_ID_CHARS)
+        .map(str::to_owned)
+}
+
+/// The size of a request head as received: the request line and every header line.
+fn head_bytes(request: &Request) -> usize {
+    let line = request.method().as_str().len() + signed_path(request.uri()).len() + 11;
+    request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + line
+}
+
 /// A header's text, when it is visible ASCII.
 pub fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -170,6 +198,14 @@ pub async fn admit(
     request: Request,
 ) -> Result<Admitted, Rejection> {
     let settings = &app.config.settings.server;
+    let head = head_bytes(&request);
+    if head > settings.max_header_bytes {
+        return Err(ApiError::Param(format!(
+            "the request headers are {head} bytes; the limit is {} (server.max_header_bytes)",
+            settings.max_header_bytes
+        ))
+        .into());
+    }
     if request.method() != Method::POST {
         return Err(ApiError::MethodNotSupported(request.method().to_string()).into());
     }
@@ -183,6 +219,13 @@ pub async fn admit(
 
     let headers = request.headers();
     let client_id = required_header(headers, "Client-Id", ApiError::InvalidClient)?.to_owned();
+    if client_id.len() > MAX_CLIENT_ID_CHARS {
+        return Err(ApiError::InvalidClient(format!(
+            "the Client-Id header is {} characters long; a Client-Id has at most {MAX_CLIENT_ID_CHARS}",
+            client_id.len()
+        ))
+        .into());
+    }
     let client_id = client_id.as_str();
     let client = app.config.clients.get(client_id).cloned().ok_or_else(|| {
         ApiError::InvalidClient(format!("Client-Id {client_id} is not registered"))

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -82,6 +83,8 @@ impl<W: Write> Job<W> {
 /// The queue in front of the writer.
 pub(super) struct GroupCommit<W: Write> {
     queue: mpsc::Sender<Job<W>>,
+    /// The longest a write waits to be queued and committed before it answers unavailable.
+    deadline: Duration,
     /// Transactions committed so far: how the tests see that writes were grouped.
     #[cfg_attr(not(test), allow(dead_code))]
     commits: Arc<AtomicU64>,
@@ -91,6 +94,7 @@ impl<W: Write> Clone for GroupCommit<W> {
     fn clone(&self) -> Self {
         Self {
             queue: self.queue.clone(),
+            deadline: self.deadline,
             commits: Arc::clone(&self.commits),
         }
     }
@@ -106,8 +110,14 @@ impl<W: Write> std::fmt::Debug for GroupCommit<W> {
 
 impl<W: Write> GroupCommit<W> {
     /// Starts the writer task on `writer` (a pool of one connection); `begin` opens a write
-    /// transaction; `committed` is notified after each commit.
-    pub(super) fn start(writer: AnyPool, begin: &'static str, committed: Arc<Notify>) -> Self {
+    /// transaction; `committed` is notified after each commit; a write not committed within
+    /// `deadline` answers unavailable.
+    pub(super) fn start(
+        writer: AnyPool,
+        begin: &'static str,
+        committed: Arc<Notify>,
+        deadline: Duration,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let commits = Arc::new(AtomicU64::new(0));
         let counter = Committed {
@@ -115,7 +125,11 @@ impl<W: Write> GroupCommit<W> {
             notify: committed,
         };
         tokio::spawn(write_batches(writer, begin, jobs, counter));
-        Self { queue, commits }
+        Self {
+            queue,
+            deadline,
+            commits,
+        }
     }
 
     /// Transactions committed so far (each carrying one write or more).
@@ -133,8 +147,20 @@ impl<W: Write> GroupCommit<W> {
             reply,
         };
         let stopped = || StoreError::Unavailable("the store's writer has stopped".into());
-        self.queue.send(job).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let queued_and_committed = async {
+            self.queue.send(job).await.map_err(|_| stopped())?;
+            answer.await.map_err(|_| stopped())?
+        };
+        // A writer stuck on a full disk or a lock must not hold the request without end. The
+        // write may still commit later; the caller's retry then finds it (a repeat answers S).
+        tokio::time::timeout(self.deadline, queued_and_committed)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(format!(
+                    "the write was not committed within {} ms",
+                    self.deadline.as_millis()
+                )))
+            })
     }
 }
 
@@ -254,8 +280,8 @@ async fn commit_alone<W: Write>(
 mod tests {
     use std::sync::atomic::AtomicUsize;
 
-    use sqlx::Row;
     use sqlx::any::AnyPoolOptions;
+    use sqlx::{Connection, Row};
 
     use super::*;
 
@@ -292,6 +318,9 @@ mod tests {
             })
         }
     }
+
+    /// A deadline no test reaches.
+    const LONG: Duration = Duration::from_secs(60);
 
     async fn writer(dir: &tempfile::TempDir) -> AnyPool {
         sqlx::any::install_default_drivers();
@@ -341,7 +370,7 @@ mod tests {
     async fn writes_queued_together_are_all_committed_and_answered() {
         let dir = tempfile::tempdir().unwrap();
         let pool = writer(&dir).await;
-        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default());
+        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default(), LONG);
         let names: Vec<&'static str> = (0..200)
             .map(|i| &*Box::leak(format!("k{i:03}").into_boxed_str()))
             .collect();
@@ -363,7 +392,7 @@ mod tests {
     async fn a_failing_write_fails_alone_and_the_rest_of_its_batch_commits() {
         let dir = tempfile::tempdir().unwrap();
         let pool = writer(&dir).await;
-        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default());
+        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default(), LONG);
         let writes = ["a", "b", "a", "c", "d"];
 
         let answers = submit_all(&group, &writes).await;
@@ -374,10 +403,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_write_stuck_behind_a_lock_answers_unavailable_at_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = writer(&dir).await;
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let mut holder = AnyConnection::connect(&url)
+            .await
+            .expect("second connection");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .await
+            .expect("the lock");
+        let deadline = Duration::from_millis(300);
+        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default(), deadline);
+
+        let answer = group.submit(Insert::Key("stuck")).await;
+
+        match answer {
+            Err(StoreError::Unavailable(m)) => assert!(m.contains("300 ms"), "{m}"),
+            other => panic!("expected unavailable at the deadline, got {other:?}"),
+        }
+        sqlx::query("ROLLBACK")
+            .execute(&mut holder)
+            .await
+            .expect("release");
+    }
+
+    #[tokio::test]
     async fn a_write_that_lost_a_race_is_decided_again() {
         let dir = tempfile::tempdir().unwrap();
         let pool = writer(&dir).await;
-        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default());
+        let group = GroupCommit::start(pool.clone(), "BEGIN IMMEDIATE", Arc::default(), LONG);
 
         let (late, early) = tokio::join!(
             group.submit(Insert::LosesOnce(AtomicUsize::new(0))),

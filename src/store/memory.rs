@@ -129,6 +129,7 @@ impl PaymentStore for MemoryStore {
             by_pid.map(|i| &inner.payments[i]),
             by_rid.map(|i| &inner.payments[i]),
             &report,
+            plan.caller,
         );
         // The decision names a payment only when its lookup found one.
         let chosen = |index: Option<usize>| {
@@ -138,6 +139,7 @@ impl PaymentStore for MemoryStore {
         };
         let now = chrono::Utc::now();
         Ok(match decision {
+            PushDecision::Foreign => ReportOutcome::Foreign,
             PushDecision::Repeated => {
                 ReportOutcome::Repeated(inner.payments[chosen(by_pid)?].clone())
             }

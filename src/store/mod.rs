@@ -121,6 +121,18 @@ pub struct Payment {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Payment {
+    /// Whether `caller` (a Client-Id; empty for the admin API) may read or change it: a payment
+    /// with a merchant belongs to that merchant alone.
+    pub fn is_visible_to(&self, caller: &str) -> bool {
+        caller.is_empty()
+            || self
+                .client_id
+                .as_deref()
+                .is_none_or(|owner| owner == caller)
+    }
+}
+
 /// A final result reported by notifyPushPayment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushReport {
@@ -180,6 +192,8 @@ pub enum ReportOutcome<T> {
     Repeated(T),
     /// A different report for the same id: the first stands and is returned.
     Contradicts(T),
+    /// The payment belongs to another client: nothing changed, nothing is returned.
+    Foreign,
 }
 
 /// What seeding a payment did.

@@ -7,12 +7,21 @@ use chrono::{DateTime, Utc};
 use super::{Payment, PushReport};
 
 /// Given the payment found by paymentId and the one found by paymentRequestId, what a push
-/// report does.
+/// report by `reporter` (a Client-Id; empty for the admin API, which may touch any) does.
 pub(crate) fn decide_push(
     by_payment_id: Option<&Payment>,
     by_request_id: Option<&Payment>,
     report: &PushReport,
+    reporter: &str,
 ) -> PushDecision {
+    // A payment that has a merchant is that merchant's: nobody else learns or changes it.
+    if [by_payment_id, by_request_id]
+        .into_iter()
+        .flatten()
+        .any(|p| !p.is_visible_to(reporter))
+    {
+        return PushDecision::Foreign;
+    }
     if let Some(p) = by_payment_id {
         if report.agrees_with(p) {
             return PushDecision::Repeated;
@@ -53,6 +62,8 @@ pub(crate) enum Which {
 /// The outcome of [`decide_push`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PushDecision {
+    /// The payment belongs to another client; nothing changes.
+    Foreign,
     Repeated,
     Contradicts(Which),
     Complete(Which),

@@ -336,7 +336,12 @@ impl SqlStore {
                 pool.clone(),
                 Arc::clone(&committed),
             ));
-            GroupCommit::start(writer.clone(), dialect.begin, committed)
+            GroupCommit::start(
+                writer.clone(),
+                dialect.begin,
+                committed,
+                options.acquire_timeout + options.statement_timeout,
+            )
         });
         Ok(Self {
             pool,
@@ -552,7 +557,9 @@ pub(super) async fn push_within(
         by_pid.as_ref().map(|p| &p.1),
         by_rid.as_ref().map(|p| &p.1),
         report,
+        plan.caller,
     ) {
+        PushDecision::Foreign => return Ok(Some(ReportOutcome::Foreign)),
         PushDecision::Repeated => return Ok(by_pid.map(|(_, p)| ReportOutcome::Repeated(p))),
         PushDecision::Contradicts(w) => {
             return Ok(pick(w).map(|(_, p)| ReportOutcome::Contradicts(p)));

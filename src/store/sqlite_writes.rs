@@ -254,6 +254,7 @@ mod tests {
             ReportOutcome::Recorded(_) => "recorded",
             ReportOutcome::Repeated(_) => "repeated",
             ReportOutcome::Contradicts(_) => "contradicts",
+            ReportOutcome::Foreign => "foreign",
         }
     }
 

@@ -250,6 +250,7 @@ impl TestApp {
             spaced: false,
             signature: SignatureChoice::Computed,
             tamper: None,
+            extra: Vec::new(),
         }
     }
 
@@ -473,9 +474,16 @@ pub struct SignedPost<'a> {
     spaced: bool,
     signature: SignatureChoice,
     tamper: Option<Tamper>,
+    extra: Vec<(String, String)>,
 }
 
 impl SignedPost<'_> {
+    /// Adds a header the signature does not cover (`Gateway-Scenario`, padding).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.extra.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     /// Calls as another Client-Id.
     pub fn sent_by(mut self, client_id: &str) -> Self {
         self.client_id = Some(client_id.to_owned());
@@ -620,6 +628,12 @@ impl SignedPost<'_> {
             }
             SignatureChoice::Exactly(value) => put("signature", value),
             SignatureChoice::Missing => {}
+        }
+        for (name, value) in &self.extra {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                HeaderValue::from_str(value).expect("header value"),
+            );
         }
         let body = match self.tamper {
             Some(change) => {

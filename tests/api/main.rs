@@ -4,6 +4,7 @@ mod admin;
 mod faults;
 mod flows;
 mod gateway_codes;
+mod hardening;
 mod helpers;
 mod inquiry_payment;
 mod journal;

@@ -943,7 +943,8 @@ async fn received_by_the_gateway(app: &TestApp, payment_request_id: &str) -> Vec
 }
 
 #[tokio::test]
-async fn the_gateway_webhook_records_each_notification_with_its_verdict() {
+async fn the_gateway_webhook_records_each_verified_notification_with_its_verdict_and_journals_forged_ones()
+ {
     // Arrange
     let app = spawn_app_with(|_| {}).await;
     let (valid, forged, broken) = (
@@ -979,9 +980,19 @@ async fn the_gateway_webhook_records_each_notification_with_its_verdict() {
     assert_eq!(ok[0]["answered"], "SUCCESS");
     assert_eq!(ok[0]["clientId"], MERCHANT);
     assert_eq!(ok[0]["body"], valid_body.as_str(), "the body as received");
-    let bad_signature = received_by_the_gateway(&app, &forged).await;
-    assert_eq!(bad_signature.len(), 1, "{bad_signature:?}");
-    assert_eq!(bad_signature[0]["answered"], "INVALID_SIGNATURE");
+    // What the gateway could not verify is kept in the bounded journal only, never the store.
+    assert!(received_by_the_gateway(&app, &forged).await.is_empty());
+    let journal = app.admin().journal_entries("notifyPayment").await;
+    let bad_signature: Vec<&Value> = journal
+        .iter()
+        .filter(|e| {
+            e["paymentIds"]
+                .as_array()
+                .is_some_and(|ids| ids.contains(&json!(forged)))
+        })
+        .collect();
+    assert_eq!(bad_signature.len(), 1, "{journal:?}");
+    assert_eq!(bad_signature[0]["resultCode"], "INVALID_SIGNATURE");
     assert!(
         bad_signature[0]["verdict"]
             .as_str()

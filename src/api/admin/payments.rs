@@ -366,5 +366,9 @@ async fn finish(
                 p.status.as_str()
             ),
         )),
+        ReportOutcome::Foreign => Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!("payment {id}: the paymentId given belongs to another merchant's payment"),
+        )),
     }
 }
