@@ -71,6 +71,7 @@ async fn bench(name: &str, url: String) -> Option<(String, f64, f64)> {
         acquire_timeout_ms: 5000,
         sqlite_synchronous: "normal".into(),
         statement_timeout_ms: 5000,
+        memory_max_entries: 100_000,
     };
     let store: Arc<dyn Store> = match store::connect(&settings).await {
         Ok(s) => s,

@@ -107,6 +107,7 @@ pub fn notification_worker(state: &AppState) -> Result<Worker, String> {
         Duration::from_millis(notify.timeout_ms),
         notify.require_signed_ack,
         cfg.clients.clone(),
+        cfg.outbound.clone(),
     )?;
     let owner = format!(
         "{}-{}",

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use std::num::NonZeroU32;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+use crate::notify::outbound::OutboundPolicy;
 use crate::notify::schedule::{Schedule, parse_interval};
 use crate::protocol::Endpoint;
 use crate::scenario::{Rule, RuleSpec};
@@ -141,6 +143,8 @@ pub struct StoreSettings {
     pub sqlite_synchronous: String,
     /// The longest one statement may run or wait for a lock.
     pub statement_timeout_ms: u64,
+    /// `memory://`: payments (and risk reports) kept; the oldest go first.
+    pub memory_max_entries: usize,
 }
 
 /// `[notify]`
@@ -161,6 +165,9 @@ pub struct NotifySettings {
     pub lease_ms: u64,
     /// Attempts in flight at once, per replica.
     pub concurrency: u32,
+    /// Where notifications may be sent: host names, `*.domain`, addresses and networks; empty
+    /// for anywhere.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `[scenario]`
@@ -215,6 +222,7 @@ impl fmt::Debug for StoreSettings {
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .field("memory_max_entries", &self.memory_max_entries)
             .finish()
     }
 }
@@ -359,6 +367,8 @@ pub struct Config {
     pub notify_urls: Arc<HashMap<String, String>>,
     /// The scenario rules from config, compiled.
     pub rules: Vec<Rule>,
+    /// Where the notification sender may connect (`notify.allowed_hosts`).
+    pub outbound: Arc<OutboundPolicy>,
 }
 
 impl Settings {
@@ -485,6 +495,12 @@ impl Settings {
                 "must be memory://, sqlite://PATH or postgres://...",
             ));
         }
+        if !(1..=10_000_000).contains(&store.memory_max_entries) {
+            return Err(ConfigError::invalid(
+                "store.memory_max_entries",
+                "must be 1 to 10000000",
+            ));
+        }
         if store.max_connections == 0 {
             return Err(ConfigError::invalid(
                 "store.max_connections",
@@ -576,10 +592,13 @@ impl Settings {
         }
 
         let schedule = self.validate_notify()?;
+        let outbound = OutboundPolicy::parse(&self.notify.allowed_hosts)
+            .map_err(|e| ConfigError::invalid("notify.allowed_hosts", e))?;
         let mut notify_urls = HashMap::new();
         for (i, c) in self.clients.iter().enumerate() {
             if let Some(url) = &c.notify_url {
                 check_notify_url(url)
+                    .and_then(|()| outbound.check_url(url))
                     .map_err(|e| ConfigError::invalid(format!("clients[{i}].notify_url"), e))?;
                 notify_urls.insert(c.client_id.clone(), url.clone());
             }
@@ -597,6 +616,7 @@ impl Settings {
             .collect::<Result<Vec<_>, _>>()?;
 
         Ok(Config {
+            outbound: Arc::new(outbound),
             listen,
             rules,
             schedule,
@@ -748,9 +768,28 @@ fn resolve(key: &str, value: &str, base_dir: &Path) -> Result<String, ConfigErro
         return Ok(value.to_owned());
     };
     let path = base_dir.join(path);
-    std::fs::read_to_string(&path)
-        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))
+    let cannot = |e: std::io::Error| {
+        ConfigError::invalid(key, format!("cannot read {}: {e}", path.display()))
+    };
+    // A key or token is a few KiB: a bound keeps `file:/dev/zero` from filling memory.
+    let mut text = String::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(FILE_VALUE_LIMIT + 1).read_to_string(&mut text))
+        .map_err(cannot)?;
+    if text.len() as u64 > FILE_VALUE_LIMIT {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "{} is larger than {FILE_VALUE_LIMIT} bytes: not a key or a token",
+                path.display()
+            ),
+        ));
+    }
+    Ok(text)
 }
+
+/// The largest file a `file:` value may name.
+const FILE_VALUE_LIMIT: u64 = 1 << 20;
 
 /// The highest key version: numeric versions by number, above any non-numeric one, which
 /// compare by text.

@@ -219,6 +219,18 @@ fn check_config_names_the_setting_that_is_wrong() {
             ),
             "server.max_in_flight: must be 1 to 1000000",
         ),
+        (
+            format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[notify]\nallowed_hosts = [\"merchant.example\"]\n[[clients]]\nclient_id = \"C\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-merchant-public.pem\" }}\nnotify_url = \"http://10.0.0.5/notify\"\n"
+            ),
+            "clients[0].notify_url: address 10.0.0.5 is not in notify.allowed_hosts",
+        ),
+        (
+            format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[notify]\nallowed_hosts = [\"https://merchant.example\"]\n"
+            ),
+            "notify.allowed_hosts: \"https://merchant.example\" is not a host name",
+        ),
     ];
     for (toml, expected) in cases {
         std::fs::write(&config, &toml).unwrap();

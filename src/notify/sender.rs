@@ -11,6 +11,7 @@ use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
 use crate::config::Client;
+use crate::notify::outbound::OutboundPolicy;
 use crate::protocol::datetime;
 use crate::signature::{self, Message, SignatureHeader, SigningKey, header};
 use crate::store::{Attempt, Notification};
@@ -26,6 +27,7 @@ pub struct Sender {
     key_version: String,
     require_signed_ack: bool,
     clients: Arc<HashMap<String, Arc<Client>>>,
+    outbound: Arc<OutboundPolicy>,
 }
 
 impl Sender {
@@ -36,8 +38,14 @@ impl Sender {
         timeout: Duration,
         require_signed_ack: bool,
         clients: Arc<HashMap<String, Arc<Client>>>,
+        outbound: Arc<OutboundPolicy>,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        if !outbound.allows_anywhere() {
+            // A proxy would connect wherever it is told, past the allow-list.
+            http = http.no_proxy().dns_resolver(outbound.resolver());
+        }
+        let http = http
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -50,6 +58,7 @@ impl Sender {
             key_version,
             require_signed_ack,
             clients,
+            outbound,
         })
     }
 
@@ -94,6 +103,9 @@ impl Sender {
     async fn deliver(&self, n: &Notification) -> Result<Ack, String> {
         let url = reqwest::Url::parse(&n.url)
             .map_err(|e| format!("notify URL {:?} is not a URL: {e}", n.url))?;
+        if let Some(host) = url.host() {
+            self.outbound.check_host(&host)?;
+        }
         let time = datetime::format_millis(Utc::now());
         let message = Message::post(url.path(), &n.client_id, &time, n.body.as_bytes());
         let signed = signature::sign(&self.key, &message).map_err(|e| e.to_string())?;

@@ -1,7 +1,10 @@
 //! `memory://`: the fastest store; nothing survives a restart. Each operation holds one lock
-//! for its whole read-decide-write, which is what makes it atomic.
+//! for its whole read-decide-write, which is what makes it atomic. It is capped, so a flood of
+//! unique writes cannot take the process's memory: it keeps the newest `store.memory_max_entries`
+//! payments (each with its notification) and as many risk reports, and the newest
+//! [`RECEIVED_KEPT`] received notifications within [`RECEIVED_BYTES`]; the oldest go first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -17,22 +20,45 @@ use super::{
 use crate::notify::message::{self, NotifyPlan};
 
 /// How many received notifications the memory store keeps.
-const RECEIVED_KEPT: usize = 10_000;
+pub const RECEIVED_KEPT: usize = 10_000;
+/// How many bytes of received notification bodies it keeps.
+pub const RECEIVED_BYTES: usize = 64 << 20;
+/// Payments (and risk reports) kept when no cap is configured.
+pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 
 /// The in-memory store.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    max_entries: usize,
 }
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_max_entries(DEFAULT_MAX_ENTRIES)
+    }
+}
+
+/// A payment's place in insertion order; indexes point at it, so an evicted payment's ids can be
+/// told from a newer payment's.
+type Seq = u64;
 
 #[derive(Debug, Default)]
 struct Inner {
-    payments: Vec<Payment>,
-    by_request_id: HashMap<String, usize>,
-    by_payment_id: HashMap<String, usize>,
+    payments: HashMap<Seq, Payment>,
+    order: VecDeque<Seq>,
+    next_seq: Seq,
+    by_request_id: HashMap<String, Seq>,
+    by_payment_id: HashMap<String, Seq>,
+    /// Keyed by (client, referenceTransactionId); the report is kept as a digest.
     risk_reports: HashMap<(String, String), RiskReport>,
-    notifications: Vec<Queued>,
-    received: Vec<ReceivedNotification>,
+    risk_order: VecDeque<(String, String)>,
+    /// By notification id.
+    notifications: HashMap<String, Queued>,
+    /// paymentRequestId -> its one notification's id.
+    notification_of: HashMap<String, String>,
+    received: VecDeque<ReceivedNotification>,
+    received_bytes: usize,
 }
 
 #[derive(Debug)]
@@ -43,21 +69,55 @@ struct Queued {
 }
 
 impl Inner {
-    fn insert(&mut self, payment: Payment) -> Payment {
-        let at = self.payments.len();
-        self.payments.push(payment.clone());
-        self.index(at);
+    fn insert(&mut self, payment: Payment, max_entries: usize) -> Payment {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.payments.insert(seq, payment.clone());
+        self.order.push_back(seq);
+        self.index(seq);
+        while self.order.len() > max_entries {
+            self.evict_oldest_payment();
+        }
         payment
     }
 
-    fn index(&mut self, at: usize) {
-        let p = &self.payments[at];
+    fn index(&mut self, seq: Seq) {
+        let p = &self.payments[&seq];
         if let Some(id) = p.payment_request_id.clone() {
-            self.by_request_id.insert(id, at);
+            self.by_request_id.insert(id, seq);
         }
         if let Some(id) = p.payment_id.clone() {
-            self.by_payment_id.insert(id, at);
+            self.by_payment_id.insert(id, seq);
         }
+    }
+
+    /// Drops the oldest payment, its ids and its notification.
+    fn evict_oldest_payment(&mut self) {
+        let Some(seq) = self.order.pop_front() else {
+            return;
+        };
+        let Some(p) = self.payments.remove(&seq) else {
+            return;
+        };
+        if let Some(id) = &p.payment_request_id {
+            if self.by_request_id.get(id) == Some(&seq) {
+                self.by_request_id.remove(id);
+            }
+            if let Some(nid) = self.notification_of.remove(id) {
+                self.notifications.remove(&nid);
+            }
+        }
+        if let Some(id) = &p.payment_id
+            && self.by_payment_id.get(id) == Some(&seq)
+        {
+            self.by_payment_id.remove(id);
+        }
+    }
+
+    fn payment(&self, seq: Seq) -> Result<&Payment, StoreError> {
+        self.payments
+            .get(&seq)
+            .ok_or_else(|| StoreError::Internal("an index names a payment that is gone".into()))
     }
 
     /// Queues the notification a newly final payment yields, once per payment.
@@ -65,25 +125,34 @@ impl Inner {
         let Some(new) = message::build(payment, plan) else {
             return;
         };
-        if self
-            .notifications
-            .iter()
-            .any(|q| q.notification.payment_request_id == new.payment_request_id)
-        {
+        if self.notification_of.contains_key(&new.payment_request_id) {
             return;
         }
-        self.notifications.push(Queued {
-            notification: pending(new),
-            lease: None,
-            attempts: Vec::new(),
-        });
+        self.notification_of
+            .insert(new.payment_request_id.clone(), new.id.clone());
+        self.notifications.insert(
+            new.id.clone(),
+            Queued {
+                notification: pending(new),
+                lease: None,
+                attempts: Vec::new(),
+            },
+        );
     }
 
     fn queued(&mut self, id: &str) -> Option<&mut Queued> {
-        self.notifications
-            .iter_mut()
-            .find(|q| q.notification.id == id)
+        self.notifications.get_mut(id)
     }
+}
+
+/// What the memory store keeps of a canonical report: its SHA-256, which is all idempotency
+/// compares, so a report's size does not count against memory.
+fn digest(canonical: &str) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn pending(new: NewNotification) -> Notification {
@@ -101,6 +170,14 @@ fn pending(new: NewNotification) -> Notification {
 }
 
 impl MemoryStore {
+    /// A store that keeps the newest `max_entries` payments and as many risk reports.
+    pub fn with_max_entries(max_entries: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            max_entries: max_entries.max(1),
+        }
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
         self.inner
             .lock()
@@ -126,13 +203,13 @@ impl PaymentStore for MemoryStore {
             Which::ByRequestId => by_rid,
         };
         let decision = decide_push(
-            by_pid.map(|i| &inner.payments[i]),
-            by_rid.map(|i| &inner.payments[i]),
+            by_pid.map(|i| inner.payment(i)).transpose()?,
+            by_rid.map(|i| inner.payment(i)).transpose()?,
             &report,
             plan.caller,
         );
         // The decision names a payment only when its lookup found one.
-        let chosen = |index: Option<usize>| {
+        let chosen = |index: Option<Seq>| {
             index.ok_or_else(|| {
                 StoreError::Internal("push decision named a payment that was not found".into())
             })
@@ -141,21 +218,22 @@ impl PaymentStore for MemoryStore {
         Ok(match decision {
             PushDecision::Foreign => ReportOutcome::Foreign,
             PushDecision::Repeated => {
-                ReportOutcome::Repeated(inner.payments[chosen(by_pid)?].clone())
+                ReportOutcome::Repeated(inner.payment(chosen(by_pid)?)?.clone())
             }
             PushDecision::Contradicts(w) => {
-                ReportOutcome::Contradicts(inner.payments[chosen(pick(w))?].clone())
+                ReportOutcome::Contradicts(inner.payment(chosen(pick(w))?)?.clone())
             }
             PushDecision::Complete(w) => {
                 let at = chosen(pick(w))?;
-                let updated = apply_push(inner.payments[at].clone(), &report, plan.caller, now);
-                inner.payments[at] = updated.clone();
+                let updated = apply_push(inner.payment(at)?.clone(), &report, plan.caller, now);
+                inner.payments.insert(at, updated.clone());
                 inner.index(at);
                 inner.enqueue(&updated, plan);
                 ReportOutcome::Recorded(updated)
             }
             PushDecision::Create => {
-                let created = inner.insert(new_from_push(&report, plan.caller, now));
+                let created =
+                    inner.insert(new_from_push(&report, plan.caller, now), self.max_entries);
                 inner.enqueue(&created, plan);
                 ReportOutcome::Recorded(created)
             }
@@ -167,7 +245,8 @@ impl PaymentStore for MemoryStore {
         Ok(inner
             .by_request_id
             .get(payment_request_id)
-            .map(|&i| inner.payments[i].clone()))
+            .and_then(|i| inner.payments.get(i))
+            .cloned())
     }
 
     async fn seed_payment(
@@ -188,9 +267,9 @@ impl PaymentStore for MemoryStore {
             })
             .copied();
         Ok(match existing {
-            Some(i) => SeedOutcome::Exists(inner.payments[i].clone()),
+            Some(i) => SeedOutcome::Exists(inner.payment(i)?.clone()),
             None => {
-                let created = inner.insert(payment);
+                let created = inner.insert(payment, self.max_entries);
                 inner.enqueue(&created, plan);
                 SeedOutcome::Created(created)
             }
@@ -206,11 +285,24 @@ impl PaymentStore for MemoryStore {
             report.client_id.clone(),
             report.reference_transaction_id.clone(),
         );
+        let kept = digest(&report.report);
         Ok(match inner.risk_reports.get(&key) {
-            Some(first) if first.report == report.report => ReportOutcome::Repeated(first.clone()),
+            Some(first) if first.report == kept => ReportOutcome::Repeated(first.clone()),
             Some(first) => ReportOutcome::Contradicts(first.clone()),
             None => {
-                inner.risk_reports.insert(key, report.clone());
+                inner.risk_reports.insert(
+                    key.clone(),
+                    RiskReport {
+                        report: kept,
+                        ..report.clone()
+                    },
+                );
+                inner.risk_order.push_back(key);
+                while inner.risk_order.len() > self.max_entries {
+                    if let Some(oldest) = inner.risk_order.pop_front() {
+                        inner.risk_reports.remove(&oldest);
+                    }
+                }
                 ReportOutcome::Recorded(report)
             }
         })
@@ -242,7 +334,7 @@ impl NotificationQueue for MemoryStore {
         let mut inner = self.lock()?;
         let mut due: Vec<&mut Queued> = inner
             .notifications
-            .iter_mut()
+            .values_mut()
             .filter(|q| {
                 q.notification.status == NotificationStatus::Pending
                     && q.notification.next_due_ms <= now_ms
@@ -293,7 +385,7 @@ impl NotificationQueue for MemoryStore {
         let inner = self.lock()?;
         Ok(inner
             .notifications
-            .iter()
+            .values()
             .filter(|q| q.notification.status == NotificationStatus::Pending)
             .map(|q| match &q.lease {
                 Some((_, until)) => q.notification.next_due_ms.max(*until),
@@ -306,7 +398,7 @@ impl NotificationQueue for MemoryStore {
         let inner = self.lock()?;
         Ok(inner
             .notifications
-            .iter()
+            .values()
             .filter(|q| q.notification.status == NotificationStatus::Pending)
             .count() as u64)
     }
@@ -317,9 +409,10 @@ impl NotificationQueue for MemoryStore {
     ) -> Result<Vec<(Notification, Vec<Attempt>)>, StoreError> {
         let inner = self.lock()?;
         Ok(inner
-            .notifications
-            .iter()
-            .filter(|q| q.notification.payment_request_id == payment_request_id)
+            .notification_of
+            .get(payment_request_id)
+            .and_then(|id| inner.notifications.get(id))
+            .into_iter()
             .map(|q| {
                 let mut attempts = q.attempts.clone();
                 attempts.sort_by_key(|a| a.number);
@@ -356,7 +449,7 @@ impl NotificationQueue for MemoryStore {
         let mut moved = 0;
         for q in inner
             .notifications
-            .iter_mut()
+            .values_mut()
             .filter(|q| q.notification.status == NotificationStatus::Pending)
         {
             q.notification.next_due_ms = q.notification.next_due_ms.saturating_sub(by_ms);
@@ -367,7 +460,7 @@ impl NotificationQueue for MemoryStore {
 
     async fn release_leases(&self, owner: &str) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        for q in &mut inner.notifications {
+        for q in inner.notifications.values_mut() {
             if q.lease.as_ref().is_some_and(|(o, _)| o == owner) {
                 q.lease = None;
             }
@@ -377,10 +470,14 @@ impl NotificationQueue for MemoryStore {
 
     async fn record_received(&self, received: ReceivedNotification) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        if inner.received.len() >= RECEIVED_KEPT {
-            inner.received.remove(0);
+        inner.received_bytes += received.body.len();
+        inner.received.push_back(received);
+        while inner.received.len() > RECEIVED_KEPT || inner.received_bytes > RECEIVED_BYTES {
+            match inner.received.pop_front() {
+                Some(oldest) => inner.received_bytes -= oldest.body.len(),
+                None => break,
+            }
         }
-        inner.received.push(received);
         Ok(())
     }
 
@@ -400,5 +497,116 @@ impl NotificationQueue for MemoryStore {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn final_payment(id: &str) -> Payment {
+        serde_json::from_value(json!({
+            "paymentRequestId": id, "paymentId": format!("P-{id}"), "status": "SUCCESS",
+            "resultCode": "SUCCESS", "paymentTime": "2026-11-22T10:00:00+08:00",
+            "paymentAmount": {"currency": "USD", "value": "100"},
+            "clientId": "M", "notifyUrl": "http://127.0.0.1:1/notify",
+            "createdAt": "2026-11-22T02:00:00Z", "updatedAt": "2026-11-22T02:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn risk(reference: &str, report: &str) -> RiskReport {
+        RiskReport {
+            client_id: "M".into(),
+            reference_transaction_id: reference.into(),
+            payment_status: "SUCCESS".into(),
+            report: report.into(),
+            received_at: chrono::Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn past_its_cap_the_oldest_payment_goes_with_its_notification() {
+        let store = MemoryStore::with_max_entries(2);
+        let urls = Arc::new(HashMap::new());
+        let plan = NotifyPlan {
+            caller: "M",
+            default_urls: &urls,
+            first_due_ms: 0,
+        };
+        for id in ["A", "B", "C"] {
+            store.seed_payment(final_payment(id), &plan).await.unwrap();
+        }
+
+        assert_eq!(store.payment("A").await.unwrap(), None);
+        assert!(store.notifications_for("A").await.unwrap().is_empty());
+        assert!(store.payment("B").await.unwrap().is_some());
+        assert_eq!(store.notifications_for("C").await.unwrap().len(), 1);
+        assert_eq!(store.pending_count().await.unwrap(), 2);
+        // The evicted id is free again: seeding it creates a new payment.
+        let again = store.seed_payment(final_payment("A"), &plan).await.unwrap();
+        assert!(matches!(again, SeedOutcome::Created(_)), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn past_its_cap_the_oldest_risk_report_goes_and_the_rest_stay_idempotent() {
+        let store = MemoryStore::with_max_entries(2);
+        for reference in ["T1", "T2", "T3"] {
+            store
+                .record_risk_report(risk(reference, "{}"))
+                .await
+                .unwrap();
+        }
+
+        let repeated = store.record_risk_report(risk("T3", "{}")).await.unwrap();
+        let contradicted = store
+            .record_risk_report(risk("T2", "{\"x\":1}"))
+            .await
+            .unwrap();
+        let forgotten = store
+            .record_risk_report(risk("T1", "{\"x\":1}"))
+            .await
+            .unwrap();
+
+        assert!(
+            matches!(repeated, ReportOutcome::Repeated(_)),
+            "{repeated:?}"
+        );
+        assert!(
+            matches!(contradicted, ReportOutcome::Contradicts(_)),
+            "{contradicted:?}"
+        );
+        assert!(
+            matches!(forgotten, ReportOutcome::Recorded(_)),
+            "{forgotten:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_receivers_record_keeps_the_newest_within_its_byte_budget() {
+        let store = MemoryStore::default();
+        let big = "x".repeat(RECEIVED_BYTES / 4 + 1);
+        for i in 0..5 {
+            store
+                .record_received(ReceivedNotification {
+                    received_at_ms: i,
+                    client_id: "M".into(),
+                    payment_request_id: Some(format!("R{i}")),
+                    verdict: "valid".into(),
+                    answered: "SUCCESS".into(),
+                    body: big.clone(),
+                })
+                .await
+                .unwrap();
+        }
+
+        let kept = store.received(None, 100).await.unwrap();
+        let ids: Vec<_> = kept.iter().map(|r| r.received_at_ms).collect();
+        assert_eq!(ids, [4, 3, 2], "the newest three fit in the budget");
     }
 }

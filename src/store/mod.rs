@@ -269,7 +269,9 @@ pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn Store>, StoreEr
             backend = "memory",
             "store ready (nothing is kept across restarts)"
         );
-        return Ok(Arc::new(MemoryStore::default()));
+        return Ok(Arc::new(MemoryStore::with_max_entries(
+            settings.memory_max_entries,
+        )));
     }
     let options = sql::SqlOptions {
         max_connections: settings.max_connections,

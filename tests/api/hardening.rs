@@ -11,7 +11,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::helpers::{
-    ADMIN_TOKEN, MERCHANT, ROTATED, TestApp, paths, spawn_app, spawn_app_with, unique_id,
+    ADMIN_TOKEN, MERCHANT, ROTATED, TestApp, TestReceiver, paths, spawn_app, spawn_app_with,
+    unique_id,
 };
 
 fn inquiry_for(payment_request_id: &str) -> Value {
@@ -430,4 +431,90 @@ async fn with_allow_header_off_a_scenario_header_is_ignored_and_the_journal_says
         noted,
         "no journal note says the header was ignored: {entries:#?}"
     );
+}
+
+// ------------------------------------------------------------------------------------------
+// Where notifications may go
+// ------------------------------------------------------------------------------------------
+
+/// A successful, notifiable payment of [`MERCHANT`] whose notification goes to `notify_url`.
+fn notifiable_payment(notify_url: &str) -> Value {
+    json!({
+        "paymentRequestId": unique_id("OUT-PR-"),
+        "status": "SUCCESS",
+        "paymentAmount": {"currency": "USD", "value": "1000"},
+        "clientId": MERCHANT,
+        "notifyUrl": notify_url,
+    })
+}
+
+#[tokio::test]
+async fn with_an_allow_list_a_notify_url_elsewhere_is_refused_when_seeded() {
+    // Arrange
+    let app = spawn_app_with(|s| s.notify.allowed_hosts = vec!["merchant.example".into()]).await;
+
+    // Act
+    let metadata = app
+        .admin()
+        .seed_payment(notifiable_payment(
+            "http://169.254.169.254/latest/meta-data",
+        ))
+        .await;
+    let listed = app
+        .admin()
+        .seed_payment(notifiable_payment("https://merchant.example/alipay/notify"))
+        .await;
+
+    // Assert
+    assert_eq!(metadata.status, 400, "{metadata:?}");
+    assert!(
+        metadata.error().contains("notifyUrl")
+            && metadata.error().contains("169.254.169.254")
+            && metadata.error().contains("notify.allowed_hosts"),
+        "{metadata:?}"
+    );
+    assert_eq!(listed.status, 201, "{listed:?}");
+}
+
+#[tokio::test]
+async fn a_name_that_resolves_outside_the_allowed_networks_is_never_connected_to() {
+    // Arrange: only 10.0.0.0/8 allowed; a merchant on localhost, which resolves to loopback.
+    let app = spawn_app_with(|s| {
+        s.notify.allowed_hosts = vec!["10.0.0.0/8".into()];
+        s.notify.schedule = vec!["0s".into()];
+    })
+    .await;
+    let merchant = TestReceiver::start().await;
+    let url = merchant.url().replace("127.0.0.1", "localhost");
+
+    // Act
+    let seeded = app.seed_payment(notifiable_payment(&url)).await;
+    let id = seeded["paymentRequestId"].as_str().unwrap();
+    let notification = app.notification_becomes(id, "EXHAUSTED").await;
+
+    // Assert
+    let error = notification["attempts"][0]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.contains("localhost resolves to") && error.contains("notify.allowed_hosts"),
+        "{notification:#}"
+    );
+    assert!(merchant.deliveries().is_empty(), "the merchant was reached");
+}
+
+#[tokio::test]
+async fn an_allowed_network_is_notified_as_usual() {
+    // Arrange
+    let app = spawn_app_with(|s| s.notify.allowed_hosts = vec!["127.0.0.0/8".into()]).await;
+    let merchant = TestReceiver::start().await;
+
+    // Act
+    let seeded = app.seed_payment(notifiable_payment(&merchant.url())).await;
+    let id = seeded["paymentRequestId"].as_str().unwrap();
+    let notification = app.notification_becomes(id, "DELIVERED").await;
+
+    // Assert
+    assert_eq!(notification["attemptsMade"], 1, "{notification:#}");
+    assert_eq!(merchant.deliveries().len(), 1);
 }

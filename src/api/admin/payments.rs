@@ -86,6 +86,13 @@ async fn seed(
         .map_err(|e| bad(format!("the body is not valid JSON: {e}")))?;
     schema::validate(&value, SEED).map_err(|e| bad(e.to_string()))?;
     let seed: SeedRequest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    if let Some(url) = &seed.notify_url {
+        state
+            .config
+            .outbound
+            .check_url(url)
+            .map_err(|e| bad(format!("notifyUrl: {e}")))?;
+    }
     let payment = build(seed)?;
     let caller = payment.client_id.clone().unwrap_or_default();
     let plan = state.notify_plan(&caller);
