@@ -188,6 +188,10 @@ fn check_config_names_the_setting_that_is_wrong() {
             format!("[signing]\nprivate_key = \"file:{keys}/missing.pem\"\n"),
             "signing.private_key: cannot read",
         ),
+        (
+            "[signing]\nprivate_key = \"file:/dev/zero\"\n".to_owned(),
+            "signing.private_key: /dev/zero is larger than 1048576 bytes",
+        ),
         ("[server]\nlisten_port = 1\n".to_owned(), "listen_port"),
         (
             format!(

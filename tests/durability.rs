@@ -290,6 +290,71 @@ async fn requests_fail_fast_with_unknown_exception_while_postgres_is_down_and_re
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_private_key_or_admin_token_reaches_the_logs_even_at_trace_level() {
+    // Arrange: everything logged, a gateway that signs, verifies, notifies and serves admin.
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}/gateway.db", dir.path().display());
+    let config = notifying_config(dir.path(), &store, &NotifyConfig::default(), "1");
+    let gateway = Gateway::start_with(&config, &[("GATEWAY_LOG", "trace")]);
+    let caller = gateway.caller();
+
+    // Act: a valid push, a forged one, an inquiry, admin calls, a notification attempt.
+    assert!(
+        caller
+            .push(&success_report("P-LOGS", "R-LOGS"))
+            .await
+            .is("S", "SUCCESS")
+    );
+    let mut forged = sign(
+        paths::NOTIFY_PUSH_PAYMENT,
+        &success_report("P-LOG2", "R-LOG2"),
+    );
+    forged.body = serde_json::to_vec(&success_report("P-LOG3", "R-LOG3")).unwrap();
+    let refused = caller.send(&forged).await;
+    assert!(refused.is("F", "INVALID_SIGNATURE"), "{refused:?}");
+    caller.inquire("R-LOGS").await;
+    let admin = gateway.admin();
+    admin
+        .seed(&notified_payment(
+            "R-LOG-NOTIFY",
+            "http://127.0.0.1:9/notify",
+        ))
+        .await;
+    admin
+        .wait_until(&["R-LOG-NOTIFY".to_owned()], "attempted", |_, n| {
+            !attempt_numbers(n).is_empty()
+        })
+        .await;
+    let logs = gateway.logs_to_the_end();
+
+    // Assert
+    assert!(
+        logs.lines().count() > 20 && logs.contains("TRACE"),
+        "the gateway did not log at trace:\n{logs}"
+    );
+    let mut secrets = vec![ADMIN_TOKEN.to_owned()];
+    for key in [
+        "TEST-ONLY-gateway-private.pem",
+        "TEST-ONLY-merchant-private.pem",
+    ] {
+        let pem = std::fs::read_to_string(keys_dir().join(key)).unwrap();
+        secrets.extend(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .map(str::to_owned),
+        );
+    }
+    let gateway_b64 =
+        std::fs::read_to_string(keys_dir().join("TEST-ONLY-gateway-private.b64")).unwrap();
+    secrets.push(gateway_b64.trim()[..64].to_owned());
+    let leaked: Vec<&String> = secrets
+        .iter()
+        .filter(|s| logs.contains(s.as_str()))
+        .collect();
+    assert!(leaked.is_empty(), "secrets in the logs: {leaked:?}");
+}
+
 #[test]
 fn a_database_down_at_start_up_is_a_clear_error_naming_the_url_without_its_password() {
     let dir = tempfile::tempdir().unwrap();
@@ -734,12 +799,20 @@ struct Gateway {
     child: Child,
     caller: Caller,
     stdout: Arc<Mutex<Vec<String>>>,
+    readers: Option<(std::thread::JoinHandle<()>, std::thread::JoinHandle<String>)>,
 }
 
 impl Gateway {
     /// Starts the binary and waits for its "alipay-gateway listening" line.
     fn start(config: &Path) -> Gateway {
-        let mut child = gateway_command(config)
+        Self::start_with(config, &[])
+    }
+
+    /// [`Gateway::start`] with extra environment settings.
+    fn start_with(config: &Path, env: &[(&str, &str)]) -> Gateway {
+        let mut command = gateway_command(config);
+        command.envs(env.iter().copied());
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -748,7 +821,7 @@ impl Gateway {
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let (line_sent, lines) = mpsc::channel();
         let (pipe, kept) = (child.stdout.take().unwrap(), Arc::clone(&stdout));
-        std::thread::spawn(move || {
+        let stdout_reader = std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 kept.lock().unwrap().push(line.clone());
                 let _ = line_sent.send(line);
@@ -775,7 +848,7 @@ impl Gateway {
                     let stdout = stdout.lock().unwrap().join("\n");
                     panic!(
                         "the gateway did not start ({e}, {status:?}):\n{stdout}\n{}",
-                        stderr.join().unwrap()
+                        stderr.join().unwrap_or_default()
                     );
                 }
             }
@@ -791,7 +864,17 @@ impl Gateway {
                 http,
             },
             stdout,
+            readers: Some((stdout_reader, stderr)),
         }
+    }
+
+    /// Kills the process and answers everything it wrote, stdout then stderr.
+    fn logs_to_the_end(mut self) -> String {
+        self.kill_9();
+        let (stdout_reader, stderr) = self.readers.take().expect("the readers run");
+        let _ = stdout_reader.join();
+        let stderr = stderr.join().unwrap_or_default();
+        format!("{}\n{stderr}", self.stdout())
     }
 
     fn caller(&self) -> Caller {
