@@ -281,6 +281,11 @@ impl SqlStore {
                 // with the server fails its next query instead, answers UNKNOWN_EXCEPTION
                 // (retryable), and is replaced.
                 .test_before_acquire(false)
+                // A COMMIT that failed (a full disk: SQLITE_FULL; a connection cut mid-commit)
+                // can leave its transaction open, and the connection would refuse every later
+                // BEGIN. It is closed instead of reused, so the gateway takes writes again by
+                // itself once the cause is gone.
+                .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if !is_sqlite {
