@@ -12,6 +12,8 @@ command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2
 # cargo-fuzz passes -Z flags (the sanitizer); the stable compiler accepts them this way, and
 # ships the sanitizer runtimes.
 export RUSTC_BOOTSTRAP=1
+# The instrumented build of every dependency takes minutes: keep it between runs and clones.
+export CARGO_TARGET_DIR="${GATEWAY_FUZZ_TARGET_DIR:-/tmp/alipay-gateway-fuzz-target}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
 scratch=$(mktemp -d)

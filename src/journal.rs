@@ -176,7 +176,7 @@ impl Journal {
     /// The most one entry holds: two bodies, the string to sign (its headers and a body), the
     /// short fields and the three payment ids of a clipped body. With `capacity` entries, the journal's bound.
     pub fn max_entry_bytes(&self) -> usize {
-        3 * self.max_body + 9 * MAX_TEXT + 512
+        3 * self.max_body + 11 * MAX_TEXT + 512
     }
 
     /// Records an entry, dropping the oldest when full.
@@ -188,9 +188,16 @@ impl Journal {
         clip_text(&mut entry.endpoint, MAX_TEXT);
         clip_text(&mut entry.target, MAX_TEXT);
         clip_text(&mut entry.verdict, MAX_TEXT);
-        for text in [&mut entry.client_id, &mut entry.rule, &mut entry.note]
-            .into_iter()
-            .flatten()
+        // An outbound entry's code and status come from the merchant's acknowledgement.
+        for text in [
+            &mut entry.client_id,
+            &mut entry.rule,
+            &mut entry.note,
+            &mut entry.result_code,
+            &mut entry.result_status,
+        ]
+        .into_iter()
+        .flatten()
         {
             clip_text(text, MAX_TEXT);
         }

@@ -188,6 +188,7 @@ pub fn document(notify_payment_path: &str) -> OpenApi {
         .schema("AdminError", admin_error())
         .schema("Payment", payment_schema())
         .schema("Notification", notification_schema())
+        .schema("NotQueued", not_queued_schema())
         .security_scheme(
             ADMIN_AUTH,
             SecurityScheme::Http(
@@ -628,6 +629,20 @@ fn notification_schema() -> ObjectBuilder {
         .property("attempts", ArrayBuilder::new().items(attempt))
 }
 
+/// The one entry the notification listing has for a final payment that queued nothing.
+fn not_queued_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("paymentRequestId", string())
+        .required("paymentRequestId")
+        .property("status", string().enum_values(Some(["NOT_QUEUED"])))
+        .required("status")
+        .property(
+            "notQueued",
+            string().description(Some("Why no notification was queued")),
+        )
+        .required("notQueued")
+}
+
 /// An admin operation: its answers, each JSON, and the bearer token.
 struct AdminOp {
     method: HttpMethod,
@@ -967,8 +982,18 @@ fn admin_paths(paths: &mut Paths, currencies: &[String]) {
             "/admin/payments/{paymentRequestId}/notifications",
             "listNotifications",
         )
-        .summary("The notifications of a payment, with every attempt")
-        .answers("200", list_of(schema_ref("Notification")))
+        .summary(
+            "The notifications of a payment, with every attempt; for a final payment that \
+             queued none, one NOT_QUEUED entry saying why",
+        )
+        .answers(
+            "200",
+            list_of(
+                OneOfBuilder::new()
+                    .item(schema_ref("Notification"))
+                    .item(schema_ref("NotQueued")),
+            ),
+        )
         .links(
             &["redeliverNotification", "cancelNotification"],
             "id",

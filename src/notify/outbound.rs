@@ -198,6 +198,14 @@ mod tests {
         assert!(refused.contains("address 169.254.169.254"), "{refused}");
         assert!(refused.contains("notify.allowed_hosts"), "{refused}");
         assert!(host("http://[::ffff:127.0.0.1]/").is_err());
+        assert!(
+            host("http://[::ffff:10.1.2.3]/").is_ok(),
+            "a mapped IPv4 address is that address"
+        );
+        assert!(
+            host("http://[::ffff:10.1.2.3]/").is_ok(),
+            "a mapped IPv4 address is that address"
+        );
     }
 
     #[test]

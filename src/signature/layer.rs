@@ -162,7 +162,8 @@ pub fn echoable_client_id(headers: &HeaderMap) -> Option<String> {
 
 /// The size of a request head as received: the request line and every header line.
 fn head_bytes(request: &Request) -> usize {
-    let line = request.method().as_str().len() + signed_path(request.uri()).len() + 11;
+    // "METHOD SP target SP HTTP/1.1 CRLF", and the blank line that ends the head.
+    let line = request.method().as_str().len() + signed_path(request.uri()).len() + 12 + 2;
     request
         .headers()
         .iter()

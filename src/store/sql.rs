@@ -285,7 +285,17 @@ impl SqlStore {
                 // can leave its transaction open, and the connection would refuse every later
                 // BEGIN. It is closed instead of reused, so the gateway takes writes again by
                 // itself once the cause is gone.
-                .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        // A dropped transaction's ROLLBACK may still be queued: a ping lets it
+                        // run first, so only a transaction that stayed open closes the
+                        // connection.
+                        if conn.is_in_transaction() {
+                            conn.ping().await?;
+                        }
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if !is_sqlite {

@@ -240,9 +240,10 @@ async fn past_the_connection_cap_a_connection_waits_until_another_closes() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_loses_its_connection_at_the_write_deadline() {
-    // Arrange: one connection allowed; a journal listing far larger than the socket buffers.
+    // Arrange: two connections allowed (the test client keeps one alive), a journal listing far
+    // larger than the socket buffers.
     let app = spawn_app_with(|s| {
-        s.server.max_connections = 1;
+        s.server.max_connections = 2;
         s.server.write_timeout_ms = 300;
         s.journal.capacity = 2000;
     })
@@ -271,7 +272,7 @@ async fn a_client_that_stops_reading_loses_its_connection_at_the_write_deadline(
         .await
         .unwrap();
 
-    // Act: the only slot is the stalled reader's until its deadline frees it.
+    // Act: the last slot is the stalled reader's until its deadline frees it.
     let next = tokio::time::timeout(
         Duration::from_secs(20),
         reqwest::get(format!("{}/healthz", app.address)),
@@ -291,7 +292,7 @@ async fn a_client_that_stops_reading_loses_its_connection_at_the_write_deadline(
         .lines()
         .find_map(|l| l.strip_prefix("content-length: "))
         .map(|v| v.trim().parse().unwrap())
-        .unwrap_or(usize::MAX);
+        .expect("the answer declares its length");
     assert!(
         body.len() < length,
         "the stalled reader was cut off ({} of {length} bytes)",
@@ -306,17 +307,27 @@ async fn past_the_in_flight_limit_a_request_is_answered_request_traffic_exceed_l
     let id = unique_id("pr-");
     app.seed_payment(json!({"paymentRequestId": id, "status": "SUCCESS"}))
         .await;
-    let slow = app
-        .post(paths::INQUIRY_PAYMENT, inquiry_for(&id))
-        .header("gateway-scenario", "latency=2000")
-        .send();
+    let slow = async {
+        // Should a quick one hold the slot at that moment, the slow one is turned away: again.
+        loop {
+            let reply = app
+                .post(paths::INQUIRY_PAYMENT, inquiry_for(&id))
+                .header("gateway-scenario", "latency=2000")
+                .send()
+                .await;
+            if reply.result_code() != "REQUEST_TRAFFIC_EXCEED_LIMIT" {
+                return reply;
+            }
+        }
+    };
     let crowded = async {
         // Until the slow one holds the only slot, a request still gets through.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let reply = app
                 .post_signed(paths::INQUIRY_PAYMENT, inquiry_for(&id))
                 .await;
-            if reply.result_code() != "SUCCESS" {
+            if reply.result_code() != "SUCCESS" || tokio::time::Instant::now() > deadline {
                 return reply;
             }
             tokio::task::yield_now().await;
