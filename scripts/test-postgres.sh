@@ -35,5 +35,6 @@ $ctl status >/dev/null 2>&1 || $ctl -o "$opts" -l "$root/log" start >&2
   | grep -q 1 || "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres gateway_test
 
 echo "export GATEWAY_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:$port/gateway_test'"
-echo "export GATEWAY_TEST_POSTGRES_STOP='$ctl stop -m fast'"
+# The durability tests crash the server (immediate shutdown: no checkpoint, recovery on start).
+echo "export GATEWAY_TEST_POSTGRES_STOP='$ctl stop -m immediate'"
 echo "export GATEWAY_TEST_POSTGRES_START='$ctl -o \"$opts\" -l $root/log start'"

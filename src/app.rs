@@ -22,6 +22,7 @@ use crate::notify::message::NotifyPlan;
 use crate::notify::sender::Sender;
 use crate::notify::worker::{Lease, Worker};
 use crate::scenario::Scenarios;
+use crate::signature::replay::SeenSignatures;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -41,6 +42,8 @@ pub struct AppState {
     pub journal: Arc<Journal>,
     /// One permit per API request being handled (`server.max_in_flight`).
     pub in_flight: Arc<Semaphore>,
+    /// Signed contents received lately, when `server.reject_replayed_signatures` is on.
+    pub seen_signatures: Option<Arc<SeenSignatures>>,
 }
 
 impl AppState {
@@ -57,6 +60,13 @@ impl AppState {
             )),
             journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
             in_flight: Arc::new(Semaphore::new(config.settings.server.max_in_flight)),
+            seen_signatures: config.settings.server.reject_replayed_signatures.then(|| {
+                let server = &config.settings.server;
+                Arc::new(SeenSignatures::new(
+                    server.clock_skew_seconds,
+                    server.seen_signatures_capacity,
+                ))
+            }),
             config: Arc::new(config),
             store,
             wake: Arc::new(Notify::new()),

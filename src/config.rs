@@ -88,6 +88,10 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Allowed distance between Request-Time and the gateway clock; 0 is off.
     pub clock_skew_seconds: u64,
+    /// Refuse a request whose signed content was already received within the window.
+    pub reject_replayed_signatures: bool,
+    /// Signed contents remembered for `reject_replayed_signatures`; the oldest go first.
+    pub seen_signatures_capacity: usize,
     /// Path of the notifyPayment receiver.
     pub notify_payment_path: String,
     /// How long a client may take to send its headers, and then its body.
@@ -449,9 +453,19 @@ impl Settings {
                 "must be 2048 to 1048576",
             ));
         }
+        if self.server.reject_replayed_signatures && self.server.clock_skew_seconds == 0 {
+            return Err(ConfigError::invalid(
+                "server.reject_replayed_signatures",
+                "needs server.clock_skew_seconds above 0: the window bounds how long a signature is remembered",
+            ));
+        }
         for (key, value) in [
             ("server.max_connections", self.server.max_connections),
             ("server.max_in_flight", self.server.max_in_flight),
+            (
+                "server.seen_signatures_capacity",
+                self.server.seen_signatures_capacity,
+            ),
         ] {
             if value == 0 || value > 1_000_000 {
                 return Err(ConfigError::invalid(key, "must be 1 to 1000000"));

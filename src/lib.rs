@@ -6,6 +6,8 @@
 pub mod api;
 /// Application state, router and server loop.
 pub mod app;
+/// Reading request bodies within a limit.
+pub mod body;
 /// The command line.
 pub mod cli;
 /// Layered, validated configuration.

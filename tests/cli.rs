@@ -225,6 +225,12 @@ fn check_config_names_the_setting_that_is_wrong() {
         ),
         (
             format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[server]\nreject_replayed_signatures = true\n"
+            ),
+            "server.reject_replayed_signatures: needs server.clock_skew_seconds above 0",
+        ),
+        (
+            format!(
                 "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[notify]\nallowed_hosts = [\"merchant.example\"]\n[[clients]]\nclient_id = \"C\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-merchant-public.pem\" }}\nnotify_url = \"http://10.0.0.5/notify\"\n"
             ),
             "clients[0].notify_url: address 10.0.0.5 is not in notify.allowed_hosts",

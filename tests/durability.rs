@@ -290,6 +290,113 @@ async fn requests_fail_fast_with_unknown_exception_while_postgres_is_down_and_re
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_killed_under_load_loses_no_acknowledged_push_and_the_gateway_recovers_by_itself()
+{
+    let test =
+        "postgres_killed_under_load_loses_no_acknowledged_push_and_the_gateway_recovers_by_itself";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(&gateway_config(dir.path(), &database.url, 1000));
+    let caller = gateway.caller();
+
+    // Four callers push new payments one after another until told to stop; every answer is
+    // kept with how long it took.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let answered = Arc::new(Mutex::new(Vec::<(String, Reply, Duration)>::new()));
+    let mut load = JoinSet::new();
+    for lane in 0..4 {
+        let (caller, stop, answered) = (caller.clone(), stop.clone(), answered.clone());
+        load.spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let id = format!("LOAD-{lane}-{i}");
+                i += 1;
+                let request = sign(
+                    paths::NOTIFY_PUSH_PAYMENT,
+                    &success_report(&format!("P-{id}"), &id),
+                );
+                let started = Instant::now();
+                let reply = caller.send(&request).await;
+                answered
+                    .lock()
+                    .unwrap()
+                    .push((id, reply, started.elapsed()));
+            }
+        });
+    }
+    let count = |status: &str| {
+        answered
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, r, _)| r.body["result"]["resultStatus"] == status)
+            .count()
+    };
+    let wait_for = |status: &'static str, n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        async move {
+            while count(status) < n {
+                assert!(Instant::now() < deadline, "fewer than {n} answers {status}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+
+    wait_for("S", 50).await;
+    let mut server = postgres.stop_server();
+    wait_for("U", 20).await;
+    server.start();
+    let acknowledged_before = count("S");
+    wait_for("S", acknowledged_before + 50).await;
+    stop.store(true, Ordering::Relaxed);
+    load.join_all().await;
+
+    let answered = answered.lock().unwrap().clone();
+    let mut wrong = Vec::new();
+    for (id, reply, took) in &answered {
+        let expected = reply.is("S", "SUCCESS") || reply.is("U", "UNKNOWN_EXCEPTION");
+        if !expected || *took > Duration::from_secs(5) {
+            wrong.push(format!("{id}: {} after {took:?}", reply.summary()));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "answers other than S, or U at once:\n{}",
+        wrong.join("\n")
+    );
+    let acknowledged: Vec<&String> = answered
+        .iter()
+        .filter(|(_, r, _)| r.is("S", "SUCCESS"))
+        .map(|(id, _, _)| id)
+        .collect();
+    let mut lost = Vec::new();
+    for id in &acknowledged {
+        if !caller.inquire(id).await.paid_as(&format!("P-{id}")) {
+            lost.push(id.as_str());
+        }
+    }
+    assert!(lost.is_empty(), "acknowledged, then lost: {lost:?}");
+    let (ready, said) = caller.readiness().await;
+    assert_eq!(ready, 200, "/readyz after the restart: {said}");
+    println!(
+        "postgres killed under load: {} pushes answered, {} acknowledged (all kept), {} \
+         UNKNOWN_EXCEPTION while it was down, the slowest answer {:?}",
+        answered.len(),
+        acknowledged.len(),
+        answered.len() - acknowledged.len(),
+        answered
+            .iter()
+            .map(|(_, _, t)| *t)
+            .max()
+            .unwrap_or_default()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_private_key_or_admin_token_reaches_the_logs_even_at_trace_level() {
     // Arrange: everything logged, a gateway that signs, verifies, notifies and serves admin.
@@ -1036,6 +1143,30 @@ impl Gateway {
             .find(|v| v["message"] == message)
     }
 
+    /// Waits until the log holds `count` lines with this message.
+    async fn wait_for_log(&self, message: &str, count: usize) {
+        let deadline = Instant::now() + NOTIFY_DEADLINE;
+        loop {
+            let seen = self
+                .stdout
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+                .filter(|v| v["message"] == message)
+                .count();
+            if seen >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{seen} log lines {message:?}, not {count}, within {NOTIFY_DEADLINE:?}:\n{}",
+                self.stdout()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     fn stdout(&self) -> String {
         self.stdout.lock().unwrap().join("\n")
     }
@@ -1113,7 +1244,8 @@ impl TestPostgres {
         }
     }
 
-    /// Stops the server; the guard starts it again, at the latest when dropped.
+    /// Crashes the server (`GATEWAY_TEST_POSTGRES_STOP`: an immediate shutdown, or SIGKILL);
+    /// the guard starts it again, at the latest when dropped.
     fn stop_server(&self) -> StoppedServer {
         shell(&self.stop).unwrap_or_else(|e| panic!("stopping PostgreSQL: {e}"));
         StoppedServer {
@@ -1389,6 +1521,480 @@ async fn a_replica_killed_mid_attempt_has_its_lease_taken_over_and_the_notificat
     assert_eq!(notification["attemptsMade"], 1, "{notification:#}");
     assert_eq!(attempt_numbers(&notification), [1]);
     println!("takeover: the other replica made the attempt {waited:?} after the kill -9'd one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_killed_after_sending_and_before_recording_has_the_attempt_sent_again_with_the_same_notification_id()
+ {
+    let test = "a_replica_killed_after_sending_and_before_recording_has_the_attempt_sent_again_with_the_same_notification_id";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    // The merchant holds the first request until the test lets it answer S; it answers S to
+    // the next at once.
+    let gate = Arc::new(Gate::default());
+    let first_gate = gate.clone();
+    let webhook = Webhook::start(move |_, earlier| {
+        if earlier == 0 {
+            Ack::Gate(first_gate.clone())
+        } else {
+            Ack::Success
+        }
+    })
+    .await;
+    let notify = NotifyConfig {
+        timeout_ms: 1000,
+        lease_ms: 2000,
+        ..NotifyConfig::default()
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let a =
+            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "1")));
+        let b =
+            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "2")));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut replicas = [Some(first), Some(second)];
+    let id = "R-SENT-NOT-RECORDED";
+    let survivor_admin = replicas[0].as_ref().unwrap().admin();
+    survivor_admin
+        .seed(&notified_payment(id, &webhook.url))
+        .await;
+
+    // The attempt reaches the merchant; the attempts table is locked before it answers, so the
+    // sender has its S but cannot record it.
+    tokio::time::timeout(NOTIFY_DEADLINE, gate.reached.notified())
+        .await
+        .expect("the first attempt reaches the merchant");
+    let sender = webhook.arrivals()[0].key_version.clone();
+    let mut lock = TableLock::take(&database.url, "notification_attempts").await;
+    gate.release.notify_one();
+    lock.wait_for_a_waiter().await;
+
+    // It dies there: after sending, before recording.
+    let (dead, alive) = if sender == "1" { (0, 1) } else { (1, 0) };
+    replicas[dead].take().unwrap().kill_9();
+    let killed_at = Instant::now();
+    lock.release().await;
+    let survivor = replicas[alive].as_ref().unwrap().admin();
+    let notification = survivor
+        .wait_until(&[id.to_owned()], "delivered", |_, n| {
+            n["status"] == "DELIVERED"
+        })
+        .await
+        .remove(0);
+
+    let arrivals = webhook.arrivals();
+    assert_eq!(arrivals.len(), 2, "{arrivals:#?}");
+    let (sent, again) = (&arrivals[0], &arrivals[1]);
+    assert_ne!(again.key_version, sender, "the dead replica sent again");
+    assert_eq!(
+        again.notification_id, sent.notification_id,
+        "the attempt sent again carries the same notification-id, so the merchant can \
+         deduplicate"
+    );
+    assert_eq!(
+        again.body, sent.body,
+        "the attempt sent again carries the same body"
+    );
+    // The unrecorded attempt is not in the record; the one that was made again is, as attempt 1.
+    assert_eq!(notification["attemptsMade"], 1, "{notification:#}");
+    assert_eq!(attempt_numbers(&notification), [1]);
+    let waited = again.at - killed_at;
+    println!(
+        "died between send and record: the other replica sent it again {waited:?} after the \
+         kill, with the same notification-id; 2 requests, 1 attempt recorded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recording_that_fails_is_retried_while_the_lease_holds_and_a_shutdown_stops_the_retries()
+{
+    let test =
+        "a_recording_that_fails_is_retried_while_the_lease_holds_and_a_shutdown_stops_the_retries";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let webhook = Webhook::start(|_, _| Ack::Success).await;
+    let notify = NotifyConfig {
+        lease_ms: 20_000,
+        ..NotifyConfig::default()
+    };
+    let config = notifying_config(dir.path(), &database.url, &notify, "1");
+    let timeouts = [("GATEWAY_STORE__STATEMENT_TIMEOUT_MS", "300")];
+    let mut gateway = Gateway::start_with(&config, &timeouts);
+    let admin = gateway.admin();
+    const RETRYING: &str =
+        "could not record a notification attempt; retrying while its lease holds";
+
+    // Recording fails while the attempts table is locked; once it is free, the retry records
+    // the attempt and the merchant is not asked again.
+    let lock = TableLock::take(&database.url, "notification_attempts").await;
+    admin
+        .seed(&notified_payment("R-RETRIED", &webhook.url))
+        .await;
+    gateway.wait_for_log(RETRYING, 2).await;
+    lock.release().await;
+    let delivered = admin
+        .wait_until(&["R-RETRIED".to_owned()], "delivered", |_, n| {
+            n["status"] == "DELIVERED"
+        })
+        .await
+        .remove(0);
+    assert_eq!(attempt_numbers(&delivered), [1], "{delivered:#}");
+    assert_eq!(webhook.arrivals().len(), 1, "the merchant was asked again");
+
+    // SIGTERM while recording is being retried: the sender gives up at once rather than for
+    // the rest of its 20 s lease, and gives the lease back, so the restart sends it again.
+    let lock = TableLock::take(&database.url, "notification_attempts").await;
+    admin
+        .seed(&notified_payment("R-STOPPED", &webhook.url))
+        .await;
+    gateway.wait_for_log(RETRYING, 4).await;
+    let (took, status) = gateway.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "SIGTERM during recording retries took {took:?}"
+    );
+    lock.release().await;
+    let restarted = Gateway::start_with(&config, &timeouts);
+    let again = restarted
+        .admin()
+        .wait_until(&["R-STOPPED".to_owned()], "delivered", |_, n| {
+            n["status"] == "DELIVERED"
+        })
+        .await
+        .remove(0);
+    assert_eq!(attempt_numbers(&again), [1], "{again:#}");
+    let sent: Vec<_> = webhook
+        .arrivals()
+        .into_iter()
+        .filter(|a| a.payment_request_id == "R-STOPPED")
+        .collect();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the unrecorded attempt is made again after the restart (at least once)"
+    );
+    assert_eq!(sent[0].notification_id, sent[1].notification_id);
+    println!("recording retried until the lock went; SIGTERM during the retries took {took:?}");
+}
+
+/// Kills of a replica in the repeated-kill test.
+const KILLS: usize = 12;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_killed_one_at_a_time_at_random_moments_deliver_every_notification_never_sending_one_from_both_at_once()
+ {
+    let test = "two_replicas_killed_one_at_a_time_at_random_moments_deliver_every_notification_never_sending_one_from_both_at_once";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::env::var("GATEWAY_TEST_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_micros() as u64 | 1);
+    println!("repeated kills: GATEWAY_TEST_KILL_SEED={seed}");
+    let random = Arc::new(Mutex::new(XorShift(seed)));
+    // The merchant fails the first three requests of every notification, and takes 0 to 40 ms
+    // over each answer, so a kill often lands while an attempt is open.
+    let merchant_random = random.clone();
+    let webhook = Webhook::start(move |_, earlier| {
+        let wait = Duration::from_millis(merchant_random.lock().unwrap().below(40));
+        let ack = if earlier < 3 {
+            Ack::Unknown
+        } else {
+            Ack::Success
+        };
+        Ack::After(wait, Box::new(ack))
+    })
+    .await;
+    let notify = NotifyConfig {
+        time_scale: 36_000.0,
+        timeout_ms: 1000,
+        lease_ms: 1500,
+    };
+    let start = |instance: usize| {
+        Gateway::start(&notifying_config(
+            dir.path(),
+            &database.url,
+            &notify,
+            &instance.to_string(),
+        ))
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let a = s.spawn(|| start(1));
+        let b = s.spawn(|| start(2));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let admins = Arc::new(Mutex::new([first.admin(), second.admin()]));
+    let mut replicas = [(1, first), (2, second)];
+    let mut next_instance = 3;
+
+    // Payments become final all along, through whichever replica answers.
+    let seeding = {
+        let (admins, url) = (admins.clone(), webhook.url.clone());
+        tokio::spawn(async move {
+            let mut seeded = Vec::new();
+            for i in 0..300 {
+                let id = format!("R-KILLS-{i}");
+                let payment = notified_payment(&id, &url);
+                for turn in 0..20 {
+                    let admin = admins.lock().unwrap()[(i + turn) % 2].clone();
+                    if let Some(status) = admin.try_seed(&payment).await
+                        && (status == 201 || status == 409)
+                    {
+                        seeded.push(id);
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+            seeded
+        })
+    };
+
+    // One replica at a time dies at a random moment and a new one takes its place.
+    let mut kills: Vec<(usize, Instant)> = Vec::new();
+    for _ in 0..KILLS {
+        let (wait, victim) = {
+            let mut random = random.lock().unwrap();
+            (random.below(600), random.below(2) as usize)
+        };
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let (instance, mut gateway) =
+            std::mem::replace(&mut replicas[victim], (0, start(next_instance)));
+        gateway.kill_9();
+        kills.push((instance, Instant::now()));
+        replicas[victim].0 = next_instance;
+        admins.lock().unwrap()[victim] = replicas[victim].1.admin();
+        next_instance += 1;
+    }
+    let ids = seeding.await.unwrap();
+    assert!(
+        ids.len() >= 250,
+        "only {} payments could be seeded",
+        ids.len()
+    );
+    let survivor = replicas[0].1.admin();
+    let notifications = survivor
+        .wait_until_within(
+            &ids,
+            "delivered",
+            |_, n| n["status"] == "DELIVERED",
+            Duration::from_secs(30),
+        )
+        .await;
+
+    let killed_at = |instance: usize| {
+        kills
+            .iter()
+            .find(|(i, _)| *i == instance)
+            .map(|(_, at)| *at)
+    };
+    let arrivals = webhook.arrivals();
+    let mut problems = Vec::new();
+    let mut unrecorded = 0;
+    for n in &notifications {
+        let id = n["id"].as_str().unwrap();
+        let mut mine: Vec<&Arrival> = arrivals
+            .iter()
+            .filter(|a| a.notification_id == id)
+            .collect();
+        mine.sort_by_key(|a| a.at);
+        let what = n["paymentRequestId"].as_str().unwrap_or(id);
+        // Recorded once each, in order, with no gap.
+        let numbers = attempt_numbers(n);
+        if numbers != (1..=numbers.len() as u64).collect::<Vec<_>>() {
+            problems.push(format!("{what}: attempts recorded {numbers:?}"));
+        }
+        // Never open at the merchant from two senders at once.
+        let end = |a: &Arrival| {
+            a.answered
+                .or_else(|| a.key_version.parse().ok().and_then(killed_at))
+        };
+        for pair in mine.windows(2) {
+            match end(pair[0]) {
+                Some(ended) if ended <= pair[1].at => {}
+                ended => problems.push(format!(
+                    "{what}: a request from replica {} arrived while one from replica {} was \
+                     still open (it ended {ended:?})",
+                    pair[1].key_version, pair[0].key_version
+                )),
+            }
+        }
+        // Every request is a recorded attempt, unless its replica died before recording it.
+        let mut matched = vec![false; mine.len()];
+        for attempt in n["attempts"].as_array().into_iter().flatten() {
+            let started = attempt["startedMs"].as_i64().unwrap_or(0);
+            let latency = attempt["latencyMs"].as_i64().unwrap_or(0);
+            let found = mine.iter().enumerate().position(|(i, a)| {
+                !matched[i] && a.epoch_ms >= started - 20 && a.epoch_ms <= started + latency + 20
+            });
+            match found {
+                Some(i) => matched[i] = true,
+                None => problems.push(format!(
+                    "{what}: attempt {} is recorded but the merchant got no request then",
+                    attempt["number"]
+                )),
+            }
+        }
+        for (a, _) in mine.iter().zip(&matched).filter(|(_, m)| !**m) {
+            let sender_died_after = a
+                .key_version
+                .parse()
+                .ok()
+                .and_then(killed_at)
+                .is_some_and(|killed| killed >= a.at);
+            if sender_died_after {
+                unrecorded += 1;
+            } else {
+                problems.push(format!(
+                    "{what}: a request from replica {}, which did not die, is not recorded",
+                    a.key_version
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "with {KILLS} kills (GATEWAY_TEST_KILL_SEED={seed}):\n{}",
+        problems.join("\n")
+    );
+    let recorded: usize = notifications.iter().map(|n| attempt_numbers(n).len()).sum();
+    println!(
+        "repeated kills: {KILLS} replicas killed, {} notifications delivered, {recorded} \
+         attempts recorded, {} requests, {unrecorded} sent by a replica that died before \
+         recording them (sent again)",
+        notifications.len(),
+        arrivals.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_store_slower_than_its_statement_timeout_answers_unknown_exception_within_it_and_recovers_by_itself()
+ {
+    let test = "a_store_slower_than_its_statement_timeout_answers_unknown_exception_within_it_and_recovers_by_itself";
+    let Some(postgres) = TestPostgres::from_env(test) else {
+        return;
+    };
+    let _alone = postgres.exclusive().await;
+    let database = postgres.create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start_with(
+        &gateway_config(dir.path(), &database.url, 1000),
+        &[("GATEWAY_STORE__STATEMENT_TIMEOUT_MS", "500")],
+    );
+    let caller = gateway.caller();
+    let reply = caller.push(&success_report("P-SLOW", "R-SLOW")).await;
+    assert!(reply.is("S", "SUCCESS"), "before: {reply:?}");
+
+    // Another session holds the payments table (a migration, a VACUUM FULL, a stuck replica).
+    let lock = TableLock::take(&database.url, "payments").await;
+    let started = Instant::now();
+    let push = caller.push(&success_report("P-SLOW-2", "R-SLOW-2")).await;
+    let push_took = started.elapsed();
+    let started = Instant::now();
+    let inquiry = caller.inquire("R-SLOW").await;
+    let inquiry_took = started.elapsed();
+    for (what, reply, took) in [
+        ("push", &push, push_took),
+        ("inquiry", &inquiry, inquiry_took),
+    ] {
+        assert!(
+            reply.is("U", "UNKNOWN_EXCEPTION"),
+            "a {what} while the table is locked: {}",
+            reply.summary()
+        );
+        assert!(
+            took >= Duration::from_millis(400) && took < Duration::from_secs(3),
+            "the {what} answered after {took:?}; the statement timeout is 500 ms"
+        );
+    }
+    let (ready, said) = caller.readiness().await;
+    assert_eq!(
+        ready, 503,
+        "/readyz while the store cannot answer in time: {said}"
+    );
+
+    lock.release().await;
+    let reply = caller.push(&success_report("P-SLOW-2", "R-SLOW-2")).await;
+    assert!(
+        reply.is("S", "SUCCESS"),
+        "the same push once the lock is gone: {}",
+        reply.summary()
+    );
+    assert!(caller.inquire("R-SLOW-2").await.paid_as("P-SLOW-2"));
+    let (ready, said) = caller.readiness().await;
+    assert_eq!(ready, 200, "/readyz once the store answers: {said}");
+    println!("store slow past 500 ms: push failed in {push_took:?}, inquiry in {inquiry_took:?}");
+}
+
+/// A session of its own on the test database holding an `ACCESS EXCLUSIVE` lock on tables until
+/// released.
+struct TableLock {
+    conn: sqlx::PgConnection,
+}
+
+impl TableLock {
+    async fn take(url: &str, tables: &str) -> TableLock {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        let lock = format!("BEGIN; LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(lock))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        TableLock { conn }
+    }
+
+    /// Waits until another session waits for the lock.
+    async fn wait_for_a_waiter(&mut self) {
+        let deadline = Instant::now() + NOTIFY_DEADLINE;
+        loop {
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .unwrap();
+            if waiting > 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "nobody waited for the lock");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    async fn release(mut self) {
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// A small seeded pseudo-random sequence (xorshift64), so a failing run can be repeated.
+struct XorShift(u64);
+
+impl XorShift {
+    /// A number in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1803,6 +2409,20 @@ impl Admin {
         assert_eq!(status, 201, "seeding {payment}: {body}");
     }
 
+    /// Seeds a payment: the HTTP status, or `None` when the replica did not answer.
+    async fn try_seed(&self, payment: &Value) -> Option<u16> {
+        let url = format!("{}/admin/payments", self.base);
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(ADMIN_TOKEN)
+            .json(payment)
+            .send()
+            .await
+            .ok()?;
+        Some(response.status().as_u16())
+    }
+
     /// Moves the schedule's clock ahead (`"2m"`, `"1h"`).
     async fn advance_clock(&self, by: &str) {
         let url = format!("{}/admin/clock/advance", self.base);
@@ -1834,7 +2454,19 @@ impl Admin {
         what: &str,
         done: impl Fn(usize, &Value) -> bool,
     ) -> Vec<Value> {
-        let deadline = Instant::now() + NOTIFY_DEADLINE;
+        self.wait_until_within(ids, what, done, NOTIFY_DEADLINE)
+            .await
+    }
+
+    /// [`Admin::wait_until`] with its own deadline.
+    async fn wait_until_within(
+        &self,
+        ids: &[String],
+        what: &str,
+        done: impl Fn(usize, &Value) -> bool,
+        within: Duration,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + within;
         loop {
             let mut all = Vec::with_capacity(ids.len());
             for id in ids {
@@ -1851,7 +2483,7 @@ impl Admin {
             }
             assert!(
                 Instant::now() < deadline,
-                "not {what} after {NOTIFY_DEADLINE:?}:\n{}",
+                "not {what} after {within:?}:\n{}",
                 not_yet.join("\n")
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -1860,7 +2492,7 @@ impl Admin {
 }
 
 /// What the test merchant does with one notification.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Ack {
     /// HTTP 200, S/SUCCESS.
     Success,
@@ -1868,6 +2500,17 @@ enum Ack {
     Unknown,
     /// Never answers (the sender's timeout or death ends it).
     Hold,
+    /// Answers as the inner ack after a while.
+    After(Duration, Box<Ack>),
+    /// Tells the test it arrived, waits until the test releases it, then answers S/SUCCESS.
+    Gate(Arc<Gate>),
+}
+
+/// A request the test merchant holds until the test lets it go.
+#[derive(Debug, Default)]
+struct Gate {
+    reached: tokio::sync::Notify,
+    release: tokio::sync::Notify,
 }
 
 /// One request the test merchant got.
@@ -1878,6 +2521,10 @@ struct Arrival {
     /// The keyVersion of its signature header: which replica sent it.
     key_version: String,
     at: Instant,
+    /// `at` on the wall clock (epoch milliseconds), to match the gateway's attempt records.
+    epoch_ms: i64,
+    /// When the merchant answered; `None` while it has not.
+    answered: Option<Instant>,
     body: Vec<u8>,
 }
 
@@ -1922,25 +2569,40 @@ impl Webhook {
                     .unwrap_or_default()
                     .to_owned(),
                 at: Instant::now(),
+                epoch_ms: chrono::Utc::now().timestamp_millis(),
+                answered: None,
                 body: body.to_vec(),
             };
-            let ack = {
+            let (at, ack) = {
                 let mut arrivals = arrivals.lock().unwrap();
                 let earlier = arrivals
                     .iter()
                     .filter(|a| a.notification_id == arrival.notification_id)
                     .count();
                 arrivals.push(arrival.clone());
-                rule(&arrival, earlier)
+                (arrivals.len() - 1, rule(&arrival, earlier))
             };
-            let (status, code) = match ack {
-                Ack::Success => ("S", "SUCCESS"),
-                Ack::Unknown => ("U", "UNKNOWN_EXCEPTION"),
-                Ack::Hold => {
-                    tokio::time::sleep(Duration::from_secs(60)).await;
-                    ("S", "SUCCESS")
+            let mut ack = ack;
+            let (status, code) = loop {
+                match ack {
+                    Ack::Success => break ("S", "SUCCESS"),
+                    Ack::Unknown => break ("U", "UNKNOWN_EXCEPTION"),
+                    Ack::Hold => {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        break ("S", "SUCCESS");
+                    }
+                    Ack::After(wait, then) => {
+                        tokio::time::sleep(wait).await;
+                        ack = *then;
+                    }
+                    Ack::Gate(gate) => {
+                        gate.reached.notify_one();
+                        gate.release.notified().await;
+                        break ("S", "SUCCESS");
+                    }
                 }
             };
+            arrivals.lock().unwrap()[at].answered = Some(Instant::now());
             axum::Json(
                 json!({"result": {"resultCode": code, "resultStatus": status, "resultMessage": "test"}}),
             )

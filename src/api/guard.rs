@@ -106,7 +106,13 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             // A refused notification is kept in the bounded journal only: nothing a caller
             // could not sign reaches the store.
             trace.body = body.unwrap_or_default();
-            error.into_response()
+            let mut response = error.into_response();
+            if permit.is_err() {
+                // Turned away before its signature was checked, at the moment CPU is scarcest:
+                // no RSA signature is spent on it.
+                response.extensions_mut().insert(Unsigned);
+            }
+            response
         }
     };
     if let Some(latency) = &outcome.latency {

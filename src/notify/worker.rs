@@ -82,11 +82,16 @@ impl Worker {
         let mut in_flight = JoinSet::new();
         self.dispatch(&mut in_flight, self.batch).await?;
         let mut step = Step::default();
+        // Nothing stops a single step.
+        let (_running, running) = watch::channel(false);
         while let Some(done) = in_flight.join_next().await {
-            let Ok(attempt) = done else { continue };
+            let Ok((attempt, lease_until_ms)) = done else {
+                continue;
+            };
             step.attempted += 1;
             step.delivered += usize::from(attempt.delivered);
-            self.settle(attempt).await?;
+            self.settle(attempt, lease_until_ms, running.clone())
+                .await?;
         }
         Ok(step)
     }
@@ -94,7 +99,7 @@ impl Worker {
     /// Claims up to `room` due notifications and starts their attempts; returns how many.
     async fn dispatch(
         &self,
-        in_flight: &mut JoinSet<Attempt>,
+        in_flight: &mut JoinSet<(Attempt, i64)>,
         room: u32,
     ) -> Result<usize, StoreError> {
         let now = Utc::now().timestamp_millis();
@@ -112,14 +117,20 @@ impl Worker {
                 let number = n.attempts_made + 1;
                 let (attempt, answer) = sender.attempt_with_answer(&n, number).await;
                 journal_attempt(&journal, &n, &attempt, &answer);
-                attempt
+                (attempt, lease_until)
             });
         }
         Ok(count)
     }
 
-    /// Records a finished attempt and moves its notification on.
-    async fn settle(&self, attempt: Attempt) -> Result<(), StoreError> {
+    /// Records a finished attempt and moves its notification on. `lease_until_ms` is when the
+    /// claim it was made under ends; a shutdown stops the retries.
+    async fn settle(
+        &self,
+        attempt: Attempt,
+        lease_until_ms: i64,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
         let next = self.next_step(&attempt);
         log_attempt(&attempt, next);
         let outcome = match next {
@@ -130,9 +141,8 @@ impl Worker {
         crate::telemetry::record_attempt(outcome, attempt.latency_ms as f64 / 1000.0);
         // The attempt was made; if it is not recorded, it is made again once the lease ends. So
         // recording is retried while the lease still holds: only a store down for longer than
-        // the lease makes a second delivery of the same notification-id.
-        let lease_ms = i64::try_from(self.lease.duration.as_millis()).unwrap_or(i64::MAX / 2);
-        let lease_ends_ms = attempt.started_ms.saturating_add(lease_ms);
+        // the lease makes a second delivery of the same notification-id. Past the lease another
+        // replica may have claimed it, and on shutdown the lease is given back instead.
         let mut backoff = RECORD_RETRY_FIRST;
         loop {
             let Err(e) = self
@@ -143,7 +153,9 @@ impl Worker {
                 return Ok(());
             };
             let backoff_ms = i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX / 2);
-            if Utc::now().timestamp_millis() + 2 * backoff_ms >= lease_ends_ms {
+            if Utc::now().timestamp_millis() + 2 * backoff_ms >= lease_until_ms
+                || *shutdown.borrow()
+            {
                 return Err(e);
             }
             tracing::warn!(
@@ -151,7 +163,10 @@ impl Worker {
                 notification_id = %attempt.notification_id,
                 "could not record a notification attempt; retrying while its lease holds"
             );
-            tokio::time::sleep(backoff).await;
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return Err(e),
+            }
             backoff = (backoff * 2).min(RECORD_RETRY_MAX);
         }
     }
@@ -171,7 +186,7 @@ impl Worker {
     /// answers holds one slot for its timeout, not the whole sender.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(owner = %self.lease.owner, "notification sender started");
-        let mut in_flight: JoinSet<Attempt> = JoinSet::new();
+        let mut in_flight: JoinSet<(Attempt, i64)> = JoinSet::new();
         let mut stopping = false;
         loop {
             let room = self
@@ -202,8 +217,8 @@ impl Worker {
             };
             tokio::select! {
                 Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
-                    if let Ok(attempt) = done
-                        && let Err(e) = self.settle(attempt).await
+                    if let Ok((attempt, lease_until_ms)) = done
+                        && let Err(e) = self.settle(attempt, lease_until_ms, shutdown.clone()).await
                     {
                         tracing::warn!(error = %e, "could not record a notification attempt before its lease ended; it will be made again (at-least-once delivery)");
                     }

@@ -15,6 +15,7 @@ use chrono::Utc;
 
 use super::{Message, SignatureError, SignatureHeader, header as sig_header, sign, verify};
 use crate::app::AppState;
+use crate::body::{self, BodyError};
 use crate::config::Client;
 use crate::error::ApiError;
 use crate::protocol::{Endpoint, datetime};
@@ -265,7 +266,7 @@ pub async fn admit(
     let (parts, body) = request.into_parts();
     let read = tokio::time::timeout(
         Duration::from_millis(settings.read_timeout_ms),
-        to_bytes(body, limit),
+        body::read_within(body, limit),
     );
     let body = read
         .await
@@ -275,14 +276,9 @@ pub async fn admit(
                 settings.read_timeout_ms
             ))
         })?
-        .map_err(|e| {
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            {
-                too_large(limit)
-            } else {
-                ApiError::Param(format!("the request body could not be read: {e}"))
-            }
+        .map_err(|e| match e {
+            BodyError::TooLarge(_) => too_large(limit),
+            BodyError::Failed(_) => ApiError::Param(e.to_string()),
         })?;
 
     let path = signed_path(&parts.uri);
@@ -306,6 +302,21 @@ pub async fn admit(
     {
         return Err(Rejection {
             error,
+            body: Some(body),
+            string_to_sign: None,
+        });
+    }
+    if let Some(seen) = &app.seen_signatures
+        && !seen.first_use(&message, Utc::now().timestamp_millis())
+    {
+        return Err(Rejection {
+            error: ApiError::InvalidSignature {
+                reason: "replayed",
+                message: "this signed request was already received \
+                          (server.reject_replayed_signatures): sign each request anew with its \
+                          own Request-Time"
+                    .into(),
+            },
             body: Some(body),
             string_to_sign: None,
         });

@@ -8,6 +8,7 @@ pub mod diagnose;
 pub mod header;
 pub mod keys;
 pub mod layer;
+pub mod replay;
 
 use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::signature::RSA_PKCS1_SHA256;

@@ -244,7 +244,7 @@ pub trait PaymentStore: Send + Sync + 'static {
         report: RiskReport,
     ) -> Result<ReportOutcome<RiskReport>, StoreError>;
 
-    /// Whether the backend answers.
+    /// Whether the backend answers a read of its payments within the statement timeout.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Forgets everything: payments, reports, notifications and their attempts, received

@@ -301,7 +301,8 @@ async fn a_client_that_stops_reading_loses_its_connection_at_the_write_deadline(
 }
 
 #[tokio::test]
-async fn past_the_in_flight_limit_a_request_is_answered_request_traffic_exceed_limit_at_once() {
+async fn past_the_in_flight_limit_a_request_is_answered_request_traffic_exceed_limit_at_once_unsigned()
+ {
     // Arrange: one request at a time; the first held for two seconds by a latency scenario.
     let app = spawn_app_with(|s| s.server.max_in_flight = 1).await;
     let id = unique_id("pr-");
@@ -349,6 +350,10 @@ async fn past_the_in_flight_limit_a_request_is_answered_request_traffic_exceed_l
     assert!(
         crowded.message().contains("server.max_in_flight"),
         "{crowded:?}"
+    );
+    assert!(
+        !crowded.is_signed_by_gateway(),
+        "a request turned away before its signature was checked is answered unsigned: {crowded:?}"
     );
 }
 
@@ -409,6 +414,70 @@ async fn another_client_reporting_an_owned_payments_result_is_denied_and_changes
         .post_signed(paths::NOTIFY_PUSH_PAYMENT, push_success(&id))
         .await;
     assert_eq!(owner.result_code(), "SUCCESS", "{owner:?}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Replayed signatures
+// ------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn with_replayed_signatures_refused_the_same_signed_request_again_is_an_unsigned_invalid_signature()
+ {
+    // Arrange
+    let app = spawn_app_with(|s| {
+        s.server.clock_skew_seconds = 300;
+        s.server.reject_replayed_signatures = true;
+    })
+    .await;
+    let report = push_success(&unique_id("pr-"));
+    let time = chrono::Utc::now().timestamp_millis().to_string();
+    let send = |time: &str| {
+        app.post(paths::NOTIFY_PUSH_PAYMENT, report.clone())
+            .request_time(time)
+            .send()
+    };
+
+    // Act
+    let first = send(&time).await;
+    let replayed = send(&time).await;
+    let resigned = send(&(time.parse::<i64>().unwrap() + 1).to_string()).await;
+
+    // Assert
+    assert_eq!(first.result_code(), "SUCCESS", "{first:?}");
+    assert_eq!(replayed.result_code(), "INVALID_SIGNATURE", "{replayed:?}");
+    assert_eq!(replayed.result_status(), "F", "{replayed:?}");
+    assert!(
+        replayed
+            .message()
+            .contains("server.reject_replayed_signatures"),
+        "{replayed:?}"
+    );
+    assert!(!replayed.is_signed_by_gateway(), "{replayed:?}");
+    assert_eq!(
+        resigned.result_code(),
+        "SUCCESS",
+        "the same report signed anew is a repeat, answered as before: {resigned:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_the_replay_switch_the_same_signed_request_again_is_answered_as_a_repeat() {
+    // Arrange
+    let app = spawn_app_with(|s| s.server.clock_skew_seconds = 300).await;
+    let report = push_success(&unique_id("pr-"));
+    let time = chrono::Utc::now().timestamp_millis().to_string();
+
+    for _ in 0..2 {
+        // Act
+        let reply = app
+            .post(paths::NOTIFY_PUSH_PAYMENT, report.clone())
+            .request_time(&time)
+            .send()
+            .await;
+
+        // Assert
+        assert_eq!(reply.result_code(), "SUCCESS", "{reply:?}");
+    }
 }
 
 // ------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::body::BodyError;
 
 /// An admin failure: a status and a message that says what to fix.
 #[derive(Debug)]
@@ -107,14 +108,14 @@ impl FromRequest<AppState> for AdminBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let limit = state.config.settings.server.body_limit_bytes;
-        axum::body::to_bytes(request.into_body(), limit)
+        crate::body::read_within(request.into_body(), limit)
             .await
             .map(AdminBody)
-            .map_err(|_| {
-                AdminError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the body is larger than {limit} bytes"),
-                )
+            .map_err(|e| match e {
+                BodyError::TooLarge(_) => {
+                    AdminError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+                }
+                BodyError::Failed(_) => AdminError::new(StatusCode::BAD_REQUEST, e.to_string()),
             })
     }
 }
