@@ -231,6 +231,12 @@ fn check_config_names_the_setting_that_is_wrong() {
         ),
         (
             format!(
+                "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[server]\nseen_signatures_capacity = 0\n"
+            ),
+            "server.seen_signatures_capacity: must be 1 to 1000000",
+        ),
+        (
+            format!(
                 "[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[notify]\nallowed_hosts = [\"merchant.example\"]\n[[clients]]\nclient_id = \"C\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-merchant-public.pem\" }}\nnotify_url = \"http://10.0.0.5/notify\"\n"
             ),
             "clients[0].notify_url: address 10.0.0.5 is not in notify.allowed_hosts",

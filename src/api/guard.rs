@@ -80,9 +80,11 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             ),
         })),
     };
+    let mut replay_key = None;
     let mut response = match admitted {
         Ok(admitted) => {
             trace.body = admitted.body.clone();
+            replay_key = admitted.replay_key;
             handle(
                 &guard,
                 admitted,
@@ -129,6 +131,12 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     let response = break_before_signing(response, outcome.fault).await;
     let (response, sent) = seal(app, &path, client_id.as_deref(), response).await;
     let response = break_after_signing(response, outcome.fault);
+    // A retryable answer invites the same request again.
+    if let (Some(seen), Some(key)) = (&app.seen_signatures, replay_key)
+        && result_of(&sent).1.as_deref() == Some("U")
+    {
+        seen.forget(key);
+    }
     record(
         app,
         guard.endpoint.name(),
@@ -155,6 +163,7 @@ async fn handle(
         mut request,
         body,
         client,
+        ..
     } = admitted;
     if !client.within_rate_limit() {
         return ApiError::Business {

@@ -145,6 +145,7 @@ impl Worker {
         // replica may have claimed it, and on shutdown the lease is given back instead.
         let mut backoff = RECORD_RETRY_FIRST;
         loop {
+            let started = std::time::Instant::now();
             let Err(e) = self
                 .store
                 .finish_attempt(&self.lease.owner, attempt.clone(), next)
@@ -152,8 +153,11 @@ impl Worker {
             else {
                 return Ok(());
             };
-            let backoff_ms = i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX / 2);
-            if Utc::now().timestamp_millis() + 2 * backoff_ms >= lease_until_ms
+            // The next try may take as long as this one did (a statement timeout): it must end
+            // while the lease still holds.
+            let took_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX / 4);
+            let backoff_ms = i64::try_from(backoff.as_millis()).unwrap_or(i64::MAX / 4);
+            if Utc::now().timestamp_millis() + backoff_ms + took_ms >= lease_until_ms
                 || *shutdown.borrow()
             {
                 return Err(e);

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
+use super::replay::SeenSignatures;
 use super::{Message, SignatureError, SignatureHeader, header as sig_header, sign, verify};
 use crate::app::AppState;
 use crate::body::{self, BodyError};
@@ -68,6 +69,8 @@ pub struct Admitted {
     pub body: Bytes,
     /// The verified client.
     pub client: Arc<Client>,
+    /// Its place in the seen-signature cache, when that is on: forgotten if the answer is U.
+    pub replay_key: Option<[u8; 32]>,
 }
 
 /// Signs an outgoing response over `POST <path>\n<client-id>.<response-time>.<body>`, or leaves
@@ -306,8 +309,12 @@ pub async fn admit(
             string_to_sign: None,
         });
     }
-    if let Some(seen) = &app.seen_signatures
-        && !seen.first_use(&message, Utc::now().timestamp_millis())
+    let replay_key = app
+        .seen_signatures
+        .as_ref()
+        .map(|_| SeenSignatures::key(&message));
+    if let (Some(seen), Some(key)) = (&app.seen_signatures, replay_key)
+        && !seen.first_use(key, Utc::now().timestamp_millis())
     {
         return Err(Rejection {
             error: ApiError::InvalidSignature {
@@ -337,6 +344,7 @@ pub async fn admit(
         request,
         body,
         client,
+        replay_key,
     })
 }
 

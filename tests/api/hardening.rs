@@ -461,6 +461,35 @@ async fn with_replayed_signatures_refused_the_same_signed_request_again_is_an_un
 }
 
 #[tokio::test]
+async fn with_replayed_signatures_refused_a_request_answered_u_may_be_sent_again_as_it_was() {
+    // Arrange
+    let app = spawn_app_with(|s| {
+        s.server.clock_skew_seconds = 300;
+        s.server.reject_replayed_signatures = true;
+    })
+    .await;
+    let report = push_success(&unique_id("pr-"));
+    let time = chrono::Utc::now().timestamp_millis().to_string();
+    let send = || {
+        app.post(paths::NOTIFY_PUSH_PAYMENT, report.clone())
+            .request_time(&time)
+    };
+
+    // Act: the same signed bytes, first answered U (the unsigned scenario header), then retried.
+    let failed = send()
+        .header("gateway-scenario", "UNKNOWN_EXCEPTION")
+        .send()
+        .await;
+    let retried = send().send().await;
+
+    // Assert
+    assert_eq!(failed.result_status(), "U", "{failed:?}");
+    assert_eq!(retried.result_code(), "SUCCESS", "{retried:?}");
+    let replayed = send().send().await;
+    assert_eq!(replayed.result_code(), "INVALID_SIGNATURE", "{replayed:?}");
+}
+
+#[tokio::test]
 async fn without_the_replay_switch_the_same_signed_request_again_is_answered_as_a_repeat() {
     // Arrange
     let app = spawn_app_with(|s| s.server.clock_skew_seconds = 300).await;

@@ -1,0 +1,572 @@
+//! One contract for every store backend: each case below runs against `memory://`, SQLite (a
+//! real file) and PostgreSQL (a schema of its own per case). The memory store and the SQL store
+//! each state the same rules (the push decision, one notification per final payment, risk
+//! report idempotency, leases, the retry shift, cancel, redeliver, reset); this suite pins them
+//! equal. Without GATEWAY_TEST_POSTGRES_URL the PostgreSQL cases say SKIPPED (and fail under
+//! GATEWAY_TEST_REQUIRE_ALL); `eval "$(scripts/test-postgres.sh)"` sets it.
+
+#[path = "support/skip.rs"]
+mod skip;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use alipay_gateway::config::StoreSettings;
+use alipay_gateway::notify::message::NotifyPlan;
+use alipay_gateway::protocol::Amount;
+use alipay_gateway::store::{
+    self, Attempt, CancelOutcome, NextStep, NotificationStatus, Payment, PaymentStatus, PushReport,
+    ReportOutcome, RiskReport, SeedOutcome, Store,
+};
+use chrono::Utc;
+
+/// The merchant every case's payments belong to.
+const MERCHANT: &str = "CONTRACT_MERCHANT";
+
+/// A backend under contract.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+/// An open store and what keeps its files alive.
+struct Opened {
+    store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Backend {
+    /// A fresh, empty store, or `None` (after saying SKIPPED) when this machine has none.
+    async fn open(self, case: &str) -> Option<Opened> {
+        let (url, dir) = match self {
+            Backend::Memory => ("memory://".to_owned(), None),
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}/contract.db", dir.path().display());
+                (url, Some(dir))
+            }
+            Backend::Postgres => (postgres_schema(case).await?, None),
+        };
+        let settings = StoreSettings {
+            url,
+            max_connections: 4,
+            acquire_timeout_ms: 5000,
+            sqlite_synchronous: "normal".into(),
+            statement_timeout_ms: 5000,
+            memory_max_entries: 1000,
+        };
+        let store = store::connect(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("{self:?}: {e}"));
+        Some(Opened { store, _dir: dir })
+    }
+}
+
+/// A schema of its own on the test PostgreSQL, as a URL that selects it.
+async fn postgres_schema(case: &str) -> Option<String> {
+    let Ok(base) = std::env::var("GATEWAY_TEST_POSTGRES_URL") else {
+        skip::skipped(
+            &format!("store_contract::postgres::{case}"),
+            "needs PostgreSQL; set GATEWAY_TEST_POSTGRES_URL (eval \"$(scripts/test-postgres.sh)\")",
+        );
+        return None;
+    };
+    static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+    let schema = format!(
+        "contract_{}_{}",
+        std::process::id(),
+        SCHEMAS.fetch_add(1, Ordering::Relaxed)
+    );
+    let pool = sqlx::postgres::PgPool::connect(&base)
+        .await
+        .expect("GATEWAY_TEST_POSTGRES_URL answers");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&pool)
+        .await
+        .expect("a test schema");
+    pool.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+/// Every case, on every backend: `contract!(case, ...)` makes `memory::case`, `sqlite::case`
+/// and `postgres::case`.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod memory { $( #[tokio::test] async fn $case() { super::run(super::Backend::Memory, stringify!($case), super::$case).await } )* }
+        mod sqlite { $( #[tokio::test] async fn $case() { super::run(super::Backend::Sqlite, stringify!($case), super::$case).await } )* }
+        mod postgres { $( #[tokio::test] async fn $case() { super::run(super::Backend::Postgres, stringify!($case), super::$case).await } )* }
+    };
+}
+
+async fn run<F, Fut>(backend: Backend, case: &str, body: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if let Some(opened) = backend.open(case).await {
+        body(opened.store).await;
+    }
+}
+
+contract!(
+    a_push_for_an_unknown_payment_creates_it_and_queues_nothing_as_it_has_no_amount,
+    a_push_completing_a_seeded_payment_queues_exactly_one_notification,
+    the_same_push_again_is_a_repeat_and_queues_nothing_more,
+    a_different_push_for_a_final_payment_contradicts_and_the_first_stands,
+    another_clients_push_for_an_owned_payment_is_foreign_and_changes_nothing,
+    seeding_an_existing_id_answers_the_payment_there_unchanged,
+    a_risk_report_is_idempotent_per_client_and_transaction,
+    a_due_notification_is_leased_to_one_owner_until_its_lease_ends,
+    a_failed_attempt_is_recorded_and_the_retry_is_due_after_the_interval,
+    a_delivered_attempt_ends_the_queue_for_that_notification,
+    an_attempt_recorded_after_the_lease_was_taken_over_leaves_the_new_owner_in_charge,
+    a_cancelled_notification_stays_cancelled_and_redelivery_makes_it_due_now,
+    advancing_the_schedule_moves_pending_notifications_earlier,
+    reset_forgets_every_payment_report_and_notification,
+);
+
+// ------------------------------------------------------------------------------------------
+// What the cases are made of
+// ------------------------------------------------------------------------------------------
+
+/// The merchant's notify URL, from config.
+fn default_urls() -> Arc<HashMap<String, String>> {
+    Arc::new(HashMap::from([(
+        MERCHANT.to_owned(),
+        "http://127.0.0.1:9/notify".to_owned(),
+    )]))
+}
+
+/// A payment of [`MERCHANT`], being processed, with an amount: notified once it is final.
+fn seeded(request_id: &str) -> Payment {
+    let now = Utc::now();
+    Payment {
+        payment_request_id: Some(request_id.to_owned()),
+        payment_id: Some(format!("P-{request_id}")),
+        status: PaymentStatus::Processing,
+        result_code: "PAYMENT_IN_PROCESS".into(),
+        result_message: None,
+        payment_time: None,
+        payment_create_time: None,
+        payment_amount: Some(Amount::new("USD", "1000")),
+        pay_to_currency: None,
+        payment_quote: None,
+        customer_id: None,
+        psp_name: None,
+        customs_declaration_amount: None,
+        pass_through_info: None,
+        client_id: Some(MERCHANT.to_owned()),
+        notify_url: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A successful push result for `request_id`.
+fn success(request_id: &str) -> PushReport {
+    PushReport {
+        payment_id: format!("P-{request_id}"),
+        payment_request_id: Some(request_id.to_owned()),
+        status: PaymentStatus::Success,
+        result_code: "SUCCESS".into(),
+        result_message: Some("success".into()),
+        payment_time: Some("2026-12-03T10:00:00+08:00".into()),
+    }
+}
+
+/// A failed push result for `request_id`.
+fn failure(request_id: &str) -> PushReport {
+    PushReport {
+        status: PaymentStatus::Fail,
+        result_code: "USER_BALANCE_NOT_ENOUGH".into(),
+        result_message: Some("not enough".into()),
+        ..success(request_id)
+    }
+}
+
+/// What a call by `caller` notifies: the merchant URLs of config, the first attempt at `due_ms`.
+fn plan<'a>(
+    caller: &'a str,
+    urls: &'a Arc<HashMap<String, String>>,
+    due_ms: i64,
+) -> NotifyPlan<'a> {
+    NotifyPlan {
+        caller,
+        default_urls: urls,
+        first_due_ms: due_ms,
+    }
+}
+
+/// Seeds `request_id` and pushes its success; its one notification is due at `due_ms`.
+async fn final_payment(store: &Arc<dyn Store>, request_id: &str, due_ms: i64) -> String {
+    let urls = default_urls();
+    let plan = plan(MERCHANT, &urls, due_ms);
+    store.seed_payment(seeded(request_id), &plan).await.unwrap();
+    let outcome = store.record_push_result(success(request_id), &plan).await;
+    assert!(
+        matches!(outcome, Ok(ReportOutcome::Recorded(_))),
+        "{outcome:?}"
+    );
+    let notifications = store.notifications_for(request_id).await.unwrap();
+    assert_eq!(notifications.len(), 1, "{notifications:?}");
+    notifications[0].0.id.clone()
+}
+
+/// An attempt of `number` for `notification_id`, due at `due_ms`.
+fn attempt(notification_id: &str, number: u32, due_ms: i64, delivered: bool) -> Attempt {
+    Attempt {
+        notification_id: notification_id.to_owned(),
+        number,
+        due_ms,
+        started_ms: due_ms,
+        url: "http://127.0.0.1:9/notify".into(),
+        http_status: Some(200),
+        ack_status: Some(if delivered { "S" } else { "U" }.into()),
+        ack_code: Some(
+            if delivered {
+                "SUCCESS"
+            } else {
+                "UNKNOWN_EXCEPTION"
+            }
+            .into(),
+        ),
+        latency_ms: 3,
+        error: None,
+        delivered,
+    }
+}
+
+fn risk(client_id: &str, reference: &str, status: &str) -> RiskReport {
+    RiskReport {
+        client_id: client_id.to_owned(),
+        reference_transaction_id: reference.to_owned(),
+        payment_status: status.to_owned(),
+        report: format!(r#"{{"paymentStatus":"{status}","referenceTransactionId":"{reference}"}}"#),
+        received_at: Utc::now(),
+    }
+}
+
+/// Where a notification stands now.
+async fn status_of(store: &Arc<dyn Store>, request_id: &str) -> (NotificationStatus, u32, i64) {
+    let (n, _) = store.notifications_for(request_id).await.unwrap().remove(0);
+    (n.status, n.attempts_made, n.next_due_ms)
+}
+
+// ------------------------------------------------------------------------------------------
+// The cases
+// ------------------------------------------------------------------------------------------
+
+async fn a_push_for_an_unknown_payment_creates_it_and_queues_nothing_as_it_has_no_amount(
+    store: Arc<dyn Store>,
+) {
+    let urls = default_urls();
+    let outcome = store
+        .record_push_result(success("R-NEW"), &plan(MERCHANT, &urls, 0))
+        .await
+        .unwrap();
+    let ReportOutcome::Recorded(created) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(created.status, PaymentStatus::Success);
+    assert_eq!(
+        created.client_id.as_deref(),
+        Some(MERCHANT),
+        "the reporter owns it"
+    );
+    assert_eq!(store.payment("R-NEW").await.unwrap(), Some(created));
+    assert!(store.notifications_for("R-NEW").await.unwrap().is_empty());
+    assert_eq!(store.pending_count().await.unwrap(), 0);
+}
+
+async fn a_push_completing_a_seeded_payment_queues_exactly_one_notification(store: Arc<dyn Store>) {
+    final_payment(&store, "R-ONE", 1_000).await;
+    let (status, made, due) = status_of(&store, "R-ONE").await;
+    assert_eq!((status, made, due), (NotificationStatus::Pending, 0, 1_000));
+    assert_eq!(store.pending_count().await.unwrap(), 1);
+    assert_eq!(store.next_due_ms().await.unwrap(), Some(1_000));
+    let paid = store.payment("R-ONE").await.unwrap().unwrap();
+    assert_eq!(paid.status, PaymentStatus::Success);
+    assert_eq!(paid.result_code, "SUCCESS");
+}
+
+async fn the_same_push_again_is_a_repeat_and_queues_nothing_more(store: Arc<dyn Store>) {
+    final_payment(&store, "R-AGAIN", 0).await;
+    let urls = default_urls();
+    let again = store
+        .record_push_result(success("R-AGAIN"), &plan(MERCHANT, &urls, 0))
+        .await
+        .unwrap();
+    assert!(matches!(again, ReportOutcome::Repeated(_)), "{again:?}");
+    assert_eq!(store.notifications_for("R-AGAIN").await.unwrap().len(), 1);
+}
+
+async fn a_different_push_for_a_final_payment_contradicts_and_the_first_stands(
+    store: Arc<dyn Store>,
+) {
+    final_payment(&store, "R-CONTRA", 0).await;
+    let urls = default_urls();
+    let outcome = store
+        .record_push_result(failure("R-CONTRA"), &plan(MERCHANT, &urls, 0))
+        .await
+        .unwrap();
+    let ReportOutcome::Contradicts(first) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(first.status, PaymentStatus::Success);
+    let kept = store.payment("R-CONTRA").await.unwrap().unwrap();
+    assert_eq!(kept.status, PaymentStatus::Success);
+    assert_eq!(store.notifications_for("R-CONTRA").await.unwrap().len(), 1);
+}
+
+async fn another_clients_push_for_an_owned_payment_is_foreign_and_changes_nothing(
+    store: Arc<dyn Store>,
+) {
+    let urls = default_urls();
+    store
+        .seed_payment(seeded("R-OWNED"), &plan(MERCHANT, &urls, 0))
+        .await
+        .unwrap();
+    let outcome = store
+        .record_push_result(success("R-OWNED"), &plan("SOMEONE_ELSE", &urls, 0))
+        .await
+        .unwrap();
+    assert_eq!(outcome, ReportOutcome::Foreign);
+    let kept = store.payment("R-OWNED").await.unwrap().unwrap();
+    assert_eq!(kept.status, PaymentStatus::Processing);
+    assert!(store.notifications_for("R-OWNED").await.unwrap().is_empty());
+}
+
+async fn seeding_an_existing_id_answers_the_payment_there_unchanged(store: Arc<dyn Store>) {
+    let urls = default_urls();
+    let plan = plan(MERCHANT, &urls, 0);
+    let SeedOutcome::Created(first) = store.seed_payment(seeded("R-SEED"), &plan).await.unwrap()
+    else {
+        panic!("the first seed creates");
+    };
+    let mut other = seeded("R-SEED");
+    other.payment_amount = Some(Amount::new("EUR", "5"));
+    let again = store.seed_payment(other, &plan).await.unwrap();
+    assert_eq!(again, SeedOutcome::Exists(first.clone()));
+    // The same paymentId under another paymentRequestId is the same payment too.
+    let mut same_payment_id = seeded("R-SEED-OTHER");
+    same_payment_id.payment_id = first.payment_id.clone();
+    let again = store.seed_payment(same_payment_id, &plan).await.unwrap();
+    assert_eq!(again, SeedOutcome::Exists(first));
+}
+
+async fn a_risk_report_is_idempotent_per_client_and_transaction(store: Arc<dyn Store>) {
+    let first = store
+        .record_risk_report(risk(MERCHANT, "TX-1", "SUCCESS"))
+        .await
+        .unwrap();
+    assert!(matches!(first, ReportOutcome::Recorded(_)), "{first:?}");
+    let again = store
+        .record_risk_report(risk(MERCHANT, "TX-1", "SUCCESS"))
+        .await
+        .unwrap();
+    let ReportOutcome::Repeated(kept) = again else {
+        panic!("{again:?}");
+    };
+    assert_eq!(kept.payment_status, "SUCCESS");
+    let contra = store
+        .record_risk_report(risk(MERCHANT, "TX-1", "FAIL"))
+        .await
+        .unwrap();
+    let ReportOutcome::Contradicts(kept) = contra else {
+        panic!("{contra:?}");
+    };
+    assert_eq!(kept.payment_status, "SUCCESS", "the first report stands");
+    let other_client = store
+        .record_risk_report(risk("OTHER_MERCHANT", "TX-1", "FAIL"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(other_client, ReportOutcome::Recorded(_)),
+        "another client's transaction of the same id is its own: {other_client:?}"
+    );
+}
+
+async fn a_due_notification_is_leased_to_one_owner_until_its_lease_ends(store: Arc<dyn Store>) {
+    final_payment(&store, "R-LEASE", 1_000).await;
+    assert!(
+        store
+            .claim_due(999, "A", 5_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let claimed = store.claim_due(1_000, "A", 5_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        store
+            .claim_due(5_000, "B", 9_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another owner cannot take it while A's lease holds, to its last millisecond"
+    );
+    assert_eq!(
+        store.next_due_ms().await.unwrap(),
+        Some(5_000),
+        "next claimable when the lease ends"
+    );
+    let taken_over = store.claim_due(5_001, "B", 9_000, 10).await.unwrap();
+    assert_eq!(taken_over.len(), 1, "B takes it over once A's lease ended");
+    assert_eq!(taken_over[0].id, claimed[0].id);
+}
+
+async fn a_failed_attempt_is_recorded_and_the_retry_is_due_after_the_interval(
+    store: Arc<dyn Store>,
+) {
+    let id = final_payment(&store, "R-RETRY", 1_000).await;
+    store.claim_due(1_000, "A", 5_000, 10).await.unwrap();
+    store
+        .finish_attempt(
+            "A",
+            attempt(&id, 1, 1_000, false),
+            NextStep::RetryAt(121_000),
+        )
+        .await
+        .unwrap();
+    let (status, made, due) = status_of(&store, "R-RETRY").await;
+    assert_eq!(
+        (status, made, due),
+        (NotificationStatus::Pending, 1, 121_000)
+    );
+    let (_, attempts) = store.notifications_for("R-RETRY").await.unwrap().remove(0);
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].number, 1);
+    assert!(!attempts[0].delivered);
+    // The lease was given back: the retry is claimable by anyone when due.
+    assert_eq!(
+        store
+            .claim_due(121_000, "B", 200_000, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn a_delivered_attempt_ends_the_queue_for_that_notification(store: Arc<dyn Store>) {
+    let id = final_payment(&store, "R-DONE", 0).await;
+    store.claim_due(0, "A", 5_000, 10).await.unwrap();
+    store
+        .finish_attempt("A", attempt(&id, 1, 0, true), NextStep::Delivered)
+        .await
+        .unwrap();
+    let (status, made, _) = status_of(&store, "R-DONE").await;
+    assert_eq!((status, made), (NotificationStatus::Delivered, 1));
+    assert_eq!(store.pending_count().await.unwrap(), 0);
+    assert_eq!(store.next_due_ms().await.unwrap(), None);
+    assert!(
+        store
+            .claim_due(i64::MAX / 4, "B", i64::MAX / 2, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn an_attempt_recorded_after_the_lease_was_taken_over_leaves_the_new_owner_in_charge(
+    store: Arc<dyn Store>,
+) {
+    let id = final_payment(&store, "R-LATE", 0).await;
+    store.claim_due(0, "A", 1_000, 10).await.unwrap();
+    assert_eq!(
+        store.claim_due(1_001, "B", 9_000, 10).await.unwrap().len(),
+        1
+    );
+    // A's attempt ends after its lease ran out and B claimed the notification.
+    store
+        .finish_attempt("A", attempt(&id, 1, 0, true), NextStep::Delivered)
+        .await
+        .unwrap();
+    let (status, _, _) = status_of(&store, "R-LATE").await;
+    assert_eq!(
+        status,
+        NotificationStatus::Pending,
+        "B holds it: A's late answer does not finish it"
+    );
+    assert!(
+        store
+            .claim_due(2_000, "C", 9_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "B's lease still holds"
+    );
+}
+
+async fn a_cancelled_notification_stays_cancelled_and_redelivery_makes_it_due_now(
+    store: Arc<dyn Store>,
+) {
+    let id = final_payment(&store, "R-CANCEL", 50_000).await;
+    assert!(matches!(
+        store.cancel(&id).await.unwrap(),
+        CancelOutcome::Cancelled(_)
+    ));
+    assert!(matches!(
+        store.cancel(&id).await.unwrap(),
+        CancelOutcome::NotPending(_)
+    ));
+    assert!(matches!(
+        store.cancel("no-such-notification").await.unwrap(),
+        CancelOutcome::Unknown
+    ));
+    assert_eq!(store.pending_count().await.unwrap(), 0);
+    assert!(
+        store
+            .claim_due(60_000, "A", 90_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let redelivered = store
+        .redeliver(&id, 7_000)
+        .await
+        .unwrap()
+        .expect("it exists");
+    assert_eq!(redelivered.status, NotificationStatus::Pending);
+    assert_eq!(redelivered.next_due_ms, 7_000);
+    assert_eq!(
+        store.claim_due(7_000, "A", 9_000, 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store.redeliver("no-such-notification", 0).await.unwrap(),
+        None
+    );
+}
+
+async fn advancing_the_schedule_moves_pending_notifications_earlier(store: Arc<dyn Store>) {
+    final_payment(&store, "R-CLOCK-1", 100_000).await;
+    final_payment(&store, "R-CLOCK-2", 200_000).await;
+    assert_eq!(store.advance_schedule(60_000).await.unwrap(), 2);
+    assert_eq!(status_of(&store, "R-CLOCK-1").await.2, 40_000);
+    assert_eq!(status_of(&store, "R-CLOCK-2").await.2, 140_000);
+    assert_eq!(store.next_due_ms().await.unwrap(), Some(40_000));
+}
+
+async fn reset_forgets_every_payment_report_and_notification(store: Arc<dyn Store>) {
+    final_payment(&store, "R-RESET", 0).await;
+    store
+        .record_risk_report(risk(MERCHANT, "TX-RESET", "SUCCESS"))
+        .await
+        .unwrap();
+    store.reset().await.unwrap();
+    assert_eq!(store.payment("R-RESET").await.unwrap(), None);
+    assert!(store.notifications_for("R-RESET").await.unwrap().is_empty());
+    assert_eq!(store.pending_count().await.unwrap(), 0);
+    let again = store
+        .record_risk_report(risk(MERCHANT, "TX-RESET", "FAIL"))
+        .await
+        .unwrap();
+    assert!(matches!(again, ReportOutcome::Recorded(_)), "{again:?}");
+}
