@@ -83,11 +83,7 @@ async fn two_replicas_on_one_postgres_agree_on_identical_and_contradicting_repor
     let config = gateway_config(dir.path(), &database.url, 5000);
     let started = Instant::now();
     // Both replicas boot at once, as in a deployment: they race on the migrations too.
-    let (first, second) = std::thread::scope(|s| {
-        let a = s.spawn(|| Gateway::start(&config));
-        let b = s.spawn(|| Gateway::start(&config));
-        (a.join().unwrap(), b.join().unwrap())
-    });
+    let (first, second) = both(|| Gateway::start(&config), || Gateway::start(&config));
     let replicas = [first.caller(), second.caller()];
 
     // Identical push reports (the same bytes) to both replicas at the same moment: both S.
@@ -1384,13 +1380,7 @@ async fn two_replicas_on_one_postgres_never_send_the_same_attempt_twice() {
         time_scale: 36_000.0,
         ..NotifyConfig::default()
     };
-    let (first, second) = std::thread::scope(|s| {
-        let a =
-            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "1")));
-        let b =
-            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "2")));
-        (a.join().unwrap(), b.join().unwrap())
-    });
+    let (first, second) = notifying_replicas(dir.path(), &database.url, &notify);
     let replicas = [first.admin(), second.admin()];
 
     // Half the payments become final through each replica, all at once.
@@ -1470,13 +1460,7 @@ async fn a_replica_killed_mid_attempt_has_its_lease_taken_over_and_the_notificat
         lease_ms: 2000,
         ..NotifyConfig::default()
     };
-    let (first, second) = std::thread::scope(|s| {
-        let a =
-            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "1")));
-        let b =
-            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "2")));
-        (a.join().unwrap(), b.join().unwrap())
-    });
+    let (first, second) = notifying_replicas(dir.path(), &database.url, &notify);
     let mut replicas = [Some(first), Some(second)];
     let id = "R-TAKEOVER";
     replicas[0]
@@ -1539,13 +1523,7 @@ async fn a_replica_killed_after_sending_and_before_recording_has_the_attempt_sen
         lease_ms: 2000,
         ..NotifyConfig::default()
     };
-    let (first, second) = std::thread::scope(|s| {
-        let a =
-            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "1")));
-        let b =
-            s.spawn(|| Gateway::start(&notifying_config(dir.path(), &database.url, &notify, "2")));
-        (a.join().unwrap(), b.join().unwrap())
-    });
+    let (first, second) = notifying_replicas(dir.path(), &database.url, &notify);
     let mut replicas = [Some(first), Some(second)];
     let id = "R-SENT-NOT-RECORDED";
 
@@ -1720,11 +1698,7 @@ async fn two_replicas_killed_one_at_a_time_at_random_moments_deliver_every_notif
             &instance.to_string(),
         ))
     };
-    let (first, second) = std::thread::scope(|s| {
-        let a = s.spawn(|| start(1));
-        let b = s.spawn(|| start(2));
-        (a.join().unwrap(), b.join().unwrap())
-    });
+    let (first, second) = both(|| start(1), || start(2));
     let admins = Arc::new(Mutex::new([first.admin(), second.admin()]));
     let mut replicas = [(1, first), (2, second)];
     let mut next_instance = 3;
@@ -2304,6 +2278,26 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
     )
     .unwrap();
     path
+}
+
+/// Two replicas on one store, started at once, writing keyVersion 1 and 2 in their signatures.
+fn notifying_replicas(dir: &Path, store_url: &str, notify: &NotifyConfig) -> (Gateway, Gateway) {
+    both(
+        || Gateway::start(&notifying_config(dir, store_url, notify, "1")),
+        || Gateway::start(&notifying_config(dir, store_url, notify, "2")),
+    )
+}
+
+/// Starts two gateways side by side (each start waits for its listening line).
+fn both(
+    first: impl FnOnce() -> Gateway + Send,
+    second: impl FnOnce() -> Gateway + Send,
+) -> (Gateway, Gateway) {
+    std::thread::scope(|s| {
+        let a = s.spawn(first);
+        let b = s.spawn(second);
+        (a.join().unwrap(), b.join().unwrap())
+    })
 }
 
 /// A successful payment of the merchant whose notification goes to `notify_url`.

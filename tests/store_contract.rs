@@ -5,12 +5,13 @@
 //! equal. Without GATEWAY_TEST_POSTGRES_URL the PostgreSQL cases say SKIPPED (and fail under
 //! GATEWAY_TEST_REQUIRE_ALL); `eval "$(scripts/test-postgres.sh)"` sets it.
 
+#[path = "support/postgres_schema.rs"]
+mod postgres_schema;
 #[path = "support/skip.rs"]
 mod skip;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use alipay_gateway::config::StoreSettings;
 use alipay_gateway::notify::message::NotifyPlan;
@@ -74,22 +75,7 @@ async fn postgres_schema(case: &str) -> Option<String> {
         );
         return None;
     };
-    static SCHEMAS: AtomicU64 = AtomicU64::new(0);
-    let schema = format!(
-        "contract_{}_{}",
-        std::process::id(),
-        SCHEMAS.fetch_add(1, Ordering::Relaxed)
-    );
-    let pool = sqlx::postgres::PgPool::connect(&base)
-        .await
-        .expect("GATEWAY_TEST_POSTGRES_URL answers");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&pool)
-        .await
-        .expect("a test schema");
-    pool.close().await;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
+    Some(postgres_schema::create(&base, "contract").await)
 }
 
 /// Every case, on every backend: `contract!(case, ...)` makes `memory::case`, `sqlite::case`

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+#[path = "../support/postgres_schema.rs"]
+mod postgres_schema;
 #[path = "../support/skip.rs"]
 mod skip;
 use std::fmt;
@@ -108,22 +110,7 @@ async fn postgres_schema() -> String {
         });
         unreachable!("the skip ends the process");
     };
-    static SCHEMAS: AtomicU64 = AtomicU64::new(0);
-    let schema = format!(
-        "api_{}_{}",
-        std::process::id(),
-        SCHEMAS.fetch_add(1, Ordering::Relaxed)
-    );
-    let pool = sqlx::postgres::PgPool::connect(&base)
-        .await
-        .expect("GATEWAY_TEST_POSTGRES_URL answers");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&pool)
-        .await
-        .expect("a test schema");
-    pool.close().await;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+    postgres_schema::create(&base, "api").await
 }
 
 /// Where the TEST-ONLY keys live; `file:` settings resolve against it.
