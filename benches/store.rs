@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alipay_gateway::config::StoreSettings;
-use alipay_gateway::notify::message::NotifyPlan;
+use alipay_gateway::domain::message::NotifyPlan;
 use alipay_gateway::store::{self, PaymentStatus, PushReport, Store};
 
 /// No client has a notify URL: the write path without a notification.

@@ -1,5 +1,4 @@
-//! Application state, the router (built without IO) and the server loop with its notification
-//! sender.
+//! The router (built without IO) and the server loop with its notification sender.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,96 +10,14 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio_io_timeout::TimeoutStream;
 
 use crate::api;
-use crate::api::notify_payment::ReceiverControl;
-use crate::config::Config;
-use crate::journal::Journal;
-use crate::notify::message::NotifyPlan;
 use crate::notify::sender::Sender;
 use crate::notify::worker::{Lease, Worker};
-use crate::scenario::Scenarios;
-use crate::signature::replay::SeenSignatures;
-use crate::store::Store;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The validated configuration, keys parsed.
-    pub config: Arc<Config>,
-    /// The payment-state store and notification queue.
-    pub store: Arc<dyn Store>,
-    /// Wakes the notification sender: something became due.
-    pub wake: Arc<Notify>,
-    /// The notification receiver's scripted failures.
-    pub receiver: Arc<ReceiverControl>,
-    /// Scenario rules and the random source of latencies.
-    pub scenarios: Arc<Scenarios>,
-    /// The bounded request journal.
-    pub journal: Arc<Journal>,
-    /// One permit per API request being handled (`server.max_in_flight`).
-    pub in_flight: Arc<Semaphore>,
-    /// Signed contents received lately, when `server.reject_replayed_signatures` is on.
-    pub seen_signatures: Option<Arc<SeenSignatures>>,
-}
-
-impl AppState {
-    /// Bundles configuration and store.
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
-        // Metrics are recorded from the first request on.
-        crate::telemetry::prometheus();
-        let journal = &config.settings.journal;
-        let capacity = if journal.enabled { journal.capacity } else { 0 };
-        Self {
-            scenarios: Arc::new(Scenarios::new(
-                config.rules.clone(),
-                config.settings.scenario.seed,
-            )),
-            journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
-            in_flight: Arc::new(Semaphore::new(config.settings.server.max_in_flight)),
-            seen_signatures: config.settings.server.reject_replayed_signatures.then(|| {
-                let server = &config.settings.server;
-                Arc::new(SeenSignatures::new(
-                    server.clock_skew_seconds,
-                    server.seen_signatures_capacity,
-                ))
-            }),
-            config: Arc::new(config),
-            store,
-            wake: Arc::new(Notify::new()),
-            receiver: Arc::new(ReceiverControl::default()),
-        }
-    }
-
-    /// How a payment that becomes final now, through `caller`, is notified.
-    pub fn notify_plan<'a>(&'a self, caller: &'a str) -> NotifyPlan<'a> {
-        NotifyPlan {
-            caller,
-            default_urls: &self.config.notify_urls,
-            first_due_ms: self
-                .config
-                .schedule
-                .first_due(chrono::Utc::now().timestamp_millis()),
-        }
-    }
-
-    /// After the store recorded `payment` with `plan`: wakes the sender when that queued a
-    /// notification (a wake costs the sender a claim on the store, so only then), else answers
-    /// why none was (`None` too while the payment is not final).
-    pub fn wake_sender_if_queued(
-        &self,
-        payment: &crate::store::Payment,
-        plan: &NotifyPlan<'_>,
-    ) -> Option<String> {
-        let why = crate::notify::message::why_not_queued(payment, plan);
-        if payment.status.is_final() && why.is_none() {
-            self.wake.notify_one();
-        }
-        why
-    }
-}
+pub use crate::api::state::AppState;
 
 /// The whole HTTP surface. No IO: tests call it with `oneshot`.
 pub fn build_router(state: AppState) -> Router {

@@ -160,7 +160,7 @@ pub fn check_config(args: &ConfigArg) -> CliResult {
     println!(
         "configuration ok: listen {}, store {}, {} client(s), admin API {}",
         config.listen,
-        crate::config::redact_url(&config.settings.store.url),
+        crate::store::redact_url(&config.settings.store.url),
         config.clients.len(),
         if config.admin_token.is_some() {
             "on"

@@ -15,13 +15,15 @@ use serde::Deserialize;
 
 use std::num::NonZeroU32;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{Quota, RateLimiter};
 
+pub use crate::client::Client;
 use crate::notify::outbound::OutboundPolicy;
 use crate::notify::schedule::{Schedule, parse_interval};
 use crate::protocol::Endpoint;
 use crate::scenario::{Rule, RuleSpec};
 use crate::signature::{SigningKey, VerifyingKey};
+pub use crate::store::StoreSettings;
 
 /// The defaults, documented; also the base layer.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -133,24 +135,6 @@ pub struct AdminSettings {
     pub token: String,
 }
 
-/// `[store]`
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoreSettings {
-    /// `sqlite://PATH`, `postgres://USER:PASSWORD@HOST/DB` or `memory://`.
-    pub url: String,
-    /// Connections in the SQL pool.
-    pub max_connections: u32,
-    /// How long a request waits for a database connection before it answers UNKNOWN_EXCEPTION.
-    pub acquire_timeout_ms: u64,
-    /// SQLite durability: `normal` (survives a crash of the process) or `full` (also power loss).
-    pub sqlite_synchronous: String,
-    /// The longest one statement may run or wait for a lock.
-    pub statement_timeout_ms: u64,
-    /// `memory://`: payments (and risk reports) kept; the oldest go first.
-    pub memory_max_entries: usize,
-}
-
 /// `[notify]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,19 +202,6 @@ pub struct ClientSettings {
     pub rate_limit_per_second: Option<u32>,
 }
 
-impl fmt::Debug for StoreSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreSettings")
-            .field("url", &redact_url(&self.url))
-            .field("max_connections", &self.max_connections)
-            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
-            .field("sqlite_synchronous", &self.sqlite_synchronous)
-            .field("statement_timeout_ms", &self.statement_timeout_ms)
-            .field("memory_max_entries", &self.memory_max_entries)
-            .finish()
-    }
-}
-
 /// Environment variables arrive typed: `GATEWAY_SIGNING__KEY_VERSION=2` is a number and a token
 /// of digits too. Settings that are text take any scalar as its text.
 fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -248,29 +219,6 @@ fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
         Scalar::Float(n) => n.to_string(),
         Scalar::Bool(b) => b.to_string(),
     })
-}
-
-/// Hides the password of a database URL, in the user part or a `password=` parameter, for logs,
-/// errors and `Debug`.
-pub fn redact_url(url: &str) -> String {
-    let mut shown = url.to_owned();
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((credentials, host)) = rest.rsplit_once('@')
-        && let Some((user, _)) = credentials.split_once(':')
-    {
-        shown = format!("{scheme}://{user}:***@{host}");
-    }
-    if let Some((base, query)) = shown.clone().split_once('?') {
-        let query: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        shown = format!("{base}?{}", query.join("&"));
-    }
-    shown
 }
 
 /// A secret setting: usable, never shown by `Debug`.
@@ -310,45 +258,6 @@ impl fmt::Debug for Settings {
                     .collect::<Vec<_>>(),
             )
             .finish()
-    }
-}
-
-/// A client the gateway accepts, with its keys parsed.
-pub struct Client {
-    /// The Client-Id.
-    pub id: String,
-    /// Public keys by keyVersion.
-    pub keys: HashMap<String, Arc<VerifyingKey>>,
-    /// The version used when a request names none: the highest.
-    pub latest_key_version: String,
-    /// APIs it may call; `None` is all.
-    pub allowed: Option<HashSet<Endpoint>>,
-    /// Its request rate limit, if it has one.
-    pub limiter: Option<DefaultDirectRateLimiter>,
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("id", &self.id)
-            .field("key_versions", &self.keys.keys().collect::<Vec<_>>())
-            .field("allowed", &self.allowed)
-            .field("rate_limited", &self.limiter.is_some())
-            .finish()
-    }
-}
-
-impl Client {
-    /// Whether a request now stays within the client's rate limit.
-    pub fn within_rate_limit(&self) -> bool {
-        self.limiter.as_ref().is_none_or(|l| l.check().is_ok())
-    }
-
-    /// Whether the client may call `endpoint`.
-    pub fn may_call(&self, endpoint: Endpoint) -> bool {
-        self.allowed
-            .as_ref()
-            .is_none_or(|set| set.contains(&endpoint))
     }
 }
 
@@ -471,10 +380,7 @@ impl Settings {
                 return Err(ConfigError::invalid(key, "must be 1 to 1000000"));
             }
         }
-        if Endpoint::ALL
-            .iter()
-            .any(|e| e.fixed_paths().contains(&path.as_str()))
-        {
+        if Endpoint::all_fixed_paths().any(|p| p == path) {
             return Err(ConfigError::invalid(
                 "server.notify_payment_path",
                 "collides with another API's path",
@@ -556,7 +462,6 @@ impl Settings {
                     VerifyingKey::from_text(&text).map_err(|e| ConfigError::invalid(&key_at, e))?;
                 keys.insert(version.clone(), Arc::new(key));
             }
-            let latest_key_version = latest_version(c.public_keys.keys());
             let allowed = match &c.endpoints {
                 None => None,
                 Some(names) => Some(
@@ -589,8 +494,7 @@ impl Settings {
             };
             let client = Client {
                 id: c.client_id.clone(),
-                keys,
-                latest_key_version,
+                keys: crate::signature::PublicKeys::new(keys),
                 allowed,
                 limiter,
             };
@@ -807,13 +711,6 @@ const FILE_VALUE_LIMIT: u64 = 1 << 20;
 
 /// The highest key version: numeric versions by number, above any non-numeric one, which
 /// compare by text.
-fn latest_version<'a>(versions: impl Iterator<Item = &'a String>) -> String {
-    versions
-        .max_by_key(|v| (v.parse::<u64>().ok(), v.as_str()))
-        .cloned()
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -847,14 +744,6 @@ mod tests {
             found[3].starts_with("GATEWAY_STORE__URLS is not a setting: no key of that name"),
             "{found:#?}"
         );
-    }
-
-    #[test]
-    fn latest_key_version_compares_numbers_as_numbers() {
-        let v: Vec<String> = ["1", "10", "9"].map(String::from).to_vec();
-        assert_eq!(latest_version(v.iter()), "10");
-        let mixed: Vec<String> = ["beta", "2", "alpha"].map(String::from).to_vec();
-        assert_eq!(latest_version(mixed.iter()), "2");
     }
 
     #[test]

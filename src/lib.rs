@@ -10,23 +10,23 @@ pub mod app;
 pub mod body;
 /// The command line.
 pub mod cli;
+/// Registered clients: keys, allowed APIs, rate limits.
+pub mod client;
 /// Layered, validated configuration.
 pub mod config;
-/// The boundary error and its `result` envelope.
-pub mod error;
+/// Payments, reports and notifications: the model, free of IO.
+pub mod domain;
 /// Identifiers the gateway assigns.
 pub mod ids;
 /// The bounded request journal.
 pub mod journal;
 /// Payment result notifications: schedule, sender, worker.
 pub mod notify;
-/// The OpenAPI 3.1 document at `/openapi.json`, generated from the field-rule tables.
-pub mod openapi;
 /// The wire model: results, amounts, date-times, field rules.
 pub mod protocol;
 /// Scenario control: rules, the built-in convention, the per-request header.
 pub mod scenario;
-/// RSA-SHA256 signing and verification, and the request guard.
+/// RSA-SHA256 signing and verification of messages, pure.
 pub mod signature;
 /// The payment-state store.
 pub mod store;

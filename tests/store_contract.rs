@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use alipay_gateway::config::StoreSettings;
-use alipay_gateway::notify::message::NotifyPlan;
+use alipay_gateway::domain::message::NotifyPlan;
 use alipay_gateway::protocol::Amount;
 use alipay_gateway::store::{
     self, Attempt, CancelOutcome, NextStep, NotificationStatus, Payment, PaymentStatus, PushReport,

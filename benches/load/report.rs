@@ -431,7 +431,7 @@ pub fn markdown(r: &Results) -> String {
         let _ = writeln!(s, "## Signing inline or on a blocking pool\n");
         let _ = writeln!(
             s,
-            "The gateway signs inline on the runtime worker (`signature::layer::sign_response`). \
+            "The gateway signs inline on the runtime worker (`api::pipeline::seal`). \
              Trying a blocking pool there needs a change in src/, so the comparison runs on the \
              echo instead: the same bare echo, its answer signed as the gateway signs, inline, in \
              `spawn_blocking` (tokio's default pool, up to 512 threads) and in `spawn_blocking` \

@@ -1,5 +1,5 @@
-//! `Valid<T>`: the body extractor for the four APIs. It parses the exact bytes the guard
-//! verified, checks every field rule of `T`, and only then builds `T`, so every rejection is a
+//! `Valid<T>`: the body extractor for the four APIs. It takes the body admission verified and
+//! parsed, checks every field rule of `T`, and only then builds `T`, so every rejection is a
 //! PARAM_ILLEGAL envelope naming the field.
 
 use axum::body::Bytes;
@@ -7,7 +7,8 @@ use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use super::pipeline::admission::ParsedBody;
+use crate::api::error::ApiError;
 use crate::protocol::schema::{self, Field, FieldError};
 
 /// A request body type with its field rules.
@@ -28,7 +29,11 @@ pub struct Valid<T>(pub T);
 impl<S: Send + Sync, T: WireRequest> FromRequest<S> for Valid<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(mut request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ParsedBody(parsed)) = request.extensions_mut().remove::<ParsedBody>() {
+            return check(parsed).map(Valid);
+        }
+        // Outside the pipeline (a handler called on its own): read and parse here.
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|e| ApiError::Param(format!("the request body could not be read: {e}")))?;
@@ -38,8 +43,12 @@ impl<S: Send + Sync, T: WireRequest> FromRequest<S> for Valid<T> {
 
 /// Parses and checks a body against `T`'s rules.
 pub fn parse<T: WireRequest>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::Param(format!("the body is not valid JSON: {e}")))?;
+    check(serde_json::from_slice(bytes).map_err(|e| e.to_string()))
+}
+
+/// Checks a parsed body (or why it is not JSON) against `T`'s rules, then builds `T`.
+pub fn check<T: WireRequest>(parsed: Result<Value, String>) -> Result<T, ApiError> {
+    let value = parsed.map_err(|e| ApiError::Param(format!("the body is not valid JSON: {e}")))?;
     schema::validate(&value, T::FIELDS)?;
     let typed: T = serde_json::from_value(value)
         .map_err(|e| ApiError::Param(format!("the body does not fit the API: {e}")))?;

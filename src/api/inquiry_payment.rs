@@ -8,16 +8,37 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::answer::Enveloped;
+use super::error::ApiError;
 use super::extract::{Valid, WireRequest};
-use super::guard::ForcedPaymentResult;
+use super::pipeline::admission::Caller;
+use super::pipeline::scenario::ForcedPaymentResult;
 use super::reply;
-use crate::app::AppState;
-use crate::error::ApiError;
+use super::state::AppState;
 use crate::protocol::codes::{self, Code, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, parse_decimal, text};
 use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
-use crate::signature::layer::Caller;
 use crate::store::{Payment, PaymentStatus};
+
+use super::Api;
+use crate::protocol::Endpoint;
+use axum::routing::post;
+use serde_json::json;
+
+/// Everything about inquiryPayment.
+pub const API: Api = Api {
+    spec: Endpoint::InquiryPayment.spec(),
+    fields: InquiryPaymentRequest::FIELDS,
+    schemas: ("InquiryPaymentRequest", "InquiryPaymentResponse"),
+    example: || {
+        json!({
+            "acquirerId": "1022188000000000001",
+            "pspId": "1022172000000000001",
+            "paymentRequestId": "pay-example-0001"
+        })
+    },
+    handler: || post(handle),
+};
 
 /// The request body.
 #[derive(Debug, Deserialize)]
@@ -69,6 +90,12 @@ pub struct InquiryPaymentResponse {
     /// What the MPP passes through to the ACQP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pass_through_info: Option<String>,
+}
+
+impl Enveloped for InquiryPaymentResponse {
+    fn result(&self) -> &WireResult {
+        &self.result
+    }
 }
 
 /// Wallets whose local authority requires a customs declaration, and its currency.

@@ -1,64 +1,85 @@
-//! The HTTP APIs: one file per endpoint, each owning its types, handler and routes; this module
-//! only merges them and answers unknown paths.
+//! The HTTP side: one module per API, each declaring everything about it in one [`Api`]; the
+//! request [`pipeline`] they all run behind, stacked here; the admin API; the service routes;
+//! and the answer for unknown paths.
 
 pub mod admin;
+pub mod answer;
+pub mod error;
 pub mod extract;
-pub mod guard;
 pub mod inquiry_payment;
 pub mod notify_payment;
 pub mod notify_push_payment;
+pub mod openapi;
+pub mod pipeline;
 pub mod send_payment_result;
+pub mod state;
+
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, header};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, post};
-use serde::Serialize;
+use axum::routing::MethodRouter;
+use serde_json::Value;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-use crate::app::AppState;
-use crate::error::ApiError;
-use crate::protocol::Endpoint;
-use crate::signature::layer::{header_str, seal, signed_path};
-use guard::{Guard, guard};
+use crate::protocol::schema::Field;
+use crate::protocol::{Endpoint, Spec};
+pub use answer::{reply, reply_result};
+use error::ApiError;
+use pipeline::{Route, admission, faults, in_flight, journal, rate_limit, scenario, seal};
+use state::AppState;
+
+/// Everything about one API, declared in its module: its wire description, its request's
+/// field rules, its OpenAPI schema names and example, and its handler.
+pub struct Api {
+    /// Name, paths, result codes, key field, summary.
+    pub spec: &'static Spec,
+    /// The request body's field rules.
+    pub fields: &'static [Field],
+    /// The OpenAPI schema names of its request and response bodies.
+    pub schemas: (&'static str, &'static str),
+    /// A request body the OpenAPI document shows.
+    pub example: fn() -> Value,
+    /// The handler, as a route.
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+impl Api {
+    /// The paths it answers on: its fixed paths, or for notifyPayment the configured one.
+    pub fn paths<'a>(&'a self, notify_payment_path: &'a str) -> Vec<&'a str> {
+        match self.spec.endpoint {
+            Endpoint::NotifyPayment => vec![notify_payment_path],
+            _ => self.spec.paths.to_vec(),
+        }
+    }
+}
+
+/// The four APIs, in page order.
+pub const ALL: [&Api; 4] = [
+    &send_payment_result::API,
+    &notify_push_payment::API,
+    &inquiry_payment::API,
+    &notify_payment::API,
+];
 
 /// Every route, the fallback and the cross-cutting layers.
 pub fn router(state: AppState) -> Router {
     let notify_path = state.config.settings.server.notify_payment_path.clone();
-    Router::new()
-        .merge(guarded(
-            &state,
-            Endpoint::SendPaymentResult,
-            Endpoint::SendPaymentResult.fixed_paths(),
-            post(send_payment_result::handle),
-        ))
-        .merge(guarded(
-            &state,
-            Endpoint::NotifyPushPayment,
-            Endpoint::NotifyPushPayment.fixed_paths(),
-            post(notify_push_payment::handle),
-        ))
-        .merge(guarded(
-            &state,
-            Endpoint::InquiryPayment,
-            Endpoint::InquiryPayment.fixed_paths(),
-            post(inquiry_payment::handle),
-        ))
-        .merge(guarded(
-            &state,
-            Endpoint::NotifyPayment,
-            &[notify_path.as_str()],
-            post(notify_payment::handle),
-        ))
-        // The guard enforces server.body_limit_bytes itself, before any extractor reads.
+    let mut router = Router::new();
+    for api in ALL {
+        router = router.merge(pipeline(&state, api, &api.paths(&notify_path)));
+    }
+    router
+        // Admission enforces server.body_limit_bytes itself, before any extractor reads.
         .layer(DefaultBodyLimit::disable())
         .nest("/admin", admin::router(state.clone()))
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(metrics))
-        .route("/openapi.json", axum::routing::get(crate::openapi::serve))
+        .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(no_interface)
         .with_state(state)
         .layer(
@@ -66,50 +87,46 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(crate::telemetry::trace_layer())
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(axum::middleware::from_fn(refuse_connect)),
+                .layer(from_fn(refuse_connect)),
         )
 }
 
-/// Routes `paths` to `handler` behind the signature guard for `endpoint`.
-fn guarded(
-    state: &AppState,
-    endpoint: Endpoint,
-    paths: &[&str],
-    handler: MethodRouter<AppState>,
-) -> Router<AppState> {
-    let guard_state = Guard {
+/// Routes `paths` to `api`'s handler behind the request pipeline, whose order is this: the
+/// first layer named is the outermost (see [`pipeline`] for what each does).
+fn pipeline(state: &AppState, api: &Api, paths: &[&str]) -> Router<AppState> {
+    let route = Route {
         app: state.clone(),
-        endpoint,
+        endpoint: api.spec.endpoint,
     };
     let mut router = Router::new();
     for path in paths {
-        router = router.route(path, handler.clone());
+        router = router.route(path, (api.handler)());
     }
-    router.route_layer(from_fn_with_state(guard_state, guard))
+    let layers = tower::ServiceBuilder::new()
+        .layer(from_fn_with_state(route.clone(), journal::layer))
+        .layer(from_fn_with_state(route.clone(), in_flight::layer))
+        .layer(from_fn(faults::on_sealed))
+        .layer(from_fn_with_state(route.clone(), seal::layer))
+        .layer(from_fn_with_state(route.clone(), faults::on_answer))
+        .layer(from_fn_with_state(route.clone(), admission::layer))
+        .layer(from_fn(rate_limit::layer))
+        .layer(from_fn_with_state(route, scenario::layer));
+    router.route_layer(layers)
 }
 
 /// NO_INTERFACE_DEF for any path no API is served at; signed when the caller sent a Client-Id.
 async fn no_interface(State(state): State<AppState>, request: Request) -> Response {
-    let client_id = header_str(request.headers(), "client-id").map(str::to_owned);
-    let started = std::time::Instant::now();
-    let path = signed_path(request.uri());
+    let started = Instant::now();
+    let at_ms = chrono::Utc::now().timestamp_millis();
+    // Unknown paths share one metrics label: the caller chooses them, without bound.
+    let exchange = pipeline::Exchange {
+        client_id: pipeline::header_str(request.headers(), "client-id").map(str::to_owned),
+        scenario_header_ignored: false,
+        ..journal::begin(&state, &request)
+    };
     let response = ApiError::NoInterface(request.uri().path().to_owned()).into_response();
-    let (response, sent) = seal(&state, &path, client_id.as_deref(), response).await;
-    guard::record_unrouted(&state, &path, client_id, &response, &sent, started);
-    response
-}
-
-/// A JSON answer with HTTP 200 and the content type the SDKs expect.
-pub fn reply<T: Serialize>(body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "response serialisation failed");
-        br#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultMessage":"API failed due to unknown reason.","resultStatus":"U"}}"#.to_vec()
-    });
-    let mut response = bytes.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=UTF-8"),
-    );
+    let response = seal::seal(&state, Some(&exchange), response).await;
+    journal::record(&state, "unknown", &exchange, started, at_ms, &response);
     response
 }
 

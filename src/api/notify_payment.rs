@@ -12,12 +12,37 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::extract::{self, WireRequest};
-use super::reply;
-use crate::app::AppState;
+use super::pipeline::admission::Caller;
+use super::reply_result;
+use super::state::AppState;
 use crate::protocol::schema::{Field, FieldError, Kind, RESULT, text};
 use crate::protocol::{Amount, ResultStatus, WireResult};
-use crate::signature::layer::Caller;
 use crate::store::ReceivedNotification;
+
+use super::Api;
+use crate::protocol::Endpoint;
+use axum::routing::post;
+use serde_json::json;
+
+/// Everything about notifyPayment.
+pub const API: Api = Api {
+    spec: Endpoint::NotifyPayment.spec(),
+    fields: NotifyPaymentRequest::FIELDS,
+    schemas: ("NotifyPaymentRequest", "ResultResponse"),
+    example: || {
+        json!({
+            "notifyType": "PAYMENT_RESULT",
+            "result": {
+                "resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"
+            },
+            "paymentRequestId": "pay-example-0001",
+            "paymentId": "20260101111111111111",
+            "paymentAmount": {"currency": "JPY", "value": "200"},
+            "paymentTime": "2026-01-01T12:01:01+08:00"
+        })
+    },
+    handler: || post(handle),
+};
 
 /// `Quote`: real notifications send quotePrice as a JSON number and guaranteed as a boolean.
 pub const QUOTE: &[Field] = &[
@@ -171,7 +196,7 @@ pub async fn handle(
         &response_result.result_code,
     )
     .await;
-    reply(&serde_json::json!({ "result": response_result }))
+    reply_result(response_result)
 }
 
 /// Keeps what the receiver got, for `GET /admin/received-notifications`. Recording is best

@@ -6,16 +6,39 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::error::ApiError;
 use super::extract::{Valid, WireRequest};
-use super::reply;
-use crate::app::AppState;
-use crate::error::ApiError;
+use super::pipeline::admission::Caller;
+use super::reply_result;
+use super::state::AppState;
 use crate::journal;
 use crate::protocol::codes::{self, PUSH_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, FieldError, Kind, text};
 use crate::protocol::{ResultCode, ResultStatus, WireResult};
-use crate::signature::layer::Caller;
 use crate::store::{PaymentStatus, PushReport, ReportOutcome};
+
+use super::Api;
+use crate::protocol::Endpoint;
+use axum::routing::post;
+use serde_json::json;
+
+/// Everything about notifyPushPayment.
+pub const API: Api = Api {
+    spec: Endpoint::NotifyPushPayment.spec(),
+    fields: NotifyPushPaymentRequest::FIELDS,
+    schemas: ("NotifyPushPaymentRequest", "ResultResponse"),
+    example: || {
+        json!({
+            "paymentResult": {
+                "resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"
+            },
+            "paymentId": "20260101111111111111",
+            "paymentRequestId": "push-example-0001",
+            "paymentTime": "2026-01-01T12:01:01+08:00"
+        })
+    },
+    handler: || post(handle),
+};
 
 /// `paymentResult`: a final result, so S or F, never U.
 const FINAL_RESULT: &[Field] = &[
@@ -117,13 +140,11 @@ pub async fn handle(
             let note = state
                 .wake_sender_if_queued(&payment, &plan)
                 .unwrap_or_else(|| "notification queued".to_owned());
-            let mut response = reply(&serde_json::json!({ "result": WireResult::success() }));
+            let mut response = reply_result(WireResult::success());
             response.extensions_mut().insert(journal::Note(note));
             Ok(response)
         }
-        ReportOutcome::Repeated(_) => Ok(reply(
-            &serde_json::json!({ "result": WireResult::success() }),
-        )),
+        ReportOutcome::Repeated(_) => Ok(reply_result(WireResult::success())),
         // The page has no ORDER_NOT_EXIST; ACCESS_DENIED says the caller may not, and nothing of
         // the other merchant's payment is told.
         ReportOutcome::Foreign => Err(ApiError::AccessDenied(format!(

@@ -7,14 +7,39 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::error::ApiError;
 use super::extract::{Valid, WireRequest};
-use super::reply;
-use crate::app::AppState;
-use crate::error::ApiError;
+use super::pipeline::admission::Caller;
+use super::reply_result;
+use super::state::AppState;
 use crate::protocol::schema::{Field, Kind, text};
 use crate::protocol::{ResultCode, WireResult};
-use crate::signature::layer::Caller;
 use crate::store::{ReportOutcome, RiskReport};
+
+use super::Api;
+use crate::protocol::Endpoint;
+use axum::routing::post;
+use serde_json::json;
+
+/// Everything about sendPaymentResult.
+pub const API: Api = Api {
+    spec: Endpoint::SendPaymentResult.spec(),
+    fields: SendPaymentResultRequest::FIELDS,
+    schemas: ("SendPaymentResultRequest", "ResultResponse"),
+    example: || {
+        json!({
+            "referenceTransactionId": "T-20260101-0001",
+            "paymentStatus": "SUCCESS",
+            "paymentMethodProvider": "VISA",
+            "cardVerificationResult": {
+                "authenticationType": "3D",
+                "cvvResult": "Y",
+                "threeDSResult": {"threeDSVersion": "2.2.0", "eci": "05"}
+            }
+        })
+    },
+    handler: || post(handle),
+};
 
 /// `authorizationError` (the page's "Error" object).
 const AUTHORIZATION_ERROR: &[Field] = &[
@@ -172,7 +197,7 @@ pub async fn handle(
         ReportOutcome::Recorded(_) | ReportOutcome::Repeated(_) => {
             // The page's sample answer.
             let result = WireResult::from_code(ResultCode::Success, "Updated success");
-            Ok(reply(&serde_json::json!({ "result": result })))
+            Ok(reply_result(result))
         }
         ReportOutcome::Contradicts(first) => Err(ApiError::Business {
             code: ResultCode::RepeatReqInconsistent,

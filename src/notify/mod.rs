@@ -3,7 +3,6 @@
 //! (0s, 2m, 10m, 10m, 1h, 2h, 6h, 15h) until the merchant answers S, by one replica at a time,
 //! and only where `notify.allowed_hosts` allows.
 
-pub mod message;
 pub mod outbound;
 pub mod schedule;
 pub mod sender;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
-use crate::config::Client;
+use crate::client::Client;
 use crate::notify::outbound::OutboundPolicy;
 use crate::protocol::datetime;
 use crate::signature::{self, Message, SignatureHeader, SigningKey, header};
@@ -193,17 +193,12 @@ impl Sender {
         let value = get("signature").ok_or("missing")?;
         let time = get("response-time").ok_or("no response-time header")?;
         let parsed = SignatureHeader::parse(value).map_err(|e| e.to_string())?;
-        let version = parsed
-            .key_version
-            .as_deref()
-            .unwrap_or(&client.latest_key_version)
-            .to_owned();
-        let key = client
+        let (version, key) = client
             .keys
-            .get(&version)
-            .ok_or_else(|| format!("no key with keyVersion {version}"))?;
+            .resolve(parsed.key_version.as_deref())
+            .map_err(|e| format!("no key with keyVersion {}", e.version))?;
         let message = Message::post(path, get("client-id").unwrap_or(&n.client_id), time, body);
-        signature::verify(key, &version, &message, &parsed.signature).map_err(|e| e.to_string())
+        signature::verify(&key, &version, &message, &parsed.signature).map_err(|e| e.to_string())
     }
 }
 

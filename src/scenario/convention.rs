@@ -14,25 +14,9 @@ use super::latency::Latency;
 use super::{Fault, Outcome, outcome_for_code};
 use crate::protocol::Endpoint;
 
-/// Each API's key field, where the convention looks.
-pub const KEY_FIELDS: [(Endpoint, &str); 4] = [
-    (Endpoint::SendPaymentResult, "referenceTransactionId"),
-    (Endpoint::NotifyPushPayment, "paymentId"),
-    (Endpoint::InquiryPayment, "paymentRequestId"),
-    (Endpoint::NotifyPayment, "paymentRequestId"),
-];
-
-/// The key field of an API.
-pub fn key_field(endpoint: Endpoint) -> &'static str {
-    KEY_FIELDS
-        .iter()
-        .find(|(e, _)| *e == endpoint)
-        .map_or("", |(_, f)| *f)
-}
-
 /// The outcome the key field's `__<CODE>` suffix selects, if it names a code of the page.
 pub(super) fn from_key_field(endpoint: Endpoint, body: &Value) -> Option<Outcome> {
-    let value = body.get(key_field(endpoint))?.as_str()?;
+    let value = body.get(endpoint.spec().key_field)?.as_str()?;
     let (_, code) = value.rsplit_once("__")?;
     outcome_for_code(endpoint, code)
 }

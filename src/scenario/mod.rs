@@ -15,14 +15,10 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::Value;
 
-pub use convention::{KEY_FIELDS, key_field};
 pub use latency::Latency;
 pub use rules::{Rule, RuleSpec};
 
-use crate::protocol::codes::{
-    self, Code, INQUIRY_PAYMENT_RESULT, INQUIRY_RESULT, NOTIFY_RESULT, PUSH_RESULT,
-    SEND_PAYMENT_RESULT_RESULT,
-};
+use crate::protocol::codes::{self, Code};
 use crate::protocol::{Endpoint, ResultStatus, WireResult};
 
 /// The request header that sets the scenario of one request.
@@ -92,16 +88,6 @@ pub struct Applied {
     pub source: String,
 }
 
-/// The result codes a page lets an endpoint answer.
-pub fn result_table(endpoint: Endpoint) -> &'static [Code] {
-    match endpoint {
-        Endpoint::SendPaymentResult => SEND_PAYMENT_RESULT_RESULT,
-        Endpoint::NotifyPushPayment => PUSH_RESULT,
-        Endpoint::InquiryPayment => INQUIRY_RESULT,
-        Endpoint::NotifyPayment => NOTIFY_RESULT,
-    }
-}
-
 /// A code of `endpoint`'s tables as an outcome: a result code, or for inquiryPayment a payment
 /// result code (SUCCESS there means the payment succeeded). inquiryPayment's two tables share
 /// SUCCESS and PROCESS_FAIL: `RESULT_<CODE>` names the inquiry's own result.
@@ -112,14 +98,14 @@ pub fn outcome_for_code(endpoint: Endpoint, code: &str) -> Option<Outcome> {
     };
     if endpoint == Endpoint::InquiryPayment
         && !result_only
-        && let Some(c) = codes::find(INQUIRY_PAYMENT_RESULT, code)
+        && let Some(c) = codes::find(endpoint.spec().payment_result_codes, code)
     {
         return Some(Outcome {
             payment_result: Some(c),
             ..Outcome::default()
         });
     }
-    codes::find(result_table(endpoint), code).map(|c| Outcome {
+    codes::find(endpoint.spec().result_codes, code).map(|c| Outcome {
         result: Some(WireResult::new(c.code, c.status, c.message)),
         ..Outcome::default()
     })

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::latency::Latency;
-use super::{Fault, Outcome, result_of, result_table};
+use super::{Fault, Outcome, result_of};
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::{Endpoint, ResultStatus};
 
@@ -158,7 +158,7 @@ impl Rule {
                     &r.code,
                     status,
                     r.message.clone(),
-                    result_table(endpoint),
+                    endpoint.spec().result_codes,
                 ))
             })
             .transpose()?;

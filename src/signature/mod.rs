@@ -2,12 +2,12 @@
 //!
 //! The content signed is `POST <path>\n<Client-Id>.<time>.<body>` over the exact bytes that
 //! travel. The signature travels standard-base64 then URL-encoded in the `Signature` header.
-//! The request layer and the notification sender both call these functions.
+//! The request admission and the notification sender both call these functions.
 
 pub mod diagnose;
 pub mod header;
 pub mod keys;
-pub mod layer;
+pub mod public_keys;
 pub mod replay;
 
 use aws_lc_rs::digest::{self, Digest};
@@ -17,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 
 pub use header::SignatureHeader;
 pub use keys::{KeyError, SigningKey, VerifyingKey};
+pub use public_keys::{PublicKeys, UnknownKeyVersion};
 
 /// The parts of a signed message: `<method> <path>\n<client_id>.<time>.<body>`.
 #[derive(Debug, Clone, Copy)]

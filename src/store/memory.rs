@@ -9,15 +9,15 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::queue::{
+use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
+use super::{
     Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationQueue,
     NotificationStatus, ReceivedNotification,
 };
-use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
 use super::{
     Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
 };
-use crate::notify::message::{self, NotifyPlan};
+use crate::domain::message::{self, NotifyPlan};
 
 /// How many received notifications the memory store keeps.
 pub const RECEIVED_KEPT: usize = 10_000;

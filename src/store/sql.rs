@@ -16,7 +16,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 use tokio::sync::Notify;
 
-use crate::notify::message::{self, NotifyPlan};
+use crate::domain::message::{self, NotifyPlan};
 
 use super::group_commit::GroupCommit;
 use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
@@ -106,7 +106,7 @@ pub struct SqlStore {
 
 /// Hides the password of a database URL.
 pub fn redact(url: &str) -> String {
-    crate::config::redact_url(url)
+    super::redact_url(url)
 }
 
 pub(super) fn classify(e: sqlx::Error) -> StoreError {

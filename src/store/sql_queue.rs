@@ -7,11 +7,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::StoreError;
-use super::queue::{
+use super::sql::{SqlStore, classify};
+use super::{
     Attempt, CancelOutcome, NextStep, Notification, NotificationQueue, NotificationStatus,
     ReceivedNotification,
 };
-use super::sql::{SqlStore, classify};
 
 fn notification_of(row: &AnyRow) -> Result<Notification, StoreError> {
     let status: String = row.try_get("status").map_err(classify)?;

@@ -15,7 +15,7 @@ use super::sql::{
     SQLITE, classify, enqueue_all, insert_payments_unless_known, insert_risk_reports, push_within,
 };
 use super::{Payment, PushReport, ReportOutcome, RiskReport, StoreError};
-use crate::notify::message::{self, NotifyPlan};
+use crate::domain::message::{self, NotifyPlan};
 
 /// One API write.
 pub(super) enum SqliteWrite {

@@ -3,6 +3,7 @@
 
 pub mod journal;
 pub mod notifications;
+pub mod openapi;
 pub mod payments;
 pub mod receiver;
 pub mod scenarios;

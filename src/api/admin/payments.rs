@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{AdminBody, AdminError, AdminPath};
 use crate::api::notify_payment::QUOTE;
 use crate::app::AppState;
-use crate::notify::message;
+use crate::domain::message;
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{self, Field, Kind, text};
 use crate::protocol::{Amount, ResultStatus, amount, datetime};

@@ -3,11 +3,10 @@
 
 use axum::response::{IntoResponse, Response};
 
-use crate::api::reply;
+use crate::api::reply_result;
 use crate::protocol::schema::FieldError;
 use crate::protocol::{ResultCode, WireResult};
 use crate::signature::SignatureError;
-use crate::signature::layer::Unsigned;
 use crate::store::StoreError;
 
 /// A failed call, with the `resultCode` it answers.
@@ -112,16 +111,6 @@ impl ApiError {
             _ => None,
         }
     }
-
-    /// Whether the answer goes out unsigned, as the real service sends these.
-    pub fn is_unsigned(&self) -> bool {
-        matches!(
-            self,
-            ApiError::InvalidClient(_)
-                | ApiError::KeyNotFound(_)
-                | ApiError::InvalidSignature { .. }
-        )
-    }
 }
 
 impl IntoResponse for ApiError {
@@ -132,10 +121,6 @@ impl IntoResponse for ApiError {
             }
             _ => tracing::debug!(code = self.code().as_str(), reason = %self, "request rejected"),
         }
-        let mut response = reply(&serde_json::json!({ "result": self.result() }));
-        if self.is_unsigned() {
-            response.extensions_mut().insert(Unsigned);
-        }
-        response
+        reply_result(self.result())
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::{NewNotification, Payment, PaymentStatus};
 use crate::protocol::{Amount, WireResult, datetime};
-use crate::store::{NewNotification, Payment, PaymentStatus};
 
 /// What the store needs to queue a notification when a payment becomes final.
 #[derive(Debug, Clone, Copy)]

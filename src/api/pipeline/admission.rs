@@ -1,36 +1,36 @@
-//! Admission and sealing, the two ends of every API request. [`admit`] lets a request in only
-//! when it is POST and JSON, from a known client, within the body limit, with a signature that
-//! verifies over the exact received bytes and path, and for an API the client may call.
-//! [`seal`] signs the answer on the way out, or leaves it deliberately unsigned. Every failure
-//! is an answer, never an error: nothing here can drop a request.
+//! Layer 6: admission lets a request in only when it is POST and JSON, from a known client,
+//! within the header and body limits, with a signature that verifies over the exact received
+//! bytes and path, inside the clock window, not a replay, and for an API the client may call.
+//! The checks run in the order the real gateway makes them, cheapest first. The body is read
+//! here and parsed once, for the scenario and the handler. Every failure is an answer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use serde_json::Value;
 
-use super::replay::SeenSignatures;
-use super::{Message, SignatureError, SignatureHeader, header as sig_header, sign, verify};
-use crate::app::AppState;
+use super::{Route, header_str, signed_path};
+use crate::api::answer::Answered;
+use crate::api::error::ApiError;
+use crate::api::state::AppState;
 use crate::body::{self, BodyError};
-use crate::config::Client;
-use crate::error::ApiError;
-use crate::protocol::{Endpoint, datetime};
+use crate::client::Client;
+use crate::protocol::{Endpoint, ResultStatus, datetime};
+use crate::signature::replay::SeenSignatures;
+use crate::signature::{Message, SignatureError, SignatureHeader, verify};
+use crate::telemetry;
 
 /// The longest Client-Id a client can be registered with; a longer header is refused before
 /// it is echoed, logged or journaled.
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
 
-/// Marks a response that must go out unsigned (INVALID_SIGNATURE, INVALID_CLIENT,
-/// KEY_NOT_FOUND), as the real service sends them.
-#[derive(Debug, Clone, Copy)]
-pub struct Unsigned;
-
-/// Who is calling, once the guard let the request through; handlers read it as an extension.
+/// A request extension: who is calling, once admission let the request through.
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The verified client.
@@ -73,87 +73,81 @@ pub struct Admitted {
     pub replay_key: Option<[u8; 32]>,
 }
 
-/// Signs an outgoing response over `POST <path>\n<client-id>.<response-time>.<body>`, or leaves
-/// it deliberately unsigned; also hands back the body, for the journal.
-pub async fn seal(
-    app: &AppState,
-    path: &str,
-    client_id: Option<&str>,
-    response: Response,
-) -> (Response, Bytes) {
-    let (mut parts, body) = response.into_parts();
-    let body = match to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(_) => {
-            let response =
-                ApiError::Internal("response body could not be read".into()).into_response();
-            return (response, Bytes::new());
+/// A request extension: the body parsed as JSON, once, or why it is not JSON.
+#[derive(Debug, Clone)]
+pub struct ParsedBody(pub Result<Value, String>);
+
+/// A response extension: what admission found, for the journal.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// `valid`, or why the request was refused.
+    pub verdict: String,
+    /// The exact bytes received, when they were read.
+    pub body: Bytes,
+    /// The content verified against, when the signature failed.
+    pub string_to_sign: Option<String>,
+}
+
+impl Admission {
+    /// A request refused before its body was read.
+    pub fn refused(verdict: String) -> Self {
+        Self {
+            verdict,
+            body: Bytes::new(),
+            string_to_sign: None,
         }
-    };
-    let client_id = client_id.filter(|id| HeaderValue::from_str(id).is_ok());
-    let signing = &app.config.settings.signing;
-    let headers = &mut parts.headers;
-    let wants_signature = parts.extensions.get::<Unsigned>().is_none();
-    match client_id {
-        // Without a Client-Id there is nothing to echo and nothing the caller could verify.
-        None if wants_signature => {}
-        // Only a registered client gets a signature: for anyone else it costs a private-key
-        // operation per request and hands out gateway signatures nobody asked for.
-        Some(id)
-            if wants_signature && signing.sign_responses && app.config.clients.contains_key(id) =>
-        {
-            let time = datetime::format_millis(Utc::now());
-            match sign(
-                &app.config.signing_key,
-                &Message::post(path, id, &time, &body),
-            ) {
-                Ok(signed) => {
-                    insert(headers, "client-id", id);
-                    insert(headers, "response-time", &time);
-                    insert(
-                        headers,
-                        "signature",
-                        &sig_header::format(&signing.key_version, &signed),
-                    );
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "response signing failed");
-                    let response =
-                        ApiError::Internal("response signing failed".into()).into_response();
-                    return (response, body);
-                }
+    }
+}
+
+/// Admits the request and hands it on, or answers why not.
+pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> Response {
+    let app = &route.app;
+    match admit(app, route.endpoint, request).await {
+        Ok(Admitted {
+            mut request,
+            body,
+            replay_key,
+            ..
+        }) => {
+            let parsed = serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string());
+            request.extensions_mut().insert(ParsedBody(parsed));
+            let mut response = next.run(request).await;
+            // A retryable answer invites the same request again.
+            if let (Some(seen), Some(key)) = (&app.seen_signatures, replay_key)
+                && response
+                    .extensions()
+                    .get::<Answered>()
+                    .is_some_and(|a| a.status() == ResultStatus::U)
+            {
+                seen.forget(key);
             }
+            response.extensions_mut().insert(Admission {
+                verdict: "valid".into(),
+                body,
+                string_to_sign: None,
+            });
+            response
         }
-        id => unsigned(headers, id, &signing.key_version),
+        Err(Rejection {
+            error,
+            body,
+            string_to_sign,
+        }) => {
+            if let Some(reason) = error.auth_failure() {
+                telemetry::record_auth_failure(reason);
+            }
+            let admission = Admission {
+                verdict: error.to_string(),
+                // A refused notification is kept in the bounded journal only: nothing a caller
+                // could not sign reaches the store.
+                body: body.unwrap_or_default(),
+                string_to_sign,
+            };
+            let mut response = error.into_response();
+            response.extensions_mut().insert(admission);
+            response
+        }
     }
-    (Response::from_parts(parts, Body::from(body.clone())), body)
-}
-
-/// The unsigned form the SDKs accept for F/U answers: the three headers present, the
-/// signature and response-time empty (the Python SDK rejects a reply without them).
-fn unsigned(headers: &mut HeaderMap, client_id: Option<&str>, key_version: &str) {
-    if let Some(client_id) = client_id {
-        insert(headers, "client-id", client_id);
-    }
-    insert(headers, "response-time", "");
-    insert(
-        headers,
-        "signature",
-        &format!("algorithm=RSA256,keyVersion={key_version},signature="),
-    );
-}
-
-fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        headers.insert(name, v);
-    }
-}
-
-/// The request URI as signed: the path, and the query string when one was sent (none of the
-/// APIs uses one; a caller that sends one signs it as received).
-pub fn signed_path(uri: &axum::http::Uri) -> String {
-    uri.path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
 }
 
 /// The Client-Id header as the answer may echo it and the journal keep it: visible ASCII and
@@ -176,11 +170,6 @@ fn head_bytes(request: &Request) -> usize {
         + line
 }
 
-/// A header's text, when it is visible ASCII.
-pub fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// A required header's text, or `fail` with why: missing, or present but not visible ASCII
 /// (which is not the same mistake).
 fn required_header<'h>(
@@ -197,7 +186,7 @@ fn required_header<'h>(
 
 /// Runs every check in the order the real gateway does, cheapest first, and hands the request
 /// on with its body put back and the [`Caller`] attached.
-pub async fn admit(
+async fn admit(
     app: &AppState,
     endpoint: Endpoint,
     request: Request,
@@ -243,20 +232,18 @@ pub async fn admit(
             .map_err(|_| SignatureError::Malformed("the value is not visible ASCII".into()))?,
     };
     let parsed = SignatureHeader::parse(signature_value)?;
-    let key_version = parsed
-        .key_version
-        .as_deref()
-        .unwrap_or(&client.latest_key_version)
-        .to_owned();
+    let (key_version, key) =
+        client
+            .keys
+            .resolve(parsed.key_version.as_deref())
+            .map_err(|unknown| {
+                ApiError::KeyNotFound(format!(
+                    "no public key with keyVersion {} for Client-Id {client_id} (registered: {})",
+                    unknown.version,
+                    unknown.known.join(", ")
+                ))
+            })?;
     let signature = parsed.signature;
-    let key = client.keys.get(&key_version).cloned().ok_or_else(|| {
-        let mut known: Vec<_> = client.keys.keys().map(String::as_str).collect();
-        known.sort_unstable();
-        ApiError::KeyNotFound(format!(
-            "no public key with keyVersion {key_version} for Client-Id {client_id} (registered: {})",
-            known.join(", ")
-        ))
-    })?;
 
     let limit = settings.body_limit_bytes;
     let declared = headers

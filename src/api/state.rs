@@ -1,0 +1,102 @@
+//! The application state every layer and handler reaches.
+
+use std::sync::Arc;
+
+use tokio::sync::{Notify, Semaphore};
+
+use crate::api::notify_payment::ReceiverControl;
+use crate::config::Config;
+use crate::domain::message::NotifyPlan;
+use crate::journal::Journal;
+use crate::scenario::Scenarios;
+use crate::signature::replay::SeenSignatures;
+use crate::store::Store;
+
+/// What every handler can reach: one `Arc`, so a clone per request and per layer is one
+/// reference count.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct Shared {
+    /// The validated configuration, keys parsed.
+    pub config: Arc<Config>,
+    /// The payment-state store and notification queue.
+    pub store: Arc<dyn Store>,
+    /// Wakes the notification sender: something became due.
+    pub wake: Arc<Notify>,
+    /// The notification receiver's scripted failures.
+    pub receiver: Arc<ReceiverControl>,
+    /// Scenario rules and the random source of latencies.
+    pub scenarios: Arc<Scenarios>,
+    /// The bounded request journal.
+    pub journal: Arc<Journal>,
+    /// One permit per API request being handled (`server.max_in_flight`).
+    pub in_flight: Arc<Semaphore>,
+    /// Signed contents received lately, when `server.reject_replayed_signatures` is on.
+    pub seen_signatures: Option<Arc<SeenSignatures>>,
+}
+
+impl AppState {
+    /// Bundles configuration and store.
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        // Metrics are recorded from the first request on.
+        crate::telemetry::prometheus();
+        let journal = &config.settings.journal;
+        let capacity = if journal.enabled { journal.capacity } else { 0 };
+        Self(Arc::new(Shared {
+            scenarios: Arc::new(Scenarios::new(
+                config.rules.clone(),
+                config.settings.scenario.seed,
+            )),
+            journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
+            in_flight: Arc::new(Semaphore::new(config.settings.server.max_in_flight)),
+            seen_signatures: config.settings.server.reject_replayed_signatures.then(|| {
+                let server = &config.settings.server;
+                Arc::new(SeenSignatures::new(
+                    server.clock_skew_seconds,
+                    server.seen_signatures_capacity,
+                ))
+            }),
+            config: Arc::new(config),
+            store,
+            wake: Arc::new(Notify::new()),
+            receiver: Arc::new(ReceiverControl::default()),
+        }))
+    }
+
+    /// How a payment that becomes final now, through `caller`, is notified.
+    pub fn notify_plan<'a>(&'a self, caller: &'a str) -> NotifyPlan<'a> {
+        NotifyPlan {
+            caller,
+            default_urls: &self.config.notify_urls,
+            first_due_ms: self
+                .config
+                .schedule
+                .first_due(chrono::Utc::now().timestamp_millis()),
+        }
+    }
+
+    /// After the store recorded `payment` with `plan`: wakes the sender when that queued a
+    /// notification (a wake costs the sender a claim on the store, so only then), else answers
+    /// why none was (`None` too while the payment is not final).
+    pub fn wake_sender_if_queued(
+        &self,
+        payment: &crate::store::Payment,
+        plan: &NotifyPlan<'_>,
+    ) -> Option<String> {
+        let why = crate::domain::message::why_not_queued(payment, plan);
+        if payment.status.is_final() && why.is_none() {
+            self.wake.notify_one();
+        }
+        why
+    }
+}

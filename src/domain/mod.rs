@@ -1,0 +1,15 @@
+//! What the gateway knows and decides, free of IO: payments and their states, the reports that
+//! make them final, notifications with their attempts, and the message a final payment turns
+//! into. The store records these; the APIs and the sender act on them.
+
+pub mod message;
+mod notification;
+mod payment;
+
+pub use notification::{
+    Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationStatus,
+    ReceivedNotification,
+};
+pub use payment::{
+    Payment, PaymentStatus, PushReport, Quote, ReportOutcome, RiskReport, SeedOutcome,
+};
