@@ -28,7 +28,7 @@ use utoipa::openapi::{
 };
 
 use super::Api;
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::protocol::amount;
 use crate::protocol::schema::{DATETIME_MAX, Field, Kind, Presence};
 

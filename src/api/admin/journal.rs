@@ -11,7 +11,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use super::AdminQuery;
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::journal::Filter;
 
 pub(super) fn router() -> Router<AppState> {

@@ -17,7 +17,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::body::BodyError;
 
 /// An admin failure: a status and a message that says what to fix.

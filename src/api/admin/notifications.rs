@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{AdminBody, AdminError, AdminPath};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::notify::schedule::parse_interval;
 use crate::store::{Attempt, CancelOutcome, Notification, NotificationStatus};
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AdminBody, AdminError, AdminPath};
 use crate::api::notify_payment::QUOTE;
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::domain::message;
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{self, Field, Kind, text};

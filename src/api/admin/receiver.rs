@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{AdminBody, AdminError, AdminQuery};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::protocol::{ResultStatus, WireResult};
 
 pub(super) fn router() -> Router<AppState> {

@@ -10,7 +10,7 @@ use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
 
 use super::{AdminBody, AdminError, AdminPath, AdminQuery};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::scenario::{Rule, RuleSpec};
 
 pub(super) fn router() -> Router<AppState> {
