@@ -5,6 +5,7 @@
 pub mod message;
 mod notification;
 mod payment;
+pub mod push;
 
 pub use notification::{
     Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationStatus,

@@ -9,7 +9,6 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::rules::{PushDecision, Which, apply_push, decide_push, new_from_push};
 use super::{
     Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationQueue,
     NotificationStatus, ReceivedNotification,
@@ -18,6 +17,7 @@ use super::{
     Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
 };
 use crate::domain::message::{self, NotifyPlan};
+use crate::domain::push::{PushDecision, Which, apply_push, decide_push, new_from_push};
 
 /// How many received notifications the memory store keeps.
 pub const RECEIVED_KEPT: usize = 10_000;

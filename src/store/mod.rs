@@ -1,14 +1,10 @@
 //! The payment-state store all four APIs share: what notifyPushPayment reports is what
 //! inquiryPayment answers. One trait, backends chosen once by [`connect`].
 
-mod group_commit;
 mod memory;
 mod queue;
-mod rules;
 mod settings;
 mod sql;
-mod sql_queue;
-mod sqlite_writes;
 
 use std::sync::Arc;
 

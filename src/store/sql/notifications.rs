@@ -3,17 +3,70 @@
 //! the notification's next state are written in one transaction.
 
 use async_trait::async_trait;
-use sqlx::Row;
+use chrono::Utc;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
-use super::StoreError;
-use super::sql::{SqlStore, classify};
-use super::{
-    Attempt, CancelOutcome, NextStep, Notification, NotificationQueue, NotificationStatus,
-    ReceivedNotification,
+use super::{SqlStore, classify, notification_columns, values};
+use crate::domain::message::{self, NotifyPlan};
+use crate::store::{
+    Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationQueue,
+    NotificationStatus, Payment, ReceivedNotification, StoreError,
 };
 
-fn notification_of(row: &AnyRow) -> Result<Notification, StoreError> {
+/// Queues, inside the write that made `payment` final, the notification `plan` yields.
+pub(super) async fn enqueue(
+    conn: &mut AnyConnection,
+    payment: &Payment,
+    plan: &NotifyPlan<'_>,
+) -> Result<(), sqlx::Error> {
+    match message::build(payment, plan) {
+        Some(n) => enqueue_all(conn, vec![n]).await,
+        None => Ok(()),
+    }
+}
+
+/// Queues notifications in one statement; one already queued for a paymentRequestId stays.
+pub(super) async fn enqueue_all(
+    conn: &mut AnyConnection,
+    notifications: Vec<NewNotification>,
+) -> Result<(), sqlx::Error> {
+    if notifications.is_empty() {
+        return Ok(());
+    }
+    let rows = values(notifications.len(), 7, |p| {
+        format!(
+            "({}, {}, {}, {}, {}, 'PENDING', 0, {}, {})",
+            p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+        )
+    });
+    let sql = format!(
+        concat!(
+            "INSERT INTO notifications (",
+            notification_columns!(),
+            ") \
+             VALUES {rows} ON CONFLICT (payment_request_id) DO NOTHING"
+        ),
+        rows = rows
+    );
+    let now = Utc::now().timestamp_millis();
+    // A statement per batch size: kept prepared, they would fill the statement cache.
+    let one = notifications.len() == 1;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(one);
+    for n in notifications {
+        query = query
+            .bind(n.id)
+            .bind(n.payment_request_id)
+            .bind(n.client_id)
+            .bind(n.url)
+            .bind(n.body)
+            .bind(n.first_due_ms)
+            .bind(now);
+    }
+    query.execute(conn).await.map(|_| ())
+}
+
+pub(super) fn notification_of(row: &AnyRow) -> Result<Notification, StoreError> {
     let status: String = row.try_get("status").map_err(classify)?;
     let attempts: i64 = row.try_get("attempts_made").map_err(classify)?;
     Ok(Notification {
@@ -64,7 +117,7 @@ fn received_of(row: &AnyRow) -> Result<ReceivedNotification, StoreError> {
 impl SqlStore {
     async fn notification(&self, id: &str) -> Result<Option<Notification>, StoreError> {
         let row = sqlx::query(concat!(
-            "SELECT id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms ",
+            concat!("SELECT ", notification_columns!(), " "),
             "FROM notifications WHERE id = $1"
         ))
         .bind(id)
@@ -178,7 +231,7 @@ impl NotificationQueue for SqlStore {
         payment_request_id: &str,
     ) -> Result<Vec<(Notification, Vec<Attempt>)>, StoreError> {
         let rows = sqlx::query(concat!(
-            "SELECT id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms ",
+            concat!("SELECT ", notification_columns!(), " "),
             "FROM notifications WHERE payment_request_id = $1 ORDER BY created_at_ms"
         ))
         .bind(payment_request_id)
@@ -207,7 +260,7 @@ impl NotificationQueue for SqlStore {
     async fn redeliver(&self, id: &str, now_ms: i64) -> Result<Option<Notification>, StoreError> {
         let row = sqlx::query(concat!(
             "UPDATE notifications SET status = 'PENDING', next_due_ms = $1 WHERE id = $2 ",
-            "RETURNING id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms"
+            concat!("RETURNING ", notification_columns!())
         ))
         .bind(now_ms)
         .bind(id)
@@ -220,7 +273,7 @@ impl NotificationQueue for SqlStore {
     async fn cancel(&self, id: &str) -> Result<CancelOutcome, StoreError> {
         let row = sqlx::query(concat!(
             "UPDATE notifications SET status = 'CANCELLED' WHERE id = $1 AND status = 'PENDING' ",
-            "RETURNING id, payment_request_id, client_id, url, body, status, attempts_made, next_due_ms, created_at_ms"
+            concat!("RETURNING ", notification_columns!())
         ))
         .bind(id)
         .fetch_optional(&self.writer)

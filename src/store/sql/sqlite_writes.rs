@@ -10,12 +10,13 @@ use chrono::Utc;
 use sqlx::AnyConnection;
 
 use super::group_commit::{BoxFuture, Write};
-use super::rules::new_from_push;
-use super::sql::{
-    SQLITE, classify, enqueue_all, insert_payments_unless_known, insert_risk_reports, push_within,
-};
-use super::{Payment, PushReport, ReportOutcome, RiskReport, StoreError};
+use super::notifications::enqueue_all;
+use super::payments::{insert_payments_unless_known, push_within};
+use super::risk::insert_risk_reports;
+use super::{SQLITE, classify};
 use crate::domain::message::{self, NotifyPlan};
+use crate::domain::push::new_from_push;
+use crate::store::{Payment, PushReport, ReportOutcome, RiskReport, StoreError};
 
 /// One API write.
 pub(super) enum SqliteWrite {
@@ -217,11 +218,11 @@ mod tests {
     use chrono::Utc;
     use tokio::task::JoinSet;
 
-    use super::super::rules::new_from_push;
-    use super::super::sql::{SqlOptions, SqlStore};
-    use super::super::{NotificationQueue, PaymentStatus, PaymentStore, SeedOutcome};
+    use super::super::{SqlOptions, SqlStore};
     use super::*;
+    use crate::domain::push::new_from_push;
     use crate::protocol::Amount;
+    use crate::store::{NotificationQueue, PaymentStatus, PaymentStore, SeedOutcome};
 
     fn push(pid: &str, rid: Option<&str>, code: &str) -> PushReport {
         PushReport {

@@ -16,7 +16,7 @@ use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::StoreError;
-use super::sql::{classify, is_unique_violation};
+use super::{classify, is_unique_violation};
 use crate::telemetry;
 
 /// Most writes one transaction carries.

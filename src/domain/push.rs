@@ -1,4 +1,4 @@
-//! The store's rules, pure and shared by every backend: what a push report does to the payments
+//! The push decision, pure and shared by every store backend: what a push report does to the payments
 //! found by its paymentId and its paymentRequestId. Backends only make the lookup, decision and
 //! write one atomic step.
 

@@ -1,0 +1,246 @@
+//! Opening a SQL store: the pool and its per-connection settings (SQLite's PRAGMAs,
+//! PostgreSQL's statement timeout), the single SQLite writer with its group commit, the WAL
+//! checkpointer, and the migrations.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Connection, Executor, Row};
+use tokio::sync::Notify;
+
+use super::{GroupCommit, POSTGRES, SQLITE, SqlOptions, SqlStore, classify, redact};
+use crate::store::StoreError;
+
+pub(super) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(super) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The longest SQLite's write-ahead log goes without a checkpoint.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// The shortest time between two checkpoints while writes keep coming.
+const CHECKPOINT_SPACING: Duration = Duration::from_millis(100);
+
+/// Copies SQLite's write-ahead log back into the database file, on a read connection: soon
+/// after the writer commits (`committed`), and at least every [`CHECKPOINT_EVERY`]. A checkpoint
+/// syncs the file to disk, which can take milliseconds; done by a commit (SQLite's default) it
+/// would stall every write queued behind that commit. A passive checkpoint never blocks the
+/// writer, and frequent ones keep the log short. Ends when the pool closes.
+async fn checkpoint_in_background(pool: AnyPool, committed: Arc<Notify>) {
+    while !pool.is_closed() {
+        let _ = tokio::time::timeout(CHECKPOINT_EVERY, committed.notified()).await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; the write-ahead log grows until one succeeds");
+        }
+        tokio::time::sleep(CHECKPOINT_SPACING).await;
+    }
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://...`), creating a SQLite file and its
+    /// directory when missing. Fails with the URL (password redacted) when the database cannot
+    /// be reached.
+    pub async fn connect(url: &str, options: &SqlOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let shown = redact(url);
+        let (dialect, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let file = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = std::path::Path::new(file)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "cannot create {} for {shown}: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = if path.contains("mode=") {
+                url.to_owned()
+            } else {
+                format!("{url}{sep}mode=rwc")
+            };
+            (&SQLITE, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (&POSTGRES, url.to_owned())
+        } else {
+            return Err(StoreError::Unavailable(format!(
+                "store.url {shown} names no known backend (memory://, sqlite://PATH, postgres://...)"
+            )));
+        };
+        let synchronous = match options.sqlite_synchronous.as_str() {
+            "full" => "FULL",
+            _ => "NORMAL",
+        };
+        let is_sqlite = std::ptr::eq(dialect, &SQLITE);
+        let timeout_ms = options.statement_timeout.as_millis();
+        let open = |max_connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                // A ping per checkout doubles the round trips of a read. A connection that died
+                // with the server fails its next query instead, answers UNKNOWN_EXCEPTION
+                // (retryable), and is replaced.
+                .test_before_acquire(false)
+                // A COMMIT that failed (a full disk: SQLITE_FULL; a connection cut mid-commit)
+                // can leave its transaction open, and the connection would refuse every later
+                // BEGIN. It is closed instead of reused, so the gateway takes writes again by
+                // itself once the cause is gone.
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        // A dropped transaction's ROLLBACK may still be queued: a ping lets it
+                        // run first, so only a transaction that stayed open closes the
+                        // connection.
+                        if conn.is_in_transaction() {
+                            conn.ping().await?;
+                        }
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if !is_sqlite {
+                            // A lock held by another replica, or a stalled network, must not
+                            // hold a request forever: it fails and answers UNKNOWN_EXCEPTION.
+                            for setting in ["statement_timeout", "lock_timeout"] {
+                                let set = format!("SET {setting} = {timeout_ms}");
+                                sqlx::query(sqlx::AssertSqlSafe(set))
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
+                        }
+                        if is_sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            // Checkpoints run in the background (see `checkpoint_in_background`),
+                            // not inside a commit that a request is waiting for.
+                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            // A log that grew under a burst is cut back when it restarts.
+                            conn.execute("PRAGMA journal_size_limit = 67108864").await?;
+                            let busy = format!("PRAGMA busy_timeout = {timeout_ms}");
+                            sqlx::query(sqlx::AssertSqlSafe(busy))
+                                .execute(&mut *conn)
+                                .await?;
+                            conn.execute(if synchronous == "FULL" {
+                                "PRAGMA synchronous = FULL"
+                            } else {
+                                "PRAGMA synchronous = NORMAL"
+                            })
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect(&connect_url)
+        };
+        let unreachable =
+            |e: sqlx::Error| StoreError::Unavailable(format!("cannot connect to {shown}: {e}"));
+        // One plain connection first: a pool that cannot connect reports only its own timeout;
+        // this reports the cause (refused, unknown host, authentication failed).
+        let probe = sqlx::AnyConnection::connect(&connect_url)
+            .await
+            .map_err(unreachable)?;
+        let _ = probe.close().await;
+        let pool = open(options.max_connections).await.map_err(unreachable)?;
+        let writer = if is_sqlite {
+            open(1).await.map_err(unreachable)?
+        } else {
+            pool.clone()
+        };
+        let group = is_sqlite.then(|| {
+            let committed = Arc::new(Notify::new());
+            tokio::spawn(checkpoint_in_background(
+                pool.clone(),
+                Arc::clone(&committed),
+            ));
+            GroupCommit::start(
+                writer.clone(),
+                dialect.begin,
+                committed,
+                options.acquire_timeout + options.statement_timeout,
+            )
+        });
+        Ok(Self {
+            pool,
+            writer,
+            dialect,
+            group,
+        })
+    }
+
+    /// Applies the checked-in migrations and answers the schema version.
+    pub async fn migrate(&self) -> Result<i64, StoreError> {
+        self.dialect
+            .migrations
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
+        self.schema_version().await
+    }
+
+    /// The highest applied migration.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.try_get::<i64, _>("version").map_err(classify)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::NotifyPlan;
+    use crate::store::{PaymentStatus, PaymentStore, PushReport};
+
+    #[tokio::test]
+    async fn sqlite_writes_reach_the_database_file_without_a_commit_waiting_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gateway.db");
+        let options = SqlOptions {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_synchronous: "normal".into(),
+            statement_timeout: Duration::from_secs(5),
+        };
+        let store = SqlStore::connect(&format!("sqlite://{}", file.display()), &options)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let migrated = std::fs::metadata(&file).unwrap().len();
+        let urls = Arc::default();
+        let plan = NotifyPlan {
+            caller: "ACQP",
+            default_urls: &urls,
+            first_due_ms: 0,
+        };
+
+        for i in 0..500 {
+            let report = PushReport {
+                payment_id: format!("pid-{i}"),
+                payment_request_id: Some(format!("rid-{i}")),
+                status: PaymentStatus::Success,
+                result_code: "SUCCESS".into(),
+                result_message: None,
+                payment_time: Some("2026-11-22T10:00:00+08:00".into()),
+            };
+            store.record_push_result(report, &plan).await.unwrap();
+        }
+
+        // Commits only append to the write-ahead log (automatic checkpoints are off); the
+        // background checkpoint copies them into the file, within a few of its intervals.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&file).unwrap().len() <= migrated {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nothing was checkpointed into the database file"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
