@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use alipay_gateway::config::StoreSettings;
-use alipay_gateway::domain::message::NotifyPlan;
+use alipay_gateway::domain::message::{NotifyPlan, Queuing};
 use alipay_gateway::protocol::Amount;
 use alipay_gateway::store::{
     self, Attempt, CancelOutcome, NextStep, NotificationStatus, Payment, PaymentStatus, PushReport,
@@ -192,11 +192,15 @@ async fn final_payment(store: &Arc<dyn Store>, request_id: &str, due_ms: i64) ->
     let urls = default_urls();
     let plan = plan(MERCHANT, &urls, due_ms);
     store.seed_payment(seeded(request_id), &plan).await.unwrap();
-    let outcome = store.record_push_result(success(request_id), &plan).await;
+    let written = store
+        .record_push_result(success(request_id), &plan)
+        .await
+        .unwrap();
     assert!(
-        matches!(outcome, Ok(ReportOutcome::Recorded(_))),
-        "{outcome:?}"
+        matches!(written.outcome, ReportOutcome::Recorded(_)),
+        "{written:?}"
     );
+    assert_eq!(written.queuing, Queuing::Queued, "the write says it queued");
     let notifications = store.notifications_for(request_id).await.unwrap();
     assert_eq!(notifications.len(), 1, "{notifications:?}");
     notifications[0].0.id.clone()
@@ -250,12 +254,14 @@ async fn a_push_for_an_unknown_payment_creates_it_and_queues_nothing_as_it_has_n
     store: Arc<dyn Store>,
 ) {
     let urls = default_urls();
-    let outcome = store
+    let written = store
         .record_push_result(success("R-NEW"), &plan(MERCHANT, &urls, 0))
         .await
         .unwrap();
-    let ReportOutcome::Recorded(created) = outcome else {
-        panic!("{outcome:?}");
+    let reason = written.queuing.reason().unwrap_or_default();
+    assert!(reason.contains("paymentAmount"), "{:?}", written.queuing);
+    let ReportOutcome::Recorded(created) = written.outcome else {
+        panic!("{:?}", written.outcome);
     };
     assert_eq!(created.status, PaymentStatus::Success);
     assert_eq!(
@@ -286,7 +292,11 @@ async fn the_same_push_again_is_a_repeat_and_queues_nothing_more(store: Arc<dyn 
         .record_push_result(success("R-AGAIN"), &plan(MERCHANT, &urls, 0))
         .await
         .unwrap();
-    assert!(matches!(again, ReportOutcome::Repeated(_)), "{again:?}");
+    assert!(
+        matches!(again.outcome, ReportOutcome::Repeated(_)),
+        "{again:?}"
+    );
+    assert_eq!(again.queuing, Queuing::Unchanged);
     assert_eq!(store.notifications_for("R-AGAIN").await.unwrap().len(), 1);
 }
 
@@ -298,7 +308,8 @@ async fn a_different_push_for_a_final_payment_contradicts_and_the_first_stands(
     let outcome = store
         .record_push_result(failure("R-CONTRA"), &plan(MERCHANT, &urls, 0))
         .await
-        .unwrap();
+        .unwrap()
+        .outcome;
     let ReportOutcome::Contradicts(first) = outcome else {
         panic!("{outcome:?}");
     };
@@ -319,7 +330,8 @@ async fn another_clients_push_for_an_owned_payment_is_foreign_and_changes_nothin
     let outcome = store
         .record_push_result(success("R-OWNED"), &plan("SOMEONE_ELSE", &urls, 0))
         .await
-        .unwrap();
+        .unwrap()
+        .outcome;
     assert_eq!(outcome, ReportOutcome::Foreign);
     let kept = store.payment("R-OWNED").await.unwrap().unwrap();
     assert_eq!(kept.status, PaymentStatus::Processing);
@@ -329,18 +341,26 @@ async fn another_clients_push_for_an_owned_payment_is_foreign_and_changes_nothin
 async fn seeding_an_existing_id_answers_the_payment_there_unchanged(store: Arc<dyn Store>) {
     let urls = default_urls();
     let plan = plan(MERCHANT, &urls, 0);
-    let SeedOutcome::Created(first) = store.seed_payment(seeded("R-SEED"), &plan).await.unwrap()
+    let SeedOutcome::Created(first) = store
+        .seed_payment(seeded("R-SEED"), &plan)
+        .await
+        .unwrap()
+        .outcome
     else {
         panic!("the first seed creates");
     };
     let mut other = seeded("R-SEED");
     other.payment_amount = Some(Amount::new("EUR", "5"));
-    let again = store.seed_payment(other, &plan).await.unwrap();
+    let again = store.seed_payment(other, &plan).await.unwrap().outcome;
     assert_eq!(again, SeedOutcome::Exists(first.clone()));
     // The same paymentId under another paymentRequestId is the same payment too.
     let mut same_payment_id = seeded("R-SEED-OTHER");
     same_payment_id.payment_id = first.payment_id.clone();
-    let again = store.seed_payment(same_payment_id, &plan).await.unwrap();
+    let again = store
+        .seed_payment(same_payment_id, &plan)
+        .await
+        .unwrap()
+        .outcome;
     assert_eq!(again, SeedOutcome::Exists(first));
 }
 

@@ -135,11 +135,14 @@ pub async fn handle(
         payment_time: request.payment_time,
     };
     let plan = state.notify_plan(&caller.client.id);
-    match state.store.record_push_result(report, &plan).await? {
-        ReportOutcome::Recorded(payment) => {
-            let note = state
-                .wake_sender_if_queued(&payment, &plan)
-                .unwrap_or_else(|| "notification queued".to_owned());
+    let written = state.store.record_push_result(report, &plan).await?;
+    match written.outcome {
+        ReportOutcome::Recorded(_) => {
+            let note = written
+                .queuing
+                .reason()
+                .unwrap_or("notification queued")
+                .to_owned();
             let mut response = reply_result(WireResult::success());
             response.extensions_mut().insert(journal::Note(note));
             Ok(response)

@@ -8,6 +8,7 @@ use crate::api::notify_payment::ReceiverControl;
 use crate::config::Config;
 use crate::domain::message::NotifyPlan;
 use crate::journal::Journal;
+use crate::notify::wake::WakingStore;
 use crate::scenario::Scenarios;
 use crate::signature::replay::SeenSignatures;
 use crate::store::Store;
@@ -29,7 +30,8 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     /// The validated configuration, keys parsed.
     pub config: Arc<Config>,
-    /// The payment-state store and notification queue.
+    /// The payment-state store and notification queue; it wakes the sender itself when a write
+    /// makes a notification due ([`WakingStore`]).
     pub store: Arc<dyn Store>,
     /// Wakes the notification sender: something became due.
     pub wake: Arc<Notify>,
@@ -52,6 +54,7 @@ impl AppState {
         crate::telemetry::prometheus();
         let journal = &config.settings.journal;
         let capacity = if journal.enabled { journal.capacity } else { 0 };
+        let wake = Arc::new(Notify::new());
         Self(Arc::new(Shared {
             scenarios: Arc::new(Scenarios::new(
                 config.rules.clone(),
@@ -67,8 +70,8 @@ impl AppState {
                 ))
             }),
             config: Arc::new(config),
-            store,
-            wake: Arc::new(Notify::new()),
+            store: Arc::new(WakingStore::new(store, wake.clone())),
+            wake,
             receiver: Arc::new(ReceiverControl::default()),
         }))
     }
@@ -83,20 +86,5 @@ impl AppState {
                 .schedule
                 .first_due(chrono::Utc::now().timestamp_millis()),
         }
-    }
-
-    /// After the store recorded `payment` with `plan`: wakes the sender when that queued a
-    /// notification (a wake costs the sender a claim on the store, so only then), else answers
-    /// why none was (`None` too while the payment is not final).
-    pub fn wake_sender_if_queued(
-        &self,
-        payment: &crate::store::Payment,
-        plan: &NotifyPlan<'_>,
-    ) -> Option<String> {
-        let why = crate::domain::message::why_not_queued(payment, plan);
-        if payment.status.is_final() && why.is_none() {
-            self.wake.notify_one();
-        }
-        why
     }
 }

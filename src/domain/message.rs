@@ -1,5 +1,5 @@
 //! The notification a payment's final state turns into: who gets it, where, and the exact body,
-//! fixed once so every attempt sends the same bytes under the same id.
+//! fixed once so every attempt sends the same bytes under the same id; or why there is none.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -98,24 +98,52 @@ pub fn why_not_queued(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<String
     (!missing.is_empty()).then(|| format!("no notification: {}", missing.join("; ")))
 }
 
-/// The notification for a payment that just became final, or `None` when it is not final or
-/// [`why_not_queued`] has a reason (logged here, so every path that finalises a payment says it).
-pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<NewNotification> {
+/// What writing a payment did about its notification; the store answers it beside the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queuing {
+    /// The payment became final and its notification is queued (or already was).
+    Queued,
+    /// The payment is final but queued nothing, for this reason ([`why_not_queued`]).
+    Nothing(String),
+    /// The payment is not final: nothing to send yet.
+    NotFinal,
+    /// The write changed no payment (a repeat, a conflict, another client's payment).
+    Unchanged,
+}
+
+impl Queuing {
+    /// Why nothing was queued, when a final payment queued nothing.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Queuing::Nothing(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// The notification for a payment that was just written, or what else its write means for
+/// notifying (a reason is logged here, so every path that finalises a payment says it).
+pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Result<NewNotification, Queuing> {
+    if !payment.status.is_final() {
+        return Err(Queuing::NotFinal);
+    }
     if let Some(reason) = why_not_queued(payment, plan) {
         tracing::info!(
             payment_request_id = payment.payment_request_id.as_deref().unwrap_or(""),
             "{reason}"
         );
-        return None;
+        return Err(Queuing::Nothing(reason));
     }
-    let (client_id, url) = destination(payment, plan)?;
+    let gone =
+        || Queuing::Nothing("no notification: the payment changed while it was built".into());
+    let (client_id, url) = destination(payment, plan).ok_or_else(gone)?;
     let url = url.to_owned();
     let (Some(payment_request_id), Some(payment_id), Some(amount)) = (
         payment.payment_request_id.as_deref(),
         payment.payment_id.as_deref(),
         payment.payment_amount.as_ref(),
     ) else {
-        return None;
+        return Err(gone());
     };
     let success = payment.status == PaymentStatus::Success;
     let result = if success {
@@ -152,8 +180,10 @@ pub fn build(payment: &Payment, plan: &NotifyPlan<'_>) -> Option<NewNotification
         psp_customer_info: psp,
         customs_declaration_amount: payment.customs_declaration_amount.as_ref(),
     };
-    let body = serde_json::to_string(&body).ok()?;
-    Some(NewNotification {
+    let body = serde_json::to_string(&body).map_err(|e| {
+        Queuing::Nothing(format!("no notification: its body did not serialise: {e}"))
+    })?;
+    Ok(NewNotification {
         id: crate::ids::notification_id(),
         payment_request_id: payment_request_id.to_owned(),
         client_id: client_id.to_owned(),

@@ -12,5 +12,5 @@ pub use notification::{
     ReceivedNotification,
 };
 pub use payment::{
-    Payment, PaymentStatus, PushReport, Quote, ReportOutcome, RiskReport, SeedOutcome,
+    Payment, PaymentStatus, PushReport, Quote, ReportOutcome, RiskReport, SeedOutcome, Written,
 };

@@ -176,6 +176,25 @@ pub enum ReportOutcome<T> {
     Foreign,
 }
 
+/// A write that can make a payment final: what it did, and what it queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written<O> {
+    /// What the write did.
+    pub outcome: O,
+    /// Whether it queued the payment's notification.
+    pub queuing: super::message::Queuing,
+}
+
+impl<O> Written<O> {
+    /// A write that changed no payment.
+    pub fn unchanged(outcome: O) -> Self {
+        Self {
+            outcome,
+            queuing: super::message::Queuing::Unchanged,
+        }
+    }
+}
+
 /// What seeding a payment did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeedOutcome {

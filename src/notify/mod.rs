@@ -6,4 +6,5 @@
 pub mod outbound;
 pub mod schedule;
 pub mod sender;
+pub mod wake;
 pub mod worker;

@@ -16,7 +16,8 @@ use super::{
 use super::{
     Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
 };
-use crate::domain::message::{self, NotifyPlan};
+use crate::domain::Written;
+use crate::domain::message::{self, NotifyPlan, Queuing};
 use crate::domain::push::{PushDecision, Which, apply_push, decide_push, new_from_push};
 
 /// How many received notifications the memory store keeps.
@@ -121,12 +122,13 @@ impl Inner {
     }
 
     /// Queues the notification a newly final payment yields, once per payment.
-    fn enqueue(&mut self, payment: &Payment, plan: &NotifyPlan<'_>) {
-        let Some(new) = message::build(payment, plan) else {
-            return;
+    fn enqueue(&mut self, payment: &Payment, plan: &NotifyPlan<'_>) -> Queuing {
+        let new = match message::build(payment, plan) {
+            Ok(new) => new,
+            Err(queuing) => return queuing,
         };
         if self.notification_of.contains_key(&new.payment_request_id) {
-            return;
+            return Queuing::Queued;
         }
         self.notification_of
             .insert(new.payment_request_id.clone(), new.id.clone());
@@ -138,6 +140,7 @@ impl Inner {
                 attempts: Vec::new(),
             },
         );
+        Queuing::Queued
     }
 
     fn queued(&mut self, id: &str) -> Option<&mut Queued> {
@@ -191,7 +194,7 @@ impl PaymentStore for MemoryStore {
         &self,
         report: PushReport,
         plan: &NotifyPlan<'_>,
-    ) -> Result<ReportOutcome<Payment>, StoreError> {
+    ) -> Result<Written<ReportOutcome<Payment>>, StoreError> {
         let mut inner = self.lock()?;
         let by_pid = inner.by_payment_id.get(&report.payment_id).copied();
         let by_rid = report
@@ -216,26 +219,32 @@ impl PaymentStore for MemoryStore {
         };
         let now = chrono::Utc::now();
         Ok(match decision {
-            PushDecision::Foreign => ReportOutcome::Foreign,
-            PushDecision::Repeated => {
-                ReportOutcome::Repeated(inner.payment(chosen(by_pid)?)?.clone())
-            }
-            PushDecision::Contradicts(w) => {
-                ReportOutcome::Contradicts(inner.payment(chosen(pick(w))?)?.clone())
-            }
+            PushDecision::Foreign => Written::unchanged(ReportOutcome::Foreign),
+            PushDecision::Repeated => Written::unchanged(ReportOutcome::Repeated(
+                inner.payment(chosen(by_pid)?)?.clone(),
+            )),
+            PushDecision::Contradicts(w) => Written::unchanged(ReportOutcome::Contradicts(
+                inner.payment(chosen(pick(w))?)?.clone(),
+            )),
             PushDecision::Complete(w) => {
                 let at = chosen(pick(w))?;
                 let updated = apply_push(inner.payment(at)?.clone(), &report, plan.caller, now);
                 inner.payments.insert(at, updated.clone());
                 inner.index(at);
-                inner.enqueue(&updated, plan);
-                ReportOutcome::Recorded(updated)
+                let queuing = inner.enqueue(&updated, plan);
+                Written {
+                    outcome: ReportOutcome::Recorded(updated),
+                    queuing,
+                }
             }
             PushDecision::Create => {
                 let created =
                     inner.insert(new_from_push(&report, plan.caller, now), self.max_entries);
-                inner.enqueue(&created, plan);
-                ReportOutcome::Recorded(created)
+                let queuing = inner.enqueue(&created, plan);
+                Written {
+                    outcome: ReportOutcome::Recorded(created),
+                    queuing,
+                }
             }
         })
     }
@@ -253,7 +262,7 @@ impl PaymentStore for MemoryStore {
         &self,
         payment: Payment,
         plan: &NotifyPlan<'_>,
-    ) -> Result<SeedOutcome, StoreError> {
+    ) -> Result<Written<SeedOutcome>, StoreError> {
         let mut inner = self.lock()?;
         let existing = payment
             .payment_request_id
@@ -267,11 +276,14 @@ impl PaymentStore for MemoryStore {
             })
             .copied();
         Ok(match existing {
-            Some(i) => SeedOutcome::Exists(inner.payment(i)?.clone()),
+            Some(i) => Written::unchanged(SeedOutcome::Exists(inner.payment(i)?.clone())),
             None => {
                 let created = inner.insert(payment, self.max_entries);
-                inner.enqueue(&created, plan);
-                SeedOutcome::Created(created)
+                let queuing = inner.enqueue(&created, plan);
+                Written {
+                    outcome: SeedOutcome::Created(created),
+                    queuing,
+                }
             }
         })
     }
@@ -549,7 +561,11 @@ mod tests {
         assert_eq!(store.notifications_for("C").await.unwrap().len(), 1);
         assert_eq!(store.pending_count().await.unwrap(), 2);
         // The evicted id is free again: seeding it creates a new payment.
-        let again = store.seed_payment(final_payment("A"), &plan).await.unwrap();
+        let again = store
+            .seed_payment(final_payment("A"), &plan)
+            .await
+            .unwrap()
+            .outcome;
         assert!(matches!(again, SeedOutcome::Created(_)), "{again:?}");
     }
 

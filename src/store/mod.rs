@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use crate::domain::message::NotifyPlan;
+pub use crate::domain::message::{NotifyPlan, Queuing};
 pub use crate::domain::{
-    Payment, PaymentStatus, PushReport, Quote, ReportOutcome, RiskReport, SeedOutcome,
+    Payment, PaymentStatus, PushReport, Quote, ReportOutcome, RiskReport, SeedOutcome, Written,
 };
 
 pub use crate::domain::{
@@ -39,13 +39,14 @@ pub enum StoreError {
 /// racing in are decided by the store, never by a read-then-write in the caller.
 #[async_trait]
 pub trait PaymentStore: Send + Sync + 'static {
-    /// Records a notifyPushPayment result: a first report completes (or creates) the payment;
-    /// an identical repeat is `Repeated`; anything else `Contradicts`, and the first stands.
+    /// Records a notifyPushPayment result: a first report completes (or creates) the payment
+    /// and queues its notification in the same write; an identical repeat is `Repeated`;
+    /// anything else `Contradicts`, and the first stands.
     async fn record_push_result(
         &self,
         report: PushReport,
         plan: &NotifyPlan<'_>,
-    ) -> Result<ReportOutcome<Payment>, StoreError>;
+    ) -> Result<Written<ReportOutcome<Payment>>, StoreError>;
 
     /// The payment with this paymentRequestId.
     async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError>;
@@ -55,7 +56,7 @@ pub trait PaymentStore: Send + Sync + 'static {
         &self,
         payment: Payment,
         plan: &NotifyPlan<'_>,
-    ) -> Result<SeedOutcome, StoreError>;
+    ) -> Result<Written<SeedOutcome>, StoreError>;
 
     /// Records a sendPaymentResult report, idempotently per client and referenceTransactionId.
     async fn record_risk_report(

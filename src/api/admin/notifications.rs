@@ -106,10 +106,7 @@ async fn redeliver(
         .redeliver(&id, Utc::now().timestamp_millis())
         .await?
     {
-        Some(n) => {
-            state.wake.notify_one();
-            Ok(axum::Json(view(&state, n, Vec::new())).into_response())
-        }
+        Some(n) => Ok(axum::Json(view(&state, n, Vec::new())).into_response()),
         None => Err(AdminError::new(
             StatusCode::NOT_FOUND,
             format!("no notification {id}"),
@@ -163,7 +160,6 @@ async fn advance(
     }
     let shift = state.config.schedule.scaled_ms(by);
     let moved = state.store.advance_schedule(shift).await?;
-    state.wake.notify_one();
     Ok(
         axum::Json(json!({ "advancedSeconds": by.as_secs_f64(), "pendingMoved": moved }))
             .into_response(),

@@ -96,9 +96,10 @@ async fn seed(
     let payment = build(seed)?;
     let caller = payment.client_id.clone().unwrap_or_default();
     let plan = state.notify_plan(&caller);
-    match state.store.seed_payment(payment, &plan).await? {
+    let written = state.store.seed_payment(payment, &plan).await?;
+    match written.outcome {
         SeedOutcome::Created(p) => {
-            let not_queued = state.wake_sender_if_queued(&p, &plan);
+            let not_queued = written.queuing.reason().map(str::to_owned);
             Ok((StatusCode::CREATED, view(p, not_queued)).into_response())
         }
         SeedOutcome::Exists(p) => Ok((StatusCode::CONFLICT, axum::Json(p)).into_response()),
@@ -360,9 +361,15 @@ async fn finish(
     };
     let caller = payment.client_id.clone().unwrap_or_default();
     let plan = state.notify_plan(&caller);
-    match state.store.record_push_result(report, &plan).await? {
-        ReportOutcome::Recorded(p) | ReportOutcome::Repeated(p) => {
-            let not_queued = state.wake_sender_if_queued(&p, &plan);
+    let written = state.store.record_push_result(report, &plan).await?;
+    match written.outcome {
+        ReportOutcome::Recorded(p) => {
+            let not_queued = written.queuing.reason().map(str::to_owned);
+            Ok(view(p, not_queued).into_response())
+        }
+        // Nothing was written now; the view still says why the payment has no notification.
+        ReportOutcome::Repeated(p) => {
+            let not_queued = message::why_not_queued(&p, &plan);
             Ok(view(p, not_queued).into_response())
         }
         ReportOutcome::Contradicts(p) => Err(AdminError::new(

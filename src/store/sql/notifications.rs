@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{SqlStore, classify, notification_columns, values};
-use crate::domain::message::{self, NotifyPlan};
+use crate::domain::message::{self, NotifyPlan, Queuing};
 use crate::store::{
     Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationQueue,
     NotificationStatus, Payment, ReceivedNotification, StoreError,
@@ -19,10 +19,10 @@ pub(super) async fn enqueue(
     conn: &mut AnyConnection,
     payment: &Payment,
     plan: &NotifyPlan<'_>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Queuing, sqlx::Error> {
     match message::build(payment, plan) {
-        Some(n) => enqueue_all(conn, vec![n]).await,
-        None => Ok(()),
+        Ok(n) => enqueue_all(conn, vec![n]).await.map(|()| Queuing::Queued),
+        Err(queuing) => Ok(queuing),
     }
 }
 

@@ -15,7 +15,7 @@ use super::{Dialect, SqlStore, classify, is_unique_violation, values};
 use crate::domain::message::NotifyPlan;
 use crate::domain::push::{PushDecision, Which, apply_push, decide_push, new_from_push};
 use crate::store::{
-    Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
+    Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError, Written,
 };
 
 /// How many times a write is decided again after losing an insert race.
@@ -65,7 +65,7 @@ impl SqlStore {
         &self,
         report: &PushReport,
         plan: &NotifyPlan<'_>,
-    ) -> Result<Option<ReportOutcome<Payment>>, StoreError> {
+    ) -> Result<Option<Written<ReportOutcome<Payment>>>, StoreError> {
         let mut tx = self
             .writer
             .begin_with(self.dialect.begin)
@@ -152,7 +152,7 @@ pub(super) async fn push_within(
     dialect: &Dialect,
     report: &PushReport,
     plan: &NotifyPlan<'_>,
-) -> Result<Option<ReportOutcome<Payment>>, StoreError> {
+) -> Result<Option<Written<ReportOutcome<Payment>>>, StoreError> {
     // Most reports are of payments the store has not seen: with neither id on file the decision
     // is always Create, so the insert goes first and the read only when it finds either id.
     let now = Utc::now();
@@ -160,7 +160,10 @@ pub(super) async fn push_within(
     let inserted = insert_payments_unless_known(&mut *conn, &[&created]).await?;
     if inserted.contains(&report.payment_id) {
         return match enqueue(conn, &created, plan).await {
-            Ok(()) => Ok(Some(ReportOutcome::Recorded(created))),
+            Ok(queuing) => Ok(Some(Written {
+                outcome: ReportOutcome::Recorded(created),
+                queuing,
+            })),
             Err(e) if is_unique_violation(&e) => Ok(None),
             Err(e) => Err(classify(e)),
         };
@@ -193,10 +196,12 @@ pub(super) async fn push_within(
         report,
         plan.caller,
     ) {
-        PushDecision::Foreign => return Ok(Some(ReportOutcome::Foreign)),
-        PushDecision::Repeated => return Ok(by_pid.map(|(_, p)| ReportOutcome::Repeated(p))),
+        PushDecision::Foreign => return Ok(Some(Written::unchanged(ReportOutcome::Foreign))),
+        PushDecision::Repeated => {
+            return Ok(by_pid.map(|(_, p)| Written::unchanged(ReportOutcome::Repeated(p))));
+        }
         PushDecision::Contradicts(w) => {
-            return Ok(pick(w).map(|(_, p)| ReportOutcome::Contradicts(p)));
+            return Ok(pick(w).map(|(_, p)| Written::unchanged(ReportOutcome::Contradicts(p))));
         }
         PushDecision::Complete(w) => {
             let Some((id, current)) = pick(w) else {
@@ -225,7 +230,10 @@ pub(super) async fn push_within(
         Err(e) => Err(e),
     };
     match written {
-        Ok(()) => Ok(Some(ReportOutcome::Recorded(outcome))),
+        Ok(queuing) => Ok(Some(Written {
+            outcome: ReportOutcome::Recorded(outcome),
+            queuing,
+        })),
         Err(e) if is_unique_violation(&e) => Ok(None),
         Err(e) => Err(classify(e)),
     }
@@ -237,7 +245,7 @@ impl PaymentStore for SqlStore {
         &self,
         report: PushReport,
         plan: &NotifyPlan<'_>,
-    ) -> Result<ReportOutcome<Payment>, StoreError> {
+    ) -> Result<Written<ReportOutcome<Payment>>, StoreError> {
         if let Some(group) = &self.group {
             return group
                 .submit(SqliteWrite::push(report, plan))
@@ -267,7 +275,7 @@ impl PaymentStore for SqlStore {
         &self,
         payment: Payment,
         plan: &NotifyPlan<'_>,
-    ) -> Result<SeedOutcome, StoreError> {
+    ) -> Result<Written<SeedOutcome>, StoreError> {
         let mut tx = self
             .writer
             .begin_with(self.dialect.begin)
@@ -278,11 +286,14 @@ impl PaymentStore for SqlStore {
             Err(e) => Err(e),
         };
         let written = match written {
-            Ok(()) => tx.commit().await,
+            Ok(queuing) => tx.commit().await.map(|()| queuing),
             Err(e) => Err(e),
         };
         match written {
-            Ok(()) => Ok(SeedOutcome::Created(payment)),
+            Ok(queuing) => Ok(Written {
+                outcome: SeedOutcome::Created(payment),
+                queuing,
+            }),
             Err(e) if is_unique_violation(&e) => {
                 let by_rid = match &payment.payment_request_id {
                     Some(rid) => Self::find_payment(&self.pool, BY_REQUEST_ID, rid).await?,
@@ -294,7 +305,7 @@ impl PaymentStore for SqlStore {
                     (None, None) => None,
                 };
                 existing
-                    .map(|(_, p)| SeedOutcome::Exists(p))
+                    .map(|(_, p)| Written::unchanged(SeedOutcome::Exists(p)))
                     .ok_or_else(|| {
                         StoreError::Internal("seed conflicted with a payment that vanished".into())
                     })

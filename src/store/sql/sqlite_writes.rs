@@ -14,9 +14,9 @@ use super::notifications::enqueue_all;
 use super::payments::{insert_payments_unless_known, push_within};
 use super::risk::insert_risk_reports;
 use super::{SQLITE, classify};
-use crate::domain::message::{self, NotifyPlan};
+use crate::domain::message::{self, NotifyPlan, Queuing};
 use crate::domain::push::new_from_push;
-use crate::store::{Payment, PushReport, ReportOutcome, RiskReport, StoreError};
+use crate::store::{Payment, PushReport, ReportOutcome, RiskReport, StoreError, Written};
 
 /// One API write.
 pub(super) enum SqliteWrite {
@@ -32,9 +32,9 @@ pub(super) enum SqliteWrite {
 }
 
 /// What a write did.
-pub(super) enum Written {
+pub(super) enum Done {
     /// The push report's outcome.
-    Push(Box<ReportOutcome<Payment>>),
+    Push(Box<Written<ReportOutcome<Payment>>>),
     /// Whether the risk report was stored (`false`: one with its ids was there).
     Risk(bool),
 }
@@ -70,20 +70,20 @@ impl SqliteWrite {
     }
 }
 
-impl Written {
+impl Done {
     /// The outcome of a push report.
-    pub(super) fn into_push(self) -> Result<ReportOutcome<Payment>, StoreError> {
+    pub(super) fn into_push(self) -> Result<Written<ReportOutcome<Payment>>, StoreError> {
         match self {
-            Written::Push(outcome) => Ok(*outcome),
-            Written::Risk(_) => Err(mismatch()),
+            Done::Push(outcome) => Ok(*outcome),
+            Done::Risk(_) => Err(mismatch()),
         }
     }
 
     /// Whether a risk report was stored.
     pub(super) fn into_risk(self) -> Result<bool, StoreError> {
         match self {
-            Written::Risk(stored) => Ok(stored),
-            Written::Push(_) => Err(mismatch()),
+            Done::Risk(stored) => Ok(stored),
+            Done::Push(_) => Err(mismatch()),
         }
     }
 }
@@ -93,23 +93,23 @@ fn mismatch() -> StoreError {
 }
 
 impl Write for SqliteWrite {
-    type Output = Written;
+    type Output = Done;
 
     fn run<'c>(
         &'c self,
         conn: &'c mut AnyConnection,
-    ) -> BoxFuture<'c, Result<Option<Written>, StoreError>> {
+    ) -> BoxFuture<'c, Result<Option<Done>, StoreError>> {
         Box::pin(async move {
             match self {
                 SqliteWrite::Push { report, .. } => {
                     let plan = self.plan().ok_or_else(mismatch)?;
                     Ok(push_within(conn, &SQLITE, report, &plan)
                         .await?
-                        .map(|outcome| Written::Push(Box::new(outcome))))
+                        .map(|outcome| Done::Push(Box::new(outcome))))
                 }
                 SqliteWrite::Risk(report) => {
                     let stored = insert_risk_reports(conn, &[report]).await?;
-                    Ok(Some(Written::Risk(!stored.is_empty())))
+                    Ok(Some(Done::Risk(!stored.is_empty())))
                 }
             }
         })
@@ -118,9 +118,9 @@ impl Write for SqliteWrite {
     fn run_batch<'c>(
         writes: &'c [&'c Self],
         conn: &'c mut AnyConnection,
-    ) -> BoxFuture<'c, Result<Vec<Option<Written>>, StoreError>> {
+    ) -> BoxFuture<'c, Result<Vec<Option<Done>>, StoreError>> {
         Box::pin(async move {
-            let mut outcomes: Vec<Option<Written>> = writes.iter().map(|_| None).collect();
+            let mut outcomes: Vec<Option<Done>> = writes.iter().map(|_| None).collect();
             let (mut risks, mut pushes) = (Vec::new(), Vec::new());
             for (i, write) in writes.iter().enumerate() {
                 match write {
@@ -137,7 +137,7 @@ impl Write for SqliteWrite {
             let stored = insert_risk_reports(&mut *conn, &reports).await?;
             for (i, r) in first {
                 let key = (r.client_id.clone(), r.reference_transaction_id.clone());
-                outcomes[i] = Some(Written::Risk(stored.contains(&key)));
+                outcomes[i] = Some(Done::Risk(stored.contains(&key)));
             }
             for (i, _) in repeats {
                 outcomes[i] = writes[i].run(&mut *conn).await?;
@@ -177,10 +177,18 @@ impl Write for SqliteWrite {
                     known.push(i);
                     continue;
                 }
-                if let Some(plan) = writes[i].plan() {
-                    notifications.extend(message::build(&payment, &plan));
-                }
-                outcomes[i] = Some(Written::Push(Box::new(ReportOutcome::Recorded(payment))));
+                let queuing = match writes[i].plan().map(|plan| message::build(&payment, &plan)) {
+                    Some(Ok(notification)) => {
+                        notifications.push(notification);
+                        Queuing::Queued
+                    }
+                    Some(Err(queuing)) => queuing,
+                    None => Queuing::Unchanged,
+                };
+                outcomes[i] = Some(Done::Push(Box::new(Written {
+                    outcome: ReportOutcome::Recorded(payment),
+                    queuing,
+                })));
             }
             enqueue_all(conn, notifications).await.map_err(classify)?;
             known.sort_unstable();
@@ -294,7 +302,7 @@ mod tests {
             first_due_ms: 0,
         };
         assert!(matches!(
-            store.seed_payment(seeded, &plan).await.unwrap(),
+            store.seed_payment(seeded, &plan).await.unwrap().outcome,
             SeedOutcome::Created(_)
         ));
 
@@ -330,7 +338,11 @@ mod tests {
                     default_urls: &urls,
                     first_due_ms: 0,
                 };
-                let outcome = store.record_push_result(report, &plan).await.unwrap();
+                let outcome = store
+                    .record_push_result(report, &plan)
+                    .await
+                    .unwrap()
+                    .outcome;
                 (name, kind(&outcome))
             });
         }
