@@ -1051,6 +1051,32 @@ async fn fail_next_makes_the_gateway_webhook_answer_the_scripted_failure_n_times
 }
 
 #[tokio::test]
+async fn a_scripted_authentication_failure_goes_out_unsigned_like_every_other() {
+    // Arrange
+    let app = spawn_app_with(|_| {}).await;
+    let id = unique_id("RCV-AUTH-");
+    app.admin()
+        .receiver_fail_next(
+            json!({"count": 1, "resultStatus": "F", "resultCode": "INVALID_SIGNATURE"}),
+        )
+        .await;
+
+    // Act
+    let refused = app
+        .post_signed(paths::NOTIFY_PAYMENT, notification_for(&id))
+        .await;
+    let accepted = app
+        .post_signed(paths::NOTIFY_PAYMENT, notification_for(&id))
+        .await;
+
+    // Assert
+    assert_eq!(refused.result_code(), "INVALID_SIGNATURE");
+    assert!(refused.is_deliberately_unsigned(), "{refused:?}");
+    assert_eq!(accepted.result_code(), "SUCCESS");
+    assert!(accepted.is_signed_by_gateway(), "{accepted:?}");
+}
+
+#[tokio::test]
 async fn fail_next_defaults_to_unknown_exception_and_refuses_to_script_success() {
     // Arrange
     let app = spawn_app_with(|_| {}).await;
