@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::extract::{self, WireRequest};
-use super::pipeline::admission::Caller;
+use super::pipeline::admission::{Caller, ParsedBody};
 use super::reply_result;
 use super::state::AppState;
 use crate::protocol::schema::{Field, FieldError, Kind, RESULT, text};
@@ -171,9 +171,19 @@ impl ReceiverControl {
 pub async fn handle(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    parsed: Option<Extension<ParsedBody>>,
     body: Bytes,
 ) -> Response {
-    let parsed = extract::parse::<NotifyPaymentRequest>(&body);
+    // The body admission parsed; read here only when the handler runs outside the pipeline.
+    let value = match parsed {
+        Some(Extension(ParsedBody(value))) => value,
+        None => serde_json::from_slice(&body).map_err(|e| e.to_string()),
+    };
+    let payment_request_id = value
+        .as_ref()
+        .ok()
+        .and_then(|v| v["paymentRequestId"].as_str().map(str::to_owned));
+    let parsed = extract::check::<NotifyPaymentRequest>(value);
     let (verdict, response_result) = match &parsed {
         Ok(n) => {
             tracing::debug!(
@@ -188,37 +198,21 @@ pub async fn handle(
         }
         Err(e) => (e.to_string(), e.result()),
     };
-    record(
-        &state,
-        &caller.client.id,
-        &body,
+    let received = ReceivedNotification {
+        received_at_ms: chrono::Utc::now().timestamp_millis(),
+        client_id: caller.client.id.clone(),
+        payment_request_id,
         verdict,
-        &response_result.result_code,
-    )
-    .await;
+        answered: response_result.result_code.clone(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    record(&state, received).await;
     reply_result(response_result)
 }
 
 /// Keeps what the receiver got, for `GET /admin/received-notifications`. Recording is best
 /// effort: a store failure is logged and the acknowledgement still goes out.
-pub async fn record(
-    state: &AppState,
-    client_id: &str,
-    body: &[u8],
-    verdict: String,
-    answered: &str,
-) {
-    let payment_request_id = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["paymentRequestId"].as_str().map(str::to_owned));
-    let received = ReceivedNotification {
-        received_at_ms: chrono::Utc::now().timestamp_millis(),
-        client_id: client_id.to_owned(),
-        payment_request_id,
-        verdict,
-        answered: answered.to_owned(),
-        body: String::from_utf8_lossy(body).into_owned(),
-    };
+async fn record(state: &AppState, received: ReceivedNotification) {
     if let Err(e) = state.store.record_received(received).await {
         tracing::warn!(error = %e, "could not record a received notification");
     }
