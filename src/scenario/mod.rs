@@ -176,14 +176,6 @@ impl Scenarios {
         })
     }
 
-    /// Whether any rule in force is for `endpoint` (else a body need not be parsed).
-    pub fn has_rules_for(&self, endpoint: Endpoint) -> bool {
-        self.rules
-            .lock()
-            .map(|r| r.iter().any(|rule| rule.endpoint == endpoint))
-            .unwrap_or(false)
-    }
-
     /// Draws a latency.
     pub fn sample(&self, latency: &Latency) -> Duration {
         match self.rng.lock() {
