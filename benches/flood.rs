@@ -25,6 +25,9 @@
 #[path = "load/driver.rs"]
 mod driver;
 #[allow(dead_code)]
+#[path = "load/peers.rs"]
+mod peers;
+#[allow(dead_code)]
 #[path = "load/servers.rs"]
 mod servers;
 #[allow(dead_code)]

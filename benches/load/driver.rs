@@ -34,6 +34,8 @@ pub enum Check {
         /// The echo signs its answers.
         signed: bool,
     },
+    /// A peer's stub: 200 and a body.
+    Stub,
 }
 
 /// One kind of request: pre-built, pre-signed bytes, used once each, or cycled (reads).
@@ -191,6 +193,12 @@ pub fn verdict(response: &[u8], head_end: usize, total: usize, check: Check) -> 
                 return fail("empty body");
             }
             signed.then_some(true)
+        }
+        Check::Stub => {
+            if body.is_empty() {
+                return fail("empty body");
+            }
+            None
         }
     };
     if let Some(signed) = signed {

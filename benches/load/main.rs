@@ -1,5 +1,6 @@
-//! Load benchmark of the gateway (issue 7): one command, `cargo bench --bench load`, measures in
-//! one run
+//! Load benchmark of the gateway: one command, `cargo bench --bench load`, measures in one run,
+//! once with the driver and the server sharing every core (unpinned) and once with the server on
+//! a core of its own and the driver on another (pinned),
 //!
 //! 1. the ceiling: RSA-2048 PKCS#1 v1.5 SHA-256 signs per second with aws-lc-rs (the gateway's
 //!    own `signature::sign`) on as many threads as the server has cores;
@@ -9,15 +10,21 @@
 //!    `serve --config <temp config>`), driven with pre-signed requests for sendPaymentResult,
 //!    notifyPushPayment and inquiryPayment, on SQLite and the memory store, response signing on
 //!    and off (`GATEWAY_SIGNING__SIGN_RESPONSES=false`);
-//! 4. throughput (closed loop), p50/p99 latency at half the measured maximum (open loop), peak
+//! 4. peers: WireMock and Prism serving the same inquiryPayment call (`peers.rs`), when their
+//!    npm packages can be installed;
+//! 5. throughput (closed loop), p50/p99 latency at half the measured maximum (open loop), peak
 //!    RSS (`VmHWM`), RSS over a longer run, start-up time to ready, and inline against
 //!    blocking-pool signing (on the echo, which needs no change in src/);
+//! 6. where the server's CPU goes: a `perf` profile of the echo and of the gateway per
+//!    request, by component (`profile.rs`), when `perf` is installed;
 //!
 //! and regenerates BENCHMARKS.md. Knobs (environment): see [`Opts`]. Traffic goes to 127.0.0.1
 //! only; every loop is bounded in time and count; every answer is checked.
 
 mod driver;
 mod echo;
+mod peers;
+mod profile;
 mod report;
 mod servers;
 mod workload;
@@ -30,7 +37,7 @@ use std::time::{Duration, Instant};
 use alipay_gateway::signature::{self, Message, SignatureHeader, SigningKey, VerifyingKey};
 
 use driver::{Check, Errors, Feed, Lane, Open};
-use servers::{Pinning, Server, StoreKind, Target};
+use servers::{Peer, Placement, Server, StoreKind, Target};
 use workload::{Api, Pools};
 
 /// The knobs, from the environment.
@@ -54,8 +61,10 @@ pub struct Opts {
     pub max_pool: usize,
     /// `LOAD_SEED` (1000): payments written before inquiryPayment runs, then read in turn.
     pub seed: usize,
-    /// `LOAD_PIN=1`: driver on CPU 0, servers (and the ceiling) on the other CPUs.
-    pub pin: Option<(String, Pinning)>,
+    /// `LOAD_PLACEMENT` (`both`; `pinned`, `unpinned`): unpinned, driver and server share
+    /// every core; pinned, the driver on CPU 0, the server (and the ceiling) on the others.
+    /// Pinned needs two cores.
+    pub placements: Vec<Placement>,
     /// `LOAD_ONLY`: comma-separated substrings; only matching scenarios run (a partial run).
     pub only: Option<Vec<String>>,
     /// The machine's cores (read before the driver pins itself).
@@ -86,14 +95,11 @@ fn env_usize(name: &str, default: usize) -> usize {
 impl Opts {
     fn from_env() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let pin = match std::env::var("LOAD_PIN").as_deref() {
-            Ok("1") | Ok("true") if cores >= 2 => Some((
-                "0".to_owned(),
-                Pinning {
-                    server_cpus: format!("1-{}", cores - 1),
-                },
-            )),
-            _ => None,
+        let placements = match std::env::var("LOAD_PLACEMENT").as_deref() {
+            _ if cores < 2 => vec![Placement::Unpinned],
+            Ok("pinned") => vec![Placement::Pinned],
+            Ok("unpinned") => vec![Placement::Unpinned],
+            _ => vec![Placement::Unpinned, Placement::Pinned],
         };
         let report = match std::env::var("LOAD_REPORT") {
             Ok(v) if v == "-" => None,
@@ -110,7 +116,7 @@ impl Opts {
             driver_threads: env_usize("LOAD_DRIVER_THREADS", 2).max(1),
             max_pool: env_usize("LOAD_MAX_POOL", 150_000).max(1000),
             seed: env_usize("LOAD_SEED", 1000).max(1),
-            pin,
+            placements,
             only: std::env::var("LOAD_ONLY")
                 .ok()
                 .filter(|v| !v.is_empty())
@@ -134,20 +140,22 @@ impl Opts {
         Duration::from_secs_f64(self.seconds)
     }
 
-    /// The cores the server gets: all of them, or those it is pinned to.
-    pub fn server_cores(&self) -> usize {
-        if self.pin.is_some() {
-            (self.cores - 1).max(1)
-        } else {
-            self.cores
+    /// Warm-up before a scenario's runs: a JVM or Node.js peer gets at least 15 s to compile its
+    /// hot paths.
+    fn warmup_for(&self, target: Target) -> Duration {
+        match target {
+            Target::Peer(_) => Duration::from_secs_f64(self.warmup.max(15.0)),
+            _ => self.warmup(),
         }
     }
 }
 
-/// One thing measured: a server and, for the gateway, an API.
+/// One thing measured: a server and, for the gateway, an API, in one placement.
 pub struct Scenario {
     /// What runs.
     pub target: Target,
+    /// Where it runs relative to the driver.
+    pub placement: Placement,
     /// The API driven (the echo answers any path: it gets notifyPushPayment's requests).
     pub api: Api,
     /// Closed-loop throughput per round.
@@ -175,9 +183,10 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    fn new(target: Target, api: Api) -> Self {
+    fn new(target: Target, api: Api, placement: Placement) -> Self {
         Self {
             target,
+            placement,
             api,
             rates: Vec::new(),
             exhausted: 0,
@@ -193,8 +202,13 @@ impl Scenario {
         }
     }
 
-    /// `gateway sqlite sign=on notifyPushPayment`, `echo`, ...
+    /// `gateway sqlite sign=on notifyPushPayment @pinned`, `echo @unpinned`, ...
     pub fn label(&self) -> String {
+        format!("{} @{}", self.what(), self.placement.name())
+    }
+
+    /// The label without the placement.
+    pub fn what(&self) -> String {
         match self.target {
             Target::Echo(mode) => mode.to_owned(),
             Target::Gateway { store, signing } => format!(
@@ -203,6 +217,7 @@ impl Scenario {
                 if signing { "on" } else { "off" },
                 self.api.name()
             ),
+            Target::Peer(peer) => format!("{} {}", peer.name(), self.api.name()),
         }
     }
 
@@ -211,6 +226,7 @@ impl Scenario {
         match self.target {
             Target::Echo(mode) => mode != "echo",
             Target::Gateway { signing, .. } => signing,
+            Target::Peer(_) => false,
         }
     }
 
@@ -253,20 +269,34 @@ pub struct Soak {
     pub exhausted: bool,
 }
 
+/// The sign ceiling of one placement: the server's cores signing and nothing else.
+pub struct Ceiling {
+    /// The placement whose server cores signed.
+    pub placement: Placement,
+    /// Threads signing (one per server core).
+    pub threads: usize,
+    /// Signs/s per round.
+    pub rates: Vec<f64>,
+    /// CPU time of one sign per round, microseconds.
+    pub sign_cpu_us: Vec<f64>,
+}
+
 /// The whole run's results.
 pub struct Results {
     /// The knobs.
     pub opts: Opts,
-    /// Sign ceiling per round, signs/s.
-    pub ceilings: Vec<f64>,
-    /// CPU time of one sign per round, microseconds.
-    pub sign_cpu_us: Vec<f64>,
+    /// The sign ceiling of each placement.
+    pub ceilings: Vec<Ceiling>,
     /// CPU time of one signature verification per round, microseconds.
     pub verify_cpu_us: Vec<f64>,
-    /// Threads the ceiling used.
-    pub ceiling_threads: usize,
     /// Every scenario.
     pub scenarios: Vec<Scenario>,
+    /// Peers that could not run, and why.
+    pub peers_missing: Vec<(Peer, String)>,
+    /// Where the server's CPU went, per profiled scenario.
+    pub profiles: Vec<profile::Profile>,
+    /// Why no profile was taken, when none was.
+    pub profile_skipped: Option<String>,
     /// The RSS runs.
     pub soaks: Vec<Soak>,
     /// Requests pre-signed, and the time it took.
@@ -281,6 +311,18 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
+}
+
+/// Pins every thread of this process to `cpus` (`taskset -a -p`).
+fn pin_process(cpus: &str) -> Result<(), String> {
+    let pid = std::process::id().to_string();
+    let ok = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(())
+        .ok_or_else(|| format!("taskset -a -p -c {cpus} {pid} failed"))
 }
 
 /// Pins the calling thread to `cpus` (`taskset -p`; the thread id from /proc/thread-self).
@@ -312,7 +354,7 @@ fn gateway_key() -> SigningKey {
 /// the content, PKCS#1 v1.5, base64) over a typical response; and the CPU time of one sign
 /// (each thread's own CPU time / its signs: unlike the rate, other work on the machine does not
 /// inflate it).
-fn ceiling(threads: usize, seconds: f64, pin: Option<&Pinning>) -> (f64, Option<f64>) {
+fn ceiling(threads: usize, seconds: f64, cpus: Option<&str>) -> (f64, Option<f64>) {
     let key = gateway_key();
     let body =
         br#"{"result":{"resultCode":"SUCCESS","resultMessage":"success","resultStatus":"S"}}"#;
@@ -329,8 +371,8 @@ fn ceiling(threads: usize, seconds: f64, pin: Option<&Pinning>) -> (f64, Option<
             .map(|_| {
                 let (key, message) = (&key, &message);
                 s.spawn(move || {
-                    if let Some(p) = pin {
-                        let _ = pin_this_thread(&p.server_cpus);
+                    if let Some(cpus) = cpus {
+                        let _ = pin_this_thread(cpus);
                     }
                     let cpu = servers::cpu_time("/proc/thread-self/stat");
                     let mut n = 0u64;
@@ -363,7 +405,7 @@ fn ceiling(threads: usize, seconds: f64, pin: Option<&Pinning>) -> (f64, Option<
 /// CPU microseconds of one verification of a request signature, as the gateway verifies each
 /// request (the gateway's `signature::verify`, header decoding included), on one thread for
 /// `seconds`.
-fn verify_cost(seconds: f64, pin: Option<&Pinning>) -> Option<f64> {
+fn verify_cost(seconds: f64, cpus: Option<&str>) -> Option<f64> {
     let body = br#"{"paymentRequestId":"pr-1","paymentId":"p-1"}"#;
     let path = Api::InquiryPayment.path();
     let time = "2026-11-22T10:00:00.000+00:00";
@@ -373,8 +415,8 @@ fn verify_cost(seconds: f64, pin: Option<&Pinning>) -> Option<f64> {
     let key = signing.verifying_key().ok()?;
     std::thread::scope(|s| {
         s.spawn(|| {
-            if let Some(p) = pin {
-                let _ = pin_this_thread(&p.server_cpus);
+            if let Some(cpus) = cpus {
+                let _ = pin_this_thread(cpus);
             }
             let deadline = Instant::now() + Duration::from_secs_f64(seconds);
             let cpu = servers::cpu_time("/proc/thread-self/stat")?;
@@ -414,10 +456,15 @@ fn verify_response(raw: &[u8], path: &str, key: &VerifyingKey) -> Result<(), Str
 
 struct Bench {
     opts: Opts,
-    rt: tokio::runtime::Runtime,
+    /// The driver's runtime per placement: as many workers as the driver has cores
+    /// (`LOAD_DRIVER_THREADS` unpinned, one pinned: two workers time-sliced on one core would
+    /// add their own milliseconds to every latency).
+    runtimes: Vec<(Placement, tokio::runtime::Runtime)>,
     pools: Pools,
     verifying: VerifyingKey,
     ceiling: f64,
+    /// Where the driver is pinned now.
+    driver: Option<Placement>,
 }
 
 impl Bench {
@@ -426,6 +473,10 @@ impl Bench {
         let count = count.min(self.opts.max_pool);
         let signed = sc.signs();
         match (sc.target, sc.api) {
+            (Target::Peer(_), _) => {
+                let pool = self.pools.ensure(Api::InquiryPayment, self.opts.seed);
+                (Arc::new(Feed::one(pool, true, Check::Stub)), None)
+            }
             (Target::Echo(_), _) => {
                 let pool = self.pools.ensure(Api::NotifyPushPayment, 1000);
                 (
@@ -473,15 +524,31 @@ impl Bench {
         }
     }
 
-    fn start(&self, sc: &mut Scenario, seed: Option<&Arc<Feed>>) -> Result<Server, String> {
-        let server = Server::start(
-            sc.target,
-            self.opts.pin.as_ref().map(|p| &p.1),
-            &self.opts.gateway_env,
-        )?;
+    /// The runtime of the placement the driver is in now.
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        let placement = self.driver.unwrap_or(Placement::Unpinned);
+        self.runtimes
+            .iter()
+            .find(|(p, _)| *p == placement)
+            .map_or(&self.runtimes[0].1, |(_, rt)| rt)
+    }
+
+    /// Pins the driver for `placement` (every thread of this process), when it moves.
+    fn place_driver(&mut self, placement: Placement) -> Result<(), String> {
+        if self.driver != Some(placement) {
+            pin_process(&placement.driver_cpus(self.opts.cores))?;
+            self.driver = Some(placement);
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, sc: &mut Scenario, seed: Option<&Arc<Feed>>) -> Result<Server, String> {
+        self.place_driver(sc.placement)?;
+        let cpus = sc.placement.server_cpus(self.opts.cores);
+        let server = Server::start(sc.target, cpus.as_deref(), &self.opts.gateway_env)?;
         sc.startups.push((server.to_listening, server.to_ready));
         if let Some(seed) = seed {
-            self.rt
+            self.rt()
                 .block_on(driver::send_all(server.addr, seed.clone(), self.opts.seed))?;
         }
         Ok(server)
@@ -493,7 +560,7 @@ impl Bench {
         }
         let path = match sc.target {
             Target::Echo(_) => Api::NotifyPushPayment.path(),
-            Target::Gateway { .. } => sc.api.path(),
+            Target::Gateway { .. } | Target::Peer(_) => sc.api.path(),
         };
         match sample.map(|raw| verify_response(raw, path, &self.verifying)) {
             Some(Ok(())) => sc.verified += 1,
@@ -521,17 +588,18 @@ impl Bench {
     }
 
     fn closed_round(&mut self, sc: &mut Scenario) -> Result<(), String> {
-        let seconds = self.opts.warmup + self.opts.seconds;
+        let warmup = self.opts.warmup_for(sc.target);
+        let seconds = warmup.as_secs_f64() + self.opts.seconds;
         let need = (self.guess(sc) * 1.3 * seconds) as usize + self.opts.conns;
         let (feed, seed) = self.feeds(sc, need);
         let server = self.start(sc, seed.as_ref())?;
         let server_cpu = server.cpu();
         let driver_cpu = servers::cpu_time("/proc/self/stat");
-        let run = self.rt.block_on(driver::closed(
+        let run = self.rt().block_on(driver::closed(
             server.addr,
             feed,
             self.opts.conns,
-            self.opts.warmup(),
+            warmup,
             self.opts.measure(),
         ))?;
         if let (Some(before), Some(after), true) = (server_cpu, server.cpu(), run.total > 0) {
@@ -560,7 +628,7 @@ impl Bench {
             sc.rates.push(run.rate);
         }
         println!(
-            "  {:<44} {:>9.0} req/s  ({} in {:.2} s){}  errors {errors}",
+            "  {:<54} {:>9.0} req/s  ({} in {:.2} s){}  errors {errors}",
             sc.label(),
             run.rate,
             run.ok,
@@ -575,19 +643,21 @@ impl Bench {
 
     fn open_run(&mut self, sc: &mut Scenario) -> Result<(), String> {
         let Some(max) = sc.rate().filter(|r| *r > 0.0) else {
-            println!("  {:<44} skipped: no throughput to halve", sc.label());
+            println!("  {:<54} skipped: no throughput to halve", sc.label());
             return Ok(());
         };
         let rate = (max / 2.0).max(1.0);
-        let need = (rate * 1.1 * (self.opts.warmup + self.opts.seconds)) as usize + self.opts.conns;
+        let warmup = self.opts.warmup_for(sc.target);
+        let need =
+            (rate * 1.1 * (warmup.as_secs_f64() + self.opts.seconds)) as usize + self.opts.conns;
         let (feed, seed) = self.feeds(sc, need);
         let server = self.start(sc, seed.as_ref())?;
-        let run = self.rt.block_on(driver::open(
+        let run = self.rt().block_on(driver::open(
             server.addr,
             feed,
             self.opts.conns,
             rate,
-            self.opts.warmup(),
+            warmup,
             self.opts.measure(),
         ))?;
         sc.open_hwm_kib = server.status_kib("VmHWM").unwrap_or(0);
@@ -596,7 +666,7 @@ impl Bench {
         sc.errors.samples.extend(run.errors.samples.iter().cloned());
         sc.errors.samples.truncate(5);
         println!(
-            "  {:<44} @ {:>7.0}/s  achieved {:>7.0}/s  p50 {:.2} ms  p99 {:.2} ms  unsent {}  errors {}",
+            "  {:<54} @ {:>7.0}/s  achieved {:>7.0}/s  p50 {:.2} ms  p99 {:.2} ms  unsent {}  errors {}",
             sc.label(),
             rate,
             run.achieved,
@@ -607,6 +677,45 @@ impl Bench {
         );
         sc.open = Some(run);
         Ok(())
+    }
+
+    /// A closed-loop run at full load with `perf` sampling the server after the warm-up: where
+    /// its CPU goes, per request.
+    fn profile(&mut self, sc: &mut Scenario) -> Result<profile::Profile, String> {
+        let warmup = self.opts.warmup_for(sc.target);
+        let seconds = warmup.as_secs_f64() + self.opts.seconds;
+        let need = (self.guess(sc) * 1.3 * seconds) as usize + self.opts.conns;
+        let (feed, seed) = self.feeds(sc, need);
+        let server = self.start(sc, seed.as_ref())?;
+        let recording = profile::Recording::start(server.pid(), warmup, self.opts.measure())?;
+        let cpu_before = server.cpu();
+        let run = self.rt().block_on(driver::closed(
+            server.addr,
+            feed,
+            self.opts.conns,
+            warmup,
+            self.opts.measure(),
+        ))?;
+        let cpu_us = cpu_before
+            .zip(server.cpu())
+            .filter(|_| run.total > 0)
+            .map(|(a, b)| (b - a).as_secs_f64() * 1e6 / run.total as f64);
+        let samples = recording.finish();
+        server.stop();
+        let samples = samples?;
+        if run.errors.count > 0 {
+            sc.errors.count += run.errors.count;
+            sc.errors.samples.extend(run.errors.samples.iter().cloned());
+            sc.errors.samples.truncate(5);
+        }
+        let profile = profile::Profile::new(sc.label(), run.rate, cpu_us, samples);
+        println!(
+            "  profiled {:<45} {:>9.0} req/s  {} samples",
+            sc.label(),
+            run.rate,
+            profile.samples
+        );
+        Ok(profile)
     }
 
     fn soak(&mut self, store: StoreKind, rate_hint: f64) -> Result<Soak, String> {
@@ -652,6 +761,7 @@ impl Bench {
                 signing: true,
             },
             Api::NotifyPushPayment,
+            self.opts.placements[0],
         );
         let server = self.start(&mut sc, Some(&seeding))?;
         let pid = server.pid();
@@ -673,7 +783,7 @@ impl Bench {
                 rss
             })
         };
-        let run = self.rt.block_on(driver::closed(
+        let run = self.rt().block_on(driver::closed(
             server.addr,
             feed,
             self.opts.conns,
@@ -705,20 +815,45 @@ impl Bench {
     }
 }
 
-fn scenarios(opts: &Opts) -> Vec<Scenario> {
-    let mut all = vec![Scenario::new(Target::Echo("echo"), Api::NotifyPushPayment)];
-    for mode in [
-        "echo-sign-inline",
-        "echo-sign-blocking",
-        "echo-sign-blocking-bounded",
-    ] {
-        all.push(Scenario::new(Target::Echo(mode), Api::NotifyPushPayment));
-    }
-    for signing in [true, false] {
-        for store in [StoreKind::Sqlite, StoreKind::Memory] {
-            for api in Api::ALL {
-                all.push(Scenario::new(Target::Gateway { store, signing }, api));
+fn scenarios(opts: &Opts, peers: &[Peer]) -> Vec<Scenario> {
+    let mut all = Vec::new();
+    for &placement in &opts.placements {
+        all.push(Scenario::new(
+            Target::Echo("echo"),
+            Api::NotifyPushPayment,
+            placement,
+        ));
+        // Signing inline or on a blocking pool is a question of the server's cores, asked once.
+        if placement == opts.placements[0] {
+            for mode in [
+                "echo-sign-inline",
+                "echo-sign-blocking",
+                "echo-sign-blocking-bounded",
+            ] {
+                all.push(Scenario::new(
+                    Target::Echo(mode),
+                    Api::NotifyPushPayment,
+                    placement,
+                ));
             }
+        }
+        for signing in [true, false] {
+            for store in [StoreKind::Sqlite, StoreKind::Memory] {
+                for api in Api::ALL {
+                    all.push(Scenario::new(
+                        Target::Gateway { store, signing },
+                        api,
+                        placement,
+                    ));
+                }
+            }
+        }
+        for &peer in peers {
+            all.push(Scenario::new(
+                Target::Peer(peer),
+                Api::InquiryPayment,
+                placement,
+            ));
         }
     }
     if let Some(only) = &opts.only {
@@ -730,64 +865,108 @@ fn scenarios(opts: &Opts) -> Vec<Scenario> {
     all
 }
 
+/// The scenarios profiled, in the pinned placement when it ran: the echo, and the gateway's
+/// unsigned read and write and a signed read.
+fn profiled(placement: Placement) -> Vec<Scenario> {
+    let gateway =
+        |store, signing, api| Scenario::new(Target::Gateway { store, signing }, api, placement);
+    vec![
+        Scenario::new(Target::Echo("echo"), Api::NotifyPushPayment, placement),
+        gateway(StoreKind::Memory, false, Api::InquiryPayment),
+        gateway(StoreKind::Sqlite, false, Api::InquiryPayment),
+        gateway(StoreKind::Sqlite, false, Api::NotifyPushPayment),
+        gateway(StoreKind::Memory, true, Api::InquiryPayment),
+    ]
+}
+
 fn run(opts: Opts) -> Result<Results, String> {
     let started = Instant::now();
     let load_start = loadavg();
-    if let Some((driver_cpus, _)) = &opts.pin {
-        let pid = std::process::id().to_string();
-        let ok = std::process::Command::new("taskset")
-            .args(["-a", "-p", "-c", driver_cpus, &pid])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err("LOAD_PIN: taskset could not pin the driver".into());
-        }
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(opts.driver_threads)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let ceiling_threads = opts.server_cores();
+    let runtimes = opts
+        .placements
+        .iter()
+        .map(|&placement| {
+            let workers = match placement {
+                Placement::Unpinned => opts.driver_threads,
+                Placement::Pinned => 1,
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .build()
+                .map(|rt| (placement, rt))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let presign_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let peers = peers::prepare();
+    for (peer, why) in &peers.missing {
+        println!("peer {} not run: {why}", peer.name());
+    }
     let mut bench = Bench {
         pools: Pools::new(presign_threads)?,
         verifying: gateway_key().verifying_key().map_err(|e| e.to_string())?,
         opts: opts.clone(),
-        rt,
+        runtimes,
         ceiling: 0.0,
+        driver: None,
     };
-    let mut scenarios = scenarios(&opts);
+    let mut scenarios = scenarios(&opts, &peers.ready);
     if scenarios.is_empty() {
         return Err("LOAD_ONLY matches no scenario".into());
     }
     println!(
-        "load benchmark: {} scenarios, {} rounds of {:.1} s (+{:.1} s warm-up), {} connections, soak {:.0} s",
+        "load benchmark: {} scenarios ({}), {} rounds of {:.1} s (+{:.1} s warm-up), {} connections, soak {:.0} s",
         scenarios.len(),
+        opts.placements
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(" and "),
         opts.rounds,
         opts.seconds,
         opts.warmup,
         opts.conns,
         opts.soak
     );
-    let mut ceilings = Vec::new();
-    let mut sign_cpu_us = Vec::new();
+    let mut ceilings: Vec<Ceiling> = opts
+        .placements
+        .iter()
+        .map(|&placement| Ceiling {
+            placement,
+            threads: placement.server_cores(opts.cores),
+            rates: Vec::new(),
+            sign_cpu_us: Vec::new(),
+        })
+        .collect();
     let mut verify_cpu_us = Vec::new();
-    let pin = opts.pin.as_ref().map(|p| &p.1);
+    let cores = opts.cores;
     for round in 0..opts.rounds {
-        let (c, cpu_us) = ceiling(ceiling_threads, opts.ceiling_seconds, pin);
-        ceilings.push(c);
-        sign_cpu_us.extend(cpu_us);
-        verify_cpu_us.extend(verify_cost(0.5, pin));
-        bench.ceiling = median(&ceilings).unwrap_or(c);
-        println!(
-            "round {}/{}: sign ceiling {c:.0} signs/s on {ceiling_threads} thread(s), {} µs of CPU a sign",
-            round + 1,
-            opts.rounds,
-            cpu_us.map_or("?".into(), |u| format!("{u:.0}"))
-        );
+        for ceiling_of in &mut ceilings {
+            let placement = ceiling_of.placement;
+            // The ceiling runs with nothing else: the driver is idle between scenarios.
+            let cpus = placement.server_cpus(cores);
+            let (c, cpu_us) = ceiling(ceiling_of.threads, opts.ceiling_seconds, cpus.as_deref());
+            ceiling_of.rates.push(c);
+            ceiling_of.sign_cpu_us.extend(cpu_us);
+            if placement == *opts.placements.last().unwrap_or(&placement) {
+                verify_cpu_us.extend(verify_cost(0.5, cpus.as_deref()));
+            }
+            println!(
+                "round {}/{}, {}: sign ceiling {c:.0} signs/s on {} thread(s), {} µs of CPU a sign",
+                round + 1,
+                opts.rounds,
+                placement.name(),
+                ceiling_of.threads,
+                cpu_us.map_or("?".into(), |u| format!("{u:.0}"))
+            );
+        }
         for sc in &mut scenarios {
+            bench.ceiling = ceilings
+                .iter()
+                .find(|c| c.placement == sc.placement)
+                .and_then(|c| median(&c.rates))
+                .unwrap_or(0.0);
             bench.closed_round(sc)?;
         }
     }
@@ -795,6 +974,40 @@ fn run(opts: Opts) -> Result<Results, String> {
     for sc in &mut scenarios {
         bench.open_run(sc)?;
     }
+    let mut profiles = Vec::new();
+    let profile_skipped = match profile::available() {
+        Err(why) => Some(why),
+        Ok(()) => {
+            let placement = *opts.placements.last().unwrap_or(&Placement::Unpinned);
+            println!("where the server's CPU goes ({}):", placement.name());
+            let mut skipped = None;
+            let wanted = profiled(placement).into_iter().filter(|sc| {
+                opts.only.as_ref().is_none_or(|only| {
+                    let label = sc.label();
+                    only.iter().any(|o| label.contains(o.as_str()))
+                })
+            });
+            for mut sc in wanted {
+                // Size the requests from the same scenario's measured throughput.
+                if let Some(measured) = scenarios
+                    .iter()
+                    .find(|m| m.label() == sc.label())
+                    .and_then(Scenario::rate)
+                {
+                    sc.rates.push(measured);
+                }
+                match bench.profile(&mut sc) {
+                    Ok(p) => profiles.push(p),
+                    Err(e) => {
+                        println!("  profile of {} failed: {e}", sc.label());
+                        skipped = Some(e);
+                        break;
+                    }
+                }
+            }
+            skipped
+        }
+    };
     let mut soaks = Vec::new();
     if opts.soak > 0.0 {
         println!(
@@ -807,17 +1020,26 @@ fn run(opts: Opts) -> Result<Results, String> {
             {
                 continue;
             }
+            let placement = opts.placements[0];
             let hint = scenarios
                 .iter()
                 .filter(|s| {
-                    s.target
-                        == Target::Gateway {
-                            store,
-                            signing: true,
-                        }
+                    s.placement == placement
+                        && s.target
+                            == Target::Gateway {
+                                store,
+                                signing: true,
+                            }
                 })
                 .filter_map(Scenario::rate)
-                .fold(bench.ceiling, f64::max);
+                .fold(
+                    ceilings
+                        .iter()
+                        .find(|c| c.placement == placement)
+                        .and_then(|c| median(&c.rates))
+                        .unwrap_or(0.0),
+                    f64::max,
+                );
             soaks.push(bench.soak(store, hint)?);
         }
     }
@@ -825,10 +1047,11 @@ fn run(opts: Opts) -> Result<Results, String> {
         presigned: (bench.pools.signed, bench.pools.signing_time),
         opts,
         ceilings,
-        sign_cpu_us,
         verify_cpu_us,
-        ceiling_threads,
         scenarios,
+        peers_missing: peers.missing,
+        profiles,
+        profile_skipped,
         soaks,
         wall: started.elapsed(),
         loadavg: (load_start, loadavg()),

@@ -37,6 +37,73 @@ impl StoreKind {
     }
 }
 
+/// A peer mock server driven with the same requests: another tool's static stub of the same
+/// call (see `peers.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// WireMock standalone (a JVM), a stub mapping answering inquiryPayment's success body.
+    WireMock,
+    /// Stoplight Prism (Node.js), mocking from the gateway's own OpenAPI document.
+    Prism,
+}
+
+impl Peer {
+    /// Both, in table order.
+    pub const ALL: [Peer; 2] = [Peer::WireMock, Peer::Prism];
+
+    /// The name used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::WireMock => "WireMock",
+            Peer::Prism => "Prism",
+        }
+    }
+}
+
+/// Where the server runs relative to the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Placement {
+    /// Driver and server share every core (the scheduler places them).
+    Unpinned,
+    /// The driver on CPU 0, the server (and the sign ceiling) on the other CPUs.
+    Pinned,
+}
+
+impl Placement {
+    /// The name used in labels and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::Unpinned => "unpinned",
+            Placement::Pinned => "pinned",
+        }
+    }
+
+    /// The `taskset -c` list of the server's CPUs; `None`: every core.
+    pub fn server_cpus(self, cores: usize) -> Option<String> {
+        match self {
+            Placement::Unpinned => None,
+            Placement::Pinned if cores <= 2 => Some("1".into()),
+            Placement::Pinned => Some(format!("1-{}", cores - 1)),
+        }
+    }
+
+    /// The `taskset -c` list of the driver's CPUs.
+    pub fn driver_cpus(self, cores: usize) -> String {
+        match self {
+            Placement::Unpinned => format!("0-{}", cores.max(1) - 1),
+            Placement::Pinned => "0".into(),
+        }
+    }
+
+    /// How many cores the server may use.
+    pub fn server_cores(self, cores: usize) -> usize {
+        match self {
+            Placement::Unpinned => cores,
+            Placement::Pinned => (cores - 1).max(1),
+        }
+    }
+}
+
 /// What to start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -49,6 +116,8 @@ pub enum Target {
         /// `signing.sign_responses`.
         signing: bool,
     },
+    /// Another tool serving the same call.
+    Peer(Peer),
 }
 
 /// A running server.
@@ -61,13 +130,6 @@ pub struct Server {
     /// Spawn to the first `GET /readyz` answered 200.
     pub to_ready: Duration,
     _dir: tempfile::TempDir,
-}
-
-/// The CPUs the servers are pinned to (`taskset -c`), when pinning.
-#[derive(Debug, Clone)]
-pub struct Pinning {
-    /// `taskset -c` list for servers.
-    pub server_cpus: String,
 }
 
 fn gateway_config(dir: &Path, store: StoreKind) -> std::io::Result<PathBuf> {
@@ -103,9 +165,12 @@ impl Server {
     /// only, after the bench's own settings.
     pub fn start(
         target: Target,
-        pin: Option<&Pinning>,
+        server_cpus: Option<&str>,
         extra_env: &[(String, String)],
     ) -> Result<Server, String> {
+        if let Target::Peer(peer) = target {
+            return crate::peers::start(peer, server_cpus);
+        }
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let (program, args, envs): (PathBuf, Vec<String>, Vec<(&str, String)>) = match target {
             Target::Gateway { store, signing } => {
@@ -124,6 +189,7 @@ impl Server {
                     )],
                 )
             }
+            Target::Peer(_) => unreachable!("peers start in peers.rs"),
             Target::Echo(mode) => (
                 std::env::current_exe().map_err(|e| e.to_string())?,
                 Vec::new(),
@@ -139,10 +205,10 @@ impl Server {
                 ],
             ),
         };
-        let mut command = match pin {
-            Some(p) => {
+        let mut command = match server_cpus {
+            Some(cpus) => {
                 let mut c = Command::new("taskset");
-                c.arg("-c").arg(&p.server_cpus).arg(&program);
+                c.arg("-c").arg(cpus).arg(&program);
                 c
             }
             None => Command::new(&program),
@@ -223,6 +289,22 @@ impl Server {
         })
     }
 
+    /// A server started elsewhere (a peer), owning its process and its files.
+    pub fn from_child(
+        child: Child,
+        addr: SocketAddr,
+        to_ready: Duration,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        Server {
+            child,
+            addr,
+            to_listening: to_ready,
+            to_ready,
+            _dir: dir,
+        }
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -253,7 +335,7 @@ impl Drop for Server {
 }
 
 /// `GET /readyz` answered 200.
-fn readyz(addr: SocketAddr) -> bool {
+pub fn readyz(addr: SocketAddr) -> bool {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
         return false;
     };

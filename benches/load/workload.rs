@@ -78,11 +78,8 @@ pub struct Pools {
 impl Pools {
     /// Loads the test merchant key.
     pub fn new(threads: usize) -> Result<Self, String> {
-        let path = keys_dir().join("TEST-ONLY-merchant-private.pem");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path:?}: {e}"))?;
-        let key = SigningKey::from_text(&text).map_err(|e| e.to_string())?;
         Ok(Self {
-            key,
+            key: merchant_key()?,
             threads: threads.max(1),
             pools: Default::default(),
             signed: 0,
@@ -130,6 +127,19 @@ impl Pools {
         }
         self.pools[at].clone()
     }
+}
+
+/// The test merchant's private key, which signs every request.
+fn merchant_key() -> Result<SigningKey, String> {
+    let path = keys_dir().join("TEST-ONLY-merchant-private.pem");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path:?}: {e}"))?;
+    SigningKey::from_text(&text).map_err(|e| e.to_string())
+}
+
+/// One signed request of `api`, for a readiness probe.
+pub fn probe(api: Api) -> Box<[u8]> {
+    let key = merchant_key().expect("the test merchant key");
+    build(&key, api, 0)
 }
 
 /// Request `i` of `api`: the complete bytes, signed now.
