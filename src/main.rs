@@ -8,6 +8,9 @@ use alipay_gateway::config::{self, Config};
 use alipay_gateway::{store, telemetry};
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
