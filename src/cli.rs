@@ -38,7 +38,7 @@ pub enum Command {
     /// Verify a signed message and say what differs.
     Verify(VerifyArgs),
     /// Play Alipay+ against your own endpoints and report, case by case, what they get wrong.
-    Conform(ConformArgs),
+    Conform(Box<ConformArgs>),
 }
 
 /// `--config FILE`.
