@@ -97,9 +97,10 @@ async fn conform_notify(flaw: Flaw, extra: &[&str]) -> Run {
         PAID_ORDER,
         "--failed-payment-request-id",
         FAILED_ORDER,
-        "--state-url",
-        &merchant.state_url,
     ]);
+    if !extra.contains(&"--state-command") {
+        args.extend(strings(&["--state-url", &merchant.state_url]));
+    }
     if !extra.contains(&"--timeout-ms") {
         args.extend(strings(&["--timeout-ms", "5000"]));
     }
@@ -202,6 +203,35 @@ async fn a_handler_that_answers_s_without_storing_fails_exactly_the_stored_befor
     let run = conform_notify(Flaw::ForgetsTheResult, &[]).await;
     assert_eq!(run.failing(), set(&["stored-before-ack"]), "{run:?}");
     assert!(run.stdout.contains("HTTP 404"), "{run:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_command_is_asked_about_the_payment_and_its_exit_status_decides() {
+    let knows =
+        r#"test "$CONFORM_PAYMENT_REQUEST_ID" = ORDER-PAID-1 && test "$CONFORM_RESULT_STATUS" = S"#;
+    let run = conform_notify(
+        Flaw::None,
+        &["--cases", "stored-*", "--state-command", knows],
+    )
+    .await;
+    assert_eq!(run.with("PASS"), set(&["stored-before-ack"]), "{run:?}");
+    let run = conform_notify(
+        Flaw::None,
+        &[
+            "--cases",
+            "stored-*",
+            "--state-command",
+            "echo not there; exit 3",
+        ],
+    )
+    .await;
+    assert_eq!(run.failing(), set(&["stored-before-ack"]), "{run:?}");
+    assert!(run.stdout.contains("not there"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("answered S before the result was stored"),
+        "{run:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
