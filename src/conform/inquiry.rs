@@ -13,9 +13,12 @@ use super::{
     corrupt, judge_bad_input, judge_refusal, signed_headers,
 };
 use crate::api::inquiry_payment::InquiryPaymentResponse;
-use crate::protocol::codes::{self, Code, INQUIRY_PAYMENT_RESULT, INQUIRY_RESULT};
-use crate::protocol::{datetime, validate};
+use crate::protocol::codes::{self, Code};
+use crate::protocol::{Endpoint, Spec, datetime, validate};
 use crate::signature::{SigningKey, VerifyingKey};
+
+/// inquiryPayment's wire description: its result and payment result code tables.
+const SPEC: &Spec = Endpoint::InquiryPayment.spec();
 
 /// What `conform inquiry` needs.
 #[derive(Debug)]
@@ -215,7 +218,7 @@ impl Run<'_> {
         if let Err(e) = validate(&json, InquiryPaymentResponse::FIELDS) {
             problems.push((Verdict::Fail, format!("field rule broken: {e}")));
         }
-        if let Some(problem) = in_table(&json["result"], INQUIRY_RESULT, "result") {
+        if let Some(problem) = in_table(&json["result"], SPEC.result_codes, "result") {
             problems.push((Verdict::Fail, problem));
         }
         if let Some(key) = &self.o.mpp_key
@@ -289,7 +292,7 @@ fn known_rules(json: &Value, problems: &mut Vec<(Verdict, String)>) {
         ));
         return;
     }
-    if let Some(problem) = in_table(payment_result, INQUIRY_PAYMENT_RESULT, "paymentResult") {
+    if let Some(problem) = in_table(payment_result, SPEC.payment_result_codes, "paymentResult") {
         problems.push((Verdict::Fail, problem));
     }
     let present = |name: &str| !json[name].is_null();

@@ -185,6 +185,22 @@ async fn a_handler_that_answers_non_json_fails_exactly_the_ack_format_case() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_acknowledges_with_plain_text_fails_every_case_that_needs_an_s() {
+    let run = conform_notify(Flaw::AnswersPlainTextSuccess, &[]).await;
+    assert_eq!(
+        run.failing(),
+        set(&["success", "failure", "ack-format", "duplicate"]),
+        "Alipay+ cannot read it as S, so it would retry each of them: {run:?}"
+    );
+    assert_eq!(
+        run.with("SKIP"),
+        set(&["stored-before-ack"]),
+        "nothing to check without an S: {run:?}"
+    );
+    assert!(run.stdout.contains(r#"body "success""#), "{run:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_slow_past_the_timeout_fails_exactly_the_case_it_is_slow_on() {
     let run = conform_notify(Flaw::SlowOnAFailedPayment, &["--timeout-ms", "400"]).await;
     assert_eq!(run.failing(), set(&["failure"]), "{run:?}");

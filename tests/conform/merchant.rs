@@ -41,6 +41,8 @@ pub enum Flaw {
     NotIdempotent,
     /// Answers the right JSON as `text/plain`.
     AnswersNonJson,
+    /// Acknowledges with the plain text `success` of Alipay's older notification protocols.
+    AnswersPlainTextSuccess,
     /// Never answers a failed payment's notification.
     SlowOnAFailedPayment,
     /// Answers HTTP 500 to a notification-id it has processed.
@@ -169,13 +171,17 @@ fn recent(time: &str) -> bool {
 
 /// The acknowledgement, signed; `text/plain` for [`Flaw::AnswersNonJson`].
 fn answer(m: &Merchant, status: &str, code: &str) -> Response {
-    let body = json!({
-        "result": { "resultCode": code, "resultStatus": status, "resultMessage": code.to_lowercase() }
-    })
-    .to_string();
+    let body = if status == "S" && m.flaw == Flaw::AnswersPlainTextSuccess {
+        "success".to_owned()
+    } else {
+        json!({
+            "result": { "resultCode": code, "resultStatus": status, "resultMessage": code.to_lowercase() }
+        })
+        .to_string()
+    };
     let time = Utc::now().to_rfc3339();
     let signature = keys::sign_answer(PATH, MERCHANT, &time, body.as_bytes());
-    let content_type = if m.flaw == Flaw::AnswersNonJson {
+    let content_type = if matches!(m.flaw, Flaw::AnswersNonJson | Flaw::AnswersPlainTextSuccess) {
         "text/plain; charset=utf-8"
     } else {
         "application/json"
