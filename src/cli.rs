@@ -1,11 +1,13 @@
-//! The command line: `serve`, `check-config`, `migrate`, `keygen`, `sign`, `verify`.
+//! The command line: `serve`, `check-config`, `migrate`, `keygen`, `sign`, `verify`,
+//! `conform notify`, `conform inquiry`.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
+use crate::conform::{self, Report};
 use crate::signature::{self, Message, SignatureHeader, SigningKey, VerifyingKey, header, keys};
 
 /// A stand-in for the Alipay+ / Antom endpoints.
@@ -35,6 +37,8 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify a signed message and say what differs.
     Verify(VerifyArgs),
+    /// Play Alipay+ against your own endpoints and report, case by case, what they get wrong.
+    Conform(Box<ConformArgs>),
 }
 
 /// `--config FILE`.
@@ -103,6 +107,106 @@ pub struct VerifyArgs {
     /// Body file, or - for standard input.
     #[arg(long, default_value = "-")]
     pub body: String,
+}
+
+/// `conform`.
+#[derive(Debug, Args)]
+pub struct ConformArgs {
+    /// Which of your endpoints to test.
+    #[command(subcommand)]
+    pub target: ConformTarget,
+}
+
+/// The endpoints `conform` tests.
+#[derive(Debug, Subcommand)]
+pub enum ConformTarget {
+    /// A merchant's payment result notification handler.
+    Notify(ConformNotifyArgs),
+    /// An MPP's inquiryPayment endpoint.
+    Inquiry(ConformInquiryArgs),
+}
+
+/// What both `conform` subcommands take.
+#[derive(Debug, Args)]
+pub struct ConformCommon {
+    /// The endpoint's URL; its path is what requests are signed over.
+    #[arg(long, required_unless_present = "list")]
+    pub url: Option<String>,
+    /// The private key that signs as Alipay+ (the gateway's): a file (PEM or base64) or the key
+    /// text itself.
+    #[arg(long, required_unless_present = "list")]
+    pub key: Option<String>,
+    /// The client id requests carry: the merchant's (notify) or Alipay+'s at the MPP (inquiry).
+    #[arg(long, required_unless_present = "list")]
+    pub client_id: Option<String>,
+    /// keyVersion to name in the signature header.
+    #[arg(long, default_value = "1")]
+    pub key_version: String,
+    /// How long each request waits for its answer (the sender's notify.timeout_ms default).
+    #[arg(long, default_value_t = 5000)]
+    pub timeout_ms: u64,
+    /// Run only these cases: ids separated by commas, `prefix*` for several.
+    #[arg(long)]
+    pub cases: Option<String>,
+    /// Print the matrix of cases and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// `conform notify`.
+#[derive(Debug, Args)]
+pub struct ConformNotifyArgs {
+    #[command(flatten)]
+    pub common: ConformCommon,
+    /// The merchant's public key: acknowledgements must be signed with it (case ack-signed;
+    /// skipped without).
+    #[arg(long)]
+    pub merchant_public_key: Option<String>,
+    /// The payment the success notification reports (one your handler knows); default: a new id.
+    #[arg(long)]
+    pub payment_request_id: Option<String>,
+    /// The payment the failure notification reports; default: a new id.
+    #[arg(long)]
+    pub failed_payment_request_id: Option<String>,
+    /// paymentAmount.currency of the notifications.
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// paymentAmount.value of the notifications, in minor units.
+    #[arg(long, default_value = "1000")]
+    pub amount: String,
+    /// After S, GET this URL (`{paymentRequestId}` replaced, else added as a query parameter):
+    /// 2xx means the result was stored (case stored-before-ack).
+    #[arg(long, conflicts_with = "state_command")]
+    pub state_url: Option<String>,
+    /// After S, run this shell command with CONFORM_PAYMENT_REQUEST_ID and
+    /// CONFORM_RESULT_STATUS set: exit 0 means the result was stored.
+    #[arg(long)]
+    pub state_command: Option<String>,
+}
+
+/// `conform inquiry`.
+#[derive(Debug, Args)]
+pub struct ConformInquiryArgs {
+    #[command(flatten)]
+    pub common: ConformCommon,
+    /// The MPP's public key: every answer must be signed with it.
+    #[arg(long)]
+    pub mpp_public_key: Option<String>,
+    /// A payment the MPP knows, inquired by case known-payment; repeat for several.
+    #[arg(long)]
+    pub payment_request_id: Vec<String>,
+    /// acquirerId of the inquiries.
+    #[arg(long, default_value = "1022188000000000001")]
+    pub acquirer_id: String,
+    /// pspId of the inquiries.
+    #[arg(long, default_value = "1022172000000000001")]
+    pub psp_id: String,
 }
 
 /// A CLI failure, printed as it is.
@@ -302,5 +406,131 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
             message.content().len(),
             String::from_utf8_lossy(&message.content())
         )),
+    }
+}
+
+/// `conform notify` / `conform inquiry`: runs the matrix, prints the table, writes the files,
+/// and fails when a case failed.
+pub fn conform(args: &ConformArgs) -> CliResult {
+    let (suite, all, common) = match &args.target {
+        ConformTarget::Notify(a) => ("notify", conform::NOTIFY_CASES, &a.common),
+        ConformTarget::Inquiry(a) => ("inquiry", conform::INQUIRY_CASES, &a.common),
+    };
+    let cases = conform::cases::select(all, common.cases.as_deref())?;
+    if common.list {
+        let listed: Vec<conform::CaseDef> = cases.into_iter().copied().collect();
+        print!("{}", conform::report::matrix(suite, &listed));
+        return Ok(());
+    }
+    let required = |value: &Option<String>, flag: &str| {
+        value.clone().ok_or_else(|| format!("{flag} is required"))
+    };
+    let url = required(&common.url, "--url")?;
+    let key = SigningKey::from_text(&key_text(&required(&common.key, "--key")?)?)
+        .map_err(|e| format!("--key: {e}"))?;
+    let client_id = required(&common.client_id, "--client-id")?;
+    let timeout = std::time::Duration::from_millis(common.timeout_ms);
+    let public_key = |arg: &Option<String>, flag: &str| -> Result<Option<VerifyingKey>, String> {
+        arg.as_deref()
+            .map(|text| {
+                VerifyingKey::from_text(&key_text(text)?).map_err(|e| format!("{flag}: {e}"))
+            })
+            .transpose()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut progress = progress_line();
+    let started = std::time::Instant::now();
+    let outcomes = match &args.target {
+        ConformTarget::Notify(a) => {
+            let amount = crate::protocol::Amount::new(&a.currency, &a.amount);
+            crate::protocol::amount::check_currency(&amount.currency)
+                .map_err(|e| format!("--currency: {e}"))?;
+            crate::protocol::amount::check_value(&amount.value)
+                .map_err(|e| format!("--amount: {e}"))?;
+            let stamp = chrono::Utc::now().timestamp_millis();
+            let options = conform::notify::NotifyOptions {
+                url: url.clone(),
+                key: std::sync::Arc::new(key),
+                key_version: common.key_version.clone(),
+                client_id,
+                merchant_key: public_key(&a.merchant_public_key, "--merchant-public-key")?,
+                timeout,
+                payment_request_id: a
+                    .payment_request_id
+                    .clone()
+                    .unwrap_or_else(|| format!("conform-{stamp}-success")),
+                failed_payment_request_id: a
+                    .failed_payment_request_id
+                    .clone()
+                    .unwrap_or_else(|| format!("conform-{stamp}-failure")),
+                amount,
+                state: match (&a.state_url, &a.state_command) {
+                    (Some(url), _) => Some(conform::notify::StateCheck::Url(url.clone())),
+                    (None, Some(command)) => {
+                        Some(conform::notify::StateCheck::Command(command.clone()))
+                    }
+                    (None, None) => None,
+                },
+            };
+            runtime.block_on(conform::notify::run(&options, &cases, &mut progress))?
+        }
+        ConformTarget::Inquiry(a) => {
+            let options = conform::inquiry::InquiryOptions {
+                url: url.clone(),
+                key,
+                key_version: common.key_version.clone(),
+                client_id,
+                mpp_key: public_key(&a.mpp_public_key, "--mpp-public-key")?,
+                timeout,
+                payment_request_ids: a.payment_request_id.clone(),
+                acquirer_id: a.acquirer_id.clone(),
+                psp_id: a.psp_id.clone(),
+            };
+            runtime.block_on(conform::inquiry::run(&options, &cases, &mut progress))?
+        }
+    };
+    progress(0, 0, "");
+    let report = Report {
+        suite,
+        target: url,
+        outcomes,
+        elapsed: started.elapsed(),
+    };
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    print!("{}", report.table(colour));
+    if let Some(path) = &common.junit {
+        std::fs::write(path, report.junit())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &common.markdown {
+        std::fs::write(path, report.markdown())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    match report.counts().fail {
+        0 => Ok(()),
+        failed => Err(format!(
+            "conform {suite}: {failed} of {} cases failed",
+            report.outcomes.len()
+        )),
+    }
+}
+
+/// The progress line on standard error: redrawn in place on a terminal, a line per case
+/// otherwise. Called with a total of 0 when the run is over.
+fn progress_line() -> impl FnMut(usize, usize, &str) {
+    let terminal = std::io::stderr().is_terminal();
+    move |done, total, id| {
+        use std::io::Write;
+        let mut err = std::io::stderr().lock();
+        let _ = match (total, terminal) {
+            (0, true) => write!(err, "\r\x1b[2K"),
+            (0, false) => Ok(()),
+            (_, true) => write!(err, "\r\x1b[2K[{done}/{total}] {id}"),
+            (_, false) => writeln!(err, "conform: [{done}/{total}] {id}"),
+        };
+        let _ = err.flush();
     }
 }

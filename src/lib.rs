@@ -14,6 +14,8 @@ pub mod cli;
 pub mod client;
 /// Layered, validated configuration.
 pub mod config;
+/// The conformance kit: the gateway plays Alipay+ against the user's own endpoints.
+pub mod conform;
 /// Payments, reports and notifications: the model, free of IO.
 pub mod domain;
 /// Identifiers the gateway assigns.

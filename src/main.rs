@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => cli::keygen(args),
         Command::Sign(args) => cli::sign(args),
         Command::Verify(args) => cli::verify(args),
+        Command::Conform(args) => cli::conform(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,7 @@ use super::pipeline::scenario::ForcedPaymentResult;
 use super::reply;
 use super::state::AppState;
 use crate::protocol::codes::{self, Code, INQUIRY_PAYMENT_RESULT};
-use crate::protocol::schema::{Field, parse_decimal, text};
+use crate::protocol::schema::{Field, Kind, RESULT, parse_decimal, text};
 use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
 use crate::store::{Payment, PaymentStatus};
 
@@ -90,6 +90,23 @@ pub struct InquiryPaymentResponse {
     /// What the MPP passes through to the ACQP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pass_through_info: Option<String>,
+}
+
+impl InquiryPaymentResponse {
+    /// The page's response field rules, in its order. Which fields come with which
+    /// `paymentResult` ("Return this parameter if ...") is judged beside them by whoever checks
+    /// an MPP's answer (`conform inquiry`); these are the rules every answer holds to.
+    pub const FIELDS: &'static [Field] = &[
+        Field::required("result", Kind::Object(RESULT)),
+        Field::optional("paymentResult", Kind::Object(RESULT)),
+        Field::optional("paymentId", text(64)),
+        Field::optional("paymentAmount", Kind::Amount),
+        Field::optional("payToAmount", Kind::Amount),
+        Field::optional("paymentTime", Kind::Datetime),
+        Field::optional("customerId", text(64)),
+        Field::optional("customsDeclarationAmount", Kind::Amount),
+        Field::optional("passThroughInfo", text(20000)),
+    ];
 }
 
 impl Enveloped for InquiryPaymentResponse {
@@ -233,4 +250,54 @@ fn customs_amount(payment: &Payment, pay_to: Option<&Amount>) -> Option<Amount> 
         .flatten()
         .find(|a| a.currency == *currency)
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::validate;
+
+    fn payment(status: PaymentStatus) -> Payment {
+        let now = chrono::Utc::now();
+        Payment {
+            payment_request_id: Some("REQ-1".into()),
+            payment_id: Some("2026112201".into()),
+            status,
+            result_code: "RISK_REJECT".into(),
+            result_message: None,
+            payment_time: Some("2026-11-22T10:00:00+08:00".into()),
+            payment_create_time: None,
+            payment_amount: Some(Amount::new("JPY", "200")),
+            pay_to_currency: Some("CNY".into()),
+            payment_quote: Some(crate::store::Quote {
+                quote_id: None,
+                quote_currency_pair: None,
+                quote_price: "0.064622".into(),
+            }),
+            customer_id: Some("C1".into()),
+            psp_name: Some("ALIPAY_CN".into()),
+            customs_declaration_amount: None,
+            pass_through_info: Some("k=v".into()),
+            client_id: None,
+            notify_url: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn the_gateways_own_answers_hold_to_the_response_field_rules() {
+        for status in [
+            PaymentStatus::Success,
+            PaymentStatus::Fail,
+            PaymentStatus::Processing,
+        ] {
+            let body = serde_json::to_value(answer(&payment(status)).unwrap()).unwrap();
+            assert_eq!(
+                validate(&body, InquiryPaymentResponse::FIELDS),
+                Ok(()),
+                "{body}"
+            );
+        }
+    }
 }

@@ -17,7 +17,10 @@ use crate::signature::{self, Message, SignatureHeader, SigningKey, header};
 use crate::store::{Attempt, Notification};
 
 /// Largest acknowledgement body read; a merchant's answer is a few hundred bytes.
-const ACK_LIMIT: usize = 64 * 1024;
+pub(crate) const ACK_LIMIT: usize = 64 * 1024;
+
+/// How a request that got no answer within the timeout is described.
+pub(crate) const TIMED_OUT: &str = "no answer within the timeout";
 
 /// Sends attempts.
 #[derive(Clone)]
@@ -218,7 +221,8 @@ impl Ack {
     }
 }
 
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+/// Reads a body of at most [`ACK_LIMIT`] bytes.
+pub(crate) async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(describe)? {
         if body.len() + chunk.len() > ACK_LIMIT {
@@ -231,9 +235,10 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String
     Ok(body)
 }
 
-fn describe(e: reqwest::Error) -> String {
+/// A transport failure in words: a timeout, a failed connection, anything else.
+pub(crate) fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
-        "no answer within the timeout".into()
+        TIMED_OUT.into()
     } else if e.is_connect() {
         format!("connection failed: {}", root_cause(&e))
     } else {
