@@ -727,7 +727,11 @@ impl Bench {
             .pools
             .ensure(Api::NotifyPushPayment, (per_lane + seed).min(cap));
         let sends = self.pools.ensure(Api::SendPaymentResult, per_lane.min(cap));
-        let reads = self.pools.ensure(Api::InquiryPayment, seed);
+        // Read n is of the payment push n - seed wrote: always written, and never among the
+        // oldest a capped memory store drops.
+        let reads = self
+            .pools
+            .ensure(Api::InquiryPayment, (per_lane + seed).min(cap));
         let check = |inquiry| Check::Gateway {
             inquiry,
             signed: true,

@@ -689,10 +689,13 @@ fn soaks(s: &mut String, r: &Results) -> Vec<(StoreKind, bool)> {
         s,
         "Closed loop, {} connections, signing on, a fresh server, a third each of \
          notifyPushPayment (unique writes), sendPaymentResult (unique writes) and \
-         inquiryPayment (reads); `VmRSS` sampled every second. Flat: the RSS at the end is \
+         inquiryPayment (reads, each of the payment pushed {} pushes earlier); `VmRSS` sampled \
+         every second. Flat: the RSS at the end is \
          within max(2 MiB, 5%) of the RSS a quarter into the run. The reference figure is 60 s \
-         (`LOAD_SOAK_SECONDS=60`).\n",
-        r.opts.conns
+         (`LOAD_SOAK_SECONDS=60`). The memory store keeps the newest \
+         `store.memory_max_entries` (100,000) payments and as many risk reports, so its RSS \
+         grows until the cap and then holds.\n",
+        r.opts.conns, r.opts.seed
     );
     let _ = writeln!(
         s,
@@ -729,7 +732,7 @@ fn soaks(s: &mut String, r: &Results) -> Vec<(StoreKind, bool)> {
             opt(end, 1),
             opt(growth, 1),
             if memory {
-                "(keeps every write)"
+                "(grows to the cap)"
             } else {
                 flat.map_or("n/a", verdict)
             },
@@ -1117,9 +1120,9 @@ fn notes(s: &mut String, r: &Results, soak_flat: &[(StoreKind, bool)]) {
         if !flat && *store == StoreKind::Memory {
             let _ = writeln!(
                 s,
-                "- The memory store keeps every payment and risk report it is sent (up to \
-                 `store.memory_max_entries`), so with unique writes its RSS grows with the \
-                 number of writes by design; a bounded RSS needs the SQLite store."
+                "- The memory store keeps the newest `store.memory_max_entries` (100,000) \
+                 payments and as many risk reports, so with unique writes its RSS grows until \
+                 the cap is reached; a run shorter than that shows only the growth."
             );
         } else if !flat {
             let _ = writeln!(
