@@ -18,6 +18,8 @@ pub mod config;
 pub mod conform;
 /// Payments, reports and notifications: the model, free of IO.
 pub mod domain;
+/// The drift report: recorded real answers against the mock's, field by field.
+pub mod drift;
 /// Identifiers the gateway assigns.
 pub mod ids;
 /// The bounded request journal.
@@ -26,6 +28,8 @@ pub mod journal;
 pub mod notify;
 /// The wire model: results, amounts, date-times, field rules.
 pub mod protocol;
+/// Real mode: forwarding to a real upstream, the modes in force, recordings.
+pub mod real;
 /// Scenario control: rules, the built-in convention, the per-request header.
 pub mod scenario;
 /// RSA-SHA256 signing and verification of messages, pure.
