@@ -543,7 +543,7 @@ pub fn drift(args: &DriftArgs) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let report = runtime.block_on(crate::drift::run(config, &recordings))?;
+    let report = runtime.block_on(crate::api::drift::run(config, &recordings))?;
     print!("{}", report.table());
     if let Some(path) = &args.junit {
         std::fs::write(path, report.junit())

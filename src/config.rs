@@ -480,8 +480,8 @@ impl fmt::Debug for Settings {
     }
 }
 
-/// The validated configuration the gateway runs with.
-#[derive(Debug)]
+/// The validated configuration the gateway runs with. A clone shares its keys and clients.
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The settings as loaded (secrets redacted in `Debug`).
     pub settings: Settings,

@@ -18,8 +18,6 @@ pub mod config;
 pub mod conform;
 /// Payments, reports and notifications: the model, free of IO.
 pub mod domain;
-/// The drift report: recorded real answers against the mock's, field by field.
-pub mod drift;
 /// Identifiers the gateway assigns.
 pub mod ids;
 /// The bounded request journal.

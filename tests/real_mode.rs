@@ -985,4 +985,8 @@ async fn the_drift_report_names_the_field_where_the_mock_differs_from_the_record
     let junit = read(&setup.path("differing.xml"));
     assert!(junit.contains("failures=\"1\""), "{junit}");
     assert!(junit.contains("<failure message="), "{junit}");
+    // The admin route: the same report over the front gateway's stored recordings.
+    let report = front.get("/drift").await;
+    assert_eq!(report["drifting"], 0, "{report}");
+    assert_eq!(report["compared"].as_array().unwrap().len(), 2, "{report}");
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod answer;
+pub mod drift;
 pub mod error;
 pub mod extract;
 pub mod inquiry_payment;

@@ -2,9 +2,10 @@
 //! (forwarded, then recorded), or from what the upstream answered before (replay). This module
 //! holds what the HTTP side needs and no HTTP server: the modes in force ([`modes`]), the
 //! forwarding client with its signing and verification ([`upstream`]), and the relay of real
-//! notifications to a local handler ([`relay`]). The request pipeline's `forward` step uses them in the handler's
+//! notifications to a local handler ([`relay`]), and the drift report's comparison ([`drift`]). The request pipeline's `forward` step uses them in the handler's
 //! place; admission, sealing and the journal stay as they are (docs/real-mode.md).
 
+pub mod drift;
 pub mod modes;
 pub mod relay;
 pub mod upstream;

@@ -614,6 +614,34 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
             .query("limit", integer().minimum(Some(0)).maximum(Some(u32::MAX)))
             .answers("200", list_of(recording()))
             .fails(&["400"]),
+        AdminOp::new(Get, "/admin/drift", "driftReport")
+            .summary(
+                "Real mode: the stored recordings sent to this gateway's mock, each answer \
+                 compared with the recorded real one field by field",
+            )
+            .query("api", string())
+            .query("clientId", string())
+            .query("matchKey", string())
+            .query("limit", integer().minimum(Some(0)).maximum(Some(u32::MAX)))
+            .answers(
+                "200",
+                Some(RefOr::from(
+                    ObjectBuilder::new()
+                        .property("drifting", integer())
+                        .property(
+                            "compared",
+                            ArrayBuilder::new().items(
+                                ObjectBuilder::new()
+                                    .property("id", integer())
+                                    .property("api", string())
+                                    .property("matchKey", string())
+                                    .property("differences", ArrayBuilder::new().items(string())),
+                            ),
+                        )
+                        .property("skipped", ArrayBuilder::new().items(string())),
+                )),
+            )
+            .fails(&["400"]),
         AdminOp::new(Get, "/admin/real/modes", "readModes")
             .summary("Real mode: the modes in force, per API and client")
             .answers("200", Some(RefOr::from(modes())))

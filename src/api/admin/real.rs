@@ -1,7 +1,8 @@
 //! Real mode's admin routes: `GET /admin/recordings` lists the forwarded pairs (filters `api`,
 //! `clientId`, `matchKey`, `verdict`, `limit`; newest first); `GET /admin/real/modes` shows the
 //! modes in force and `PUT /admin/real/modes` replaces them at run time, written as in `[real]`
-//! (`mode`, `routes`).
+//! (`mode`, `routes`); `GET /admin/drift` runs the drift report over the stored recordings the
+//! upstream's answer was accepted for (same filters), against this gateway's own mock.
 
 use axum::Router;
 use axum::extract::State;
@@ -21,6 +22,30 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/recordings", get(recordings))
         .route("/real/modes", get(modes).put(set_modes))
+        .route("/drift", get(drift))
+}
+
+async fn drift(
+    State(state): State<AppState>,
+    AdminQuery(filter): AdminQuery<RecordingFilter>,
+) -> Result<Response, AdminError> {
+    let filter = RecordingFilter {
+        verdict: crate::domain::recording::VALID.to_owned(),
+        limit: Some(filter.limit.unwrap_or(crate::store::MAX_LISTED)),
+        ..filter
+    };
+    let mut recordings = state.store.recordings(&filter).await?;
+    // Oldest first: a push recorded before an inquiry sets up what the inquiry reads.
+    recordings.reverse();
+    let report = crate::api::drift::run(state.config.as_ref().clone(), &recordings)
+        .await
+        .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    Ok(axum::Json(json!({
+        "drifting": report.drifting(),
+        "compared": report.compared,
+        "skipped": report.skipped,
+    }))
+    .into_response())
 }
 
 async fn recordings(
