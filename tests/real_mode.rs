@@ -990,3 +990,101 @@ async fn the_drift_report_names_the_field_where_the_mock_differs_from_the_record
     assert_eq!(report["drifting"], 0, "{report}");
     assert_eq!(report["compared"].as_array().unwrap().len(), 2, "{report}");
 }
+
+/// A socket that answers every connection with `answer` and closes it.
+fn fixed_answer(answer: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buffer = [0u8; 65536];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_from_the_upstream_is_never_followed() {
+    // Arrange: an upstream that redirects to the real upstream, which must never be asked.
+    let setup = Setup::new();
+    let upstream = setup.upstream();
+    let redirect: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {}{INQUIRY}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            upstream.base
+        )
+        .into_boxed_str(),
+    );
+    let redirecting = fixed_answer(redirect);
+    let front = setup.front(&redirecting, "proxy");
+
+    // Act
+    let answer = call(&front.base, INQUIRY, MERCHANT, &inquiry("R-REDIRECT-1")).await;
+
+    // Assert
+    assert_eq!(
+        answer.result(),
+        ("U", "UNKNOWN_EXCEPTION"),
+        "{:?}",
+        answer.body
+    );
+    assert!(
+        answer
+            .message()
+            .contains("HTTP 302: redirects are not followed"),
+        "{}",
+        answer.message()
+    );
+    let asked = upstream.get("/journal").await;
+    assert!(
+        asked.as_array().unwrap().is_empty(),
+        "the redirect was followed: {asked}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_notification_can_go_untouched_with_the_real_senders_signature() {
+    // Arrange: the handler knows the real sender's key, as it would in production.
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys();
+    let keys = keys.display();
+    let handler_config = dir.path().join("handler.toml");
+    std::fs::write(
+        &handler_config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-other-private.pem\"\n[admin]\ntoken = \"{ADMIN}\"\n[store]\nurl = \"memory://\"\n[notify]\nenabled = false\n[[clients]]\nclient_id = \"{SENDER}\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-other-public.pem\" }}\n"
+        ),
+    )
+    .unwrap();
+    let handler = Gateway::start(&handler_config);
+    let front_config = dir.path().join("front.toml");
+    std::fs::write(
+        &front_config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-gateway-private.pem\"\n[store]\nurl = \"memory://\"\n[notify]\nenabled = false\n[real.relay]\nforward_to = \"{}{NOTIFY}\"\nsigning = \"untouched\"\n[[clients]]\nclient_id = \"{SENDER}\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-other-public.pem\" }}\n",
+            handler.base
+        ),
+    )
+    .unwrap();
+    let front = Gateway::start(&front_config);
+
+    // Act
+    let answer = call_with(
+        "TEST-ONLY-other-private.pem",
+        &front.base,
+        NOTIFY,
+        SENDER,
+        &notification("R-RELAY-UNTOUCHED"),
+    )
+    .await;
+
+    // Assert
+    assert_eq!(answer.result(), ("S", "SUCCESS"), "{:?}", answer.body);
+    let got = handler.get("/received-notifications").await;
+    assert_eq!(got[0]["verdict"], "valid", "{got}");
+    assert_eq!(got[0]["paymentRequestId"], "R-RELAY-UNTOUCHED");
+}
