@@ -1,5 +1,5 @@
 //! The command line: `serve`, `check-config`, `migrate`, `keygen`, `sign`, `verify`,
-//! `conform notify`, `conform inquiry`.
+//! `conform notify`, `conform inquiry`, `recordings export`, `recordings import`, `drift`.
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -39,6 +39,67 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Play Alipay+ against your own endpoints and report, case by case, what they get wrong.
     Conform(Box<ConformArgs>),
+    /// Real mode: export or import the recorded pairs of the configured store, as JSON lines.
+    Recordings(RecordingsArgs),
+    /// Real mode: send every recorded request to the mock and report, field by field, where
+    /// the mock's answer differs from the real one.
+    Drift(DriftArgs),
+}
+
+/// `drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The mock to compare: its config (scenario rules and all); its store is not touched.
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The recordings, as `recordings export` writes them (JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub recordings: PathBuf,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// `recordings`.
+#[derive(Debug, Args)]
+pub struct RecordingsArgs {
+    /// Export or import.
+    #[command(subcommand)]
+    pub action: RecordingsAction,
+}
+
+/// What `recordings` does.
+#[derive(Debug, Subcommand)]
+pub enum RecordingsAction {
+    /// Write the store's recordings as JSON lines, oldest first.
+    Export(RecordingsExportArgs),
+    /// Add recordings from a JSON lines file to the store (each gets a new id).
+    Import(RecordingsImportArgs),
+}
+
+/// `recordings export`.
+#[derive(Debug, Args)]
+pub struct RecordingsExportArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Only this API.
+    #[arg(long)]
+    pub api: Option<String>,
+    /// Only the recordings the upstream's answer was accepted for (the replayable ones).
+    #[arg(long)]
+    pub valid_only: bool,
+}
+
+/// `recordings import`.
+#[derive(Debug, Args)]
+pub struct RecordingsImportArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The JSON lines file, or - for standard input.
+    pub file: String,
 }
 
 /// `--config FILE`.
@@ -407,6 +468,124 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
             String::from_utf8_lossy(&message.content())
         )),
     }
+}
+
+/// `recordings export` / `recordings import`, against the store the config names.
+pub fn recordings(args: &RecordingsArgs) -> CliResult {
+    let config_arg = match &args.action {
+        RecordingsAction::Export(a) => &a.config,
+        RecordingsAction::Import(a) => &a.config,
+    };
+    let config = Config::load(config_arg.config.as_deref())
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async {
+        let store = crate::store::connect(&config.settings.store)
+            .await
+            .map_err(|e| format!("cannot open the store: {e}"))?;
+        match &args.action {
+            RecordingsAction::Export(a) => export_recordings(store.as_ref(), a).await,
+            RecordingsAction::Import(a) => import_recordings(store.as_ref(), a).await,
+        }
+    })
+}
+
+async fn export_recordings(
+    store: &dyn crate::store::Store,
+    args: &RecordingsExportArgs,
+) -> CliResult {
+    let filter = crate::store::RecordingFilter {
+        api: args.api.clone().unwrap_or_default(),
+        verdict: if args.valid_only {
+            crate::domain::recording::VALID.to_owned()
+        } else {
+            String::new()
+        },
+        limit: Some(crate::store::MAX_LISTED),
+        ..crate::store::RecordingFilter::default()
+    };
+    let mut found = store
+        .recordings(&filter)
+        .await
+        .map_err(|e| format!("cannot read the recordings: {e}"))?;
+    found.reverse();
+    let mut text = String::new();
+    for recording in &found {
+        text.push_str(&serde_json::to_string(recording).map_err(|e| e.to_string())?);
+        text.push('\n');
+    }
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!(
+                "exported {} recording(s) to {}",
+                found.len(),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// `drift`: prints the table, writes the JUnit file, and fails when a recording drifts.
+pub fn drift(args: &DriftArgs) -> CliResult {
+    let config = Config::load(args.config.config.as_deref())
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    let text = std::fs::read_to_string(&args.recordings)
+        .map_err(|e| format!("cannot read {}: {e}", args.recordings.display()))?;
+    let recordings = parse_recordings(&text, &args.recordings.display().to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let report = runtime.block_on(crate::api::drift::run(config, &recordings))?;
+    print!("{}", report.table());
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report.junit())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    match report.drifting() {
+        0 => Ok(()),
+        n => Err(format!(
+            "the mock drifts from the real service on {n} recording(s)"
+        )),
+    }
+}
+
+/// Recordings from JSON lines; `source` names the file in errors.
+fn parse_recordings(text: &str, source: &str) -> Result<Vec<crate::store::Recording>, String> {
+    let mut parsed = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let recording = serde_json::from_str(line)
+            .map_err(|e| format!("{source} line {}: not a recording: {e}", i + 1))?;
+        parsed.push(recording);
+    }
+    Ok(parsed)
+}
+
+async fn import_recordings(
+    store: &dyn crate::store::Store,
+    args: &RecordingsImportArgs,
+) -> CliResult {
+    let bytes = read_body(&args.file)?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8", args.file))?;
+    let parsed = parse_recordings(&text, &args.file)?;
+    for recording in &parsed {
+        store
+            .record_exchange(recording.clone())
+            .await
+            .map_err(|e| format!("cannot store a recording: {e}"))?;
+    }
+    println!("imported {} recording(s)", parsed.len());
+    Ok(())
 }
 
 /// `conform notify` / `conform inquiry`: runs the matrix, prints the table, writes the files,

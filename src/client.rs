@@ -18,6 +18,9 @@ pub struct Client {
     pub allowed: Option<HashSet<Endpoint>>,
     /// Its request rate limit, if it has one.
     pub limiter: Option<DefaultDirectRateLimiter>,
+    /// Real mode: it signs for the upstream itself, so it is admitted on its Client-Id and
+    /// forwarded untouched.
+    pub pass_through: bool,
 }
 
 impl fmt::Debug for Client {
@@ -27,6 +30,7 @@ impl fmt::Debug for Client {
             .field("key_versions", &self.keys.versions())
             .field("allowed", &self.allowed)
             .field("rate_limited", &self.limiter.is_some())
+            .field("pass_through", &self.pass_through)
             .finish()
     }
 }

@@ -29,8 +29,8 @@ pub use crate::store::StoreSettings;
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// The config sections environment variables may set.
-const SECTIONS: [&str; 7] = [
-    "server", "signing", "admin", "store", "notify", "scenario", "journal",
+const SECTIONS: [&str; 8] = [
+    "server", "signing", "admin", "store", "notify", "scenario", "journal", "real",
 ];
 
 /// A configuration problem, naming the setting.
@@ -76,8 +76,221 @@ pub struct Settings {
     pub scenario: ScenarioSettings,
     /// The request journal.
     pub journal: JournalSettings,
+    /// Real mode: forwarding to a real upstream, recording and replay.
+    pub real: RealSettings,
     /// Callers and their keys.
     pub clients: Vec<ClientSettings>,
+}
+
+/// `[real]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealSettings {
+    /// How every API answers unless a route says otherwise: mock, proxy, replay,
+    /// replay-or-proxy.
+    pub mode: String,
+    /// Forwarded results the upstream accepted update the store as a mock call would.
+    pub update_store: bool,
+    /// Per API, and optionally per client, modes; the first that matches applies.
+    pub routes: Vec<RouteSettings>,
+    /// The real service requests are forwarded to.
+    pub upstream: UpstreamSettings,
+    /// Relaying real notifications to a local handler.
+    pub relay: RelaySettings,
+}
+
+/// `[real.relay]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaySettings {
+    /// The local handler each verified notification is forwarded to; empty: no relay.
+    pub forward_to: String,
+    /// `re-sign` (signed again with the gateway key) or `untouched` (as received).
+    pub signing: String,
+    /// How long the relay waits for the local handler's acknowledgement.
+    pub timeout_ms: u64,
+}
+
+/// `[real.relay]`, validated.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Where notifications go.
+    pub url: String,
+    /// Signed again with the gateway key (else forwarded untouched).
+    pub resign: bool,
+    /// How long to wait for the acknowledgement.
+    pub timeout: std::time::Duration,
+}
+
+/// One `[[real.routes]]` entry.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSettings {
+    /// The API name.
+    pub api: String,
+    /// Only this caller; absent for every caller.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// mock, proxy, replay or replay-or-proxy.
+    pub mode: String,
+}
+
+/// `[real.upstream]`
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSettings {
+    /// Scheme, host and port of the upstream; empty for none.
+    pub base_url: String,
+    /// The Client-Id the upstream knows the gateway by (re-sign mode).
+    #[serde(deserialize_with = "lenient_string")]
+    pub client_id: String,
+    /// The private key that signs for that client id, inline or `file:PATH`.
+    pub private_key: String,
+    /// keyVersion named in the signatures the gateway makes for the upstream.
+    #[serde(deserialize_with = "lenient_string")]
+    pub key_version: String,
+    /// The upstream's public keys by keyVersion, inline or `file:PATH`: its answers must verify.
+    pub public_keys: BTreeMap<String, String>,
+    /// How long a forwarded request waits for the upstream's answer.
+    pub timeout_ms: u64,
+    /// Send to the sandbox path form (`/ams/sandbox/api/...`, `/aps/sandbox/api/...`).
+    pub sandbox_paths: bool,
+    /// Largest upstream answer read.
+    pub max_body_bytes: usize,
+}
+
+impl fmt::Debug for UpstreamSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpstreamSettings")
+            .field("base_url", &self.base_url)
+            .field("client_id", &self.client_id)
+            .field("private_key", &"<redacted>")
+            .field("key_version", &self.key_version)
+            .field("public_keys", &self.public_keys.keys().collect::<Vec<_>>())
+            .field("timeout_ms", &self.timeout_ms)
+            .field("sandbox_paths", &self.sandbox_paths)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// How an API answers a client in real mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The mock answers, as without real mode.
+    Mock,
+    /// Forwarded to the upstream, and recorded.
+    Proxy,
+    /// Answered from a recording; none: UNKNOWN_EXCEPTION.
+    Replay,
+    /// Answered from a recording; none: forwarded and recorded.
+    ReplayOrProxy,
+}
+
+impl Mode {
+    /// Parses `mock`, `proxy`, `replay` or `replay-or-proxy`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "mock" => Ok(Mode::Mock),
+            "proxy" => Ok(Mode::Proxy),
+            "replay" => Ok(Mode::Replay),
+            "replay-or-proxy" => Ok(Mode::ReplayOrProxy),
+            other => Err(format!(
+                "unknown mode {other:?} (expected mock, proxy, replay or replay-or-proxy)"
+            )),
+        }
+    }
+
+    /// Whether the mode may forward to the upstream.
+    pub fn forwards(self) -> bool {
+        matches!(self, Mode::Proxy | Mode::ReplayOrProxy)
+    }
+}
+
+/// A validated `[[real.routes]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeRoute {
+    /// The API.
+    pub endpoint: Endpoint,
+    /// Only this caller, or every caller.
+    pub client_id: Option<String>,
+    /// How it answers.
+    pub mode: Mode,
+}
+
+/// Checks `[[real.routes]]`-shaped entries; `at` names the setting in errors.
+pub fn parse_routes(routes: &[RouteSettings], at: &str) -> Result<Vec<ModeRoute>, ConfigError> {
+    routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let key = format!("{at}[{i}]");
+            let endpoint = Endpoint::from_name(&r.api)
+                .filter(|e| *e != Endpoint::NotifyPayment)
+                .ok_or_else(|| {
+                    ConfigError::invalid(
+                        format!("{key}.api"),
+                        format!(
+                            "{:?} is not an API that can be forwarded (expected sendPaymentResult, notifyPushPayment or inquiryPayment)",
+                            r.api
+                        ),
+                    )
+                })?;
+            let mode = Mode::parse(&r.mode).map_err(|e| ConfigError::invalid(format!("{key}.mode"), e))?;
+            Ok(ModeRoute {
+                endpoint,
+                client_id: r.client_id.clone(),
+                mode,
+            })
+        })
+        .collect()
+}
+
+/// The upstream, validated and its keys parsed.
+pub struct Upstream {
+    /// Scheme, host and port, without a trailing `/`.
+    pub base_url: String,
+    /// The Client-Id the upstream knows the gateway by.
+    pub client_id: String,
+    /// Signs for that client id; never leaves the process.
+    pub key: Arc<SigningKey>,
+    /// keyVersion named in those signatures.
+    pub key_version: String,
+    /// The upstream's public keys.
+    pub public_keys: crate::signature::PublicKeys,
+    /// How long a forwarded request waits.
+    pub timeout: std::time::Duration,
+    /// Send to the sandbox path form.
+    pub sandbox_paths: bool,
+    /// Largest answer read.
+    pub max_body_bytes: usize,
+}
+
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upstream")
+            .field("base_url", &self.base_url)
+            .field("client_id", &self.client_id)
+            .field("key", &"<redacted>")
+            .field("key_versions", &self.public_keys.versions())
+            .finish()
+    }
+}
+
+/// Real mode, validated: present only when `[real]` asks for more than the mock.
+#[derive(Debug)]
+pub struct RealConfig {
+    /// The default mode.
+    pub mode: Mode,
+    /// Per API and client modes, first match wins.
+    pub routes: Vec<ModeRoute>,
+    /// Forwarded results update the store.
+    pub update_store: bool,
+    /// The upstream, when one is configured.
+    pub upstream: Option<Arc<Upstream>>,
+    /// The notification relay, when one is configured.
+    pub relay: Option<RelayConfig>,
 }
 
 /// `[server]`
@@ -189,7 +402,8 @@ pub struct ClientSettings {
     /// The Client-Id header value.
     #[serde(deserialize_with = "lenient_string")]
     pub client_id: String,
-    /// Public keys by keyVersion, inline or `file:PATH`.
+    /// Public keys by keyVersion, inline or `file:PATH` (required unless `pass_through`).
+    #[serde(default)]
     pub public_keys: BTreeMap<String, String>,
     /// API names this client may call; absent means all.
     #[serde(default)]
@@ -200,6 +414,10 @@ pub struct ClientSettings {
     /// Requests per second this client may make; past it, REQUEST_TRAFFIC_EXCEED_LIMIT (U).
     #[serde(default)]
     pub rate_limit_per_second: Option<u32>,
+    /// Real mode: this caller signs for the upstream itself; its requests are admitted on their
+    /// Client-Id alone and forwarded untouched (the upstream verifies them).
+    #[serde(default)]
+    pub pass_through: bool,
 }
 
 /// Environment variables arrive typed: `GATEWAY_SIGNING__KEY_VERSION=2` is a number and a token
@@ -249,6 +467,7 @@ impl fmt::Debug for Settings {
             .field("notify", &self.notify)
             .field("scenario", &self.scenario)
             .field("journal", &self.journal)
+            .field("real", &self.real)
             .field(
                 "clients",
                 &self
@@ -261,8 +480,8 @@ impl fmt::Debug for Settings {
     }
 }
 
-/// The validated configuration the gateway runs with.
-#[derive(Debug)]
+/// The validated configuration the gateway runs with. A clone shares its keys and clients.
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The settings as loaded (secrets redacted in `Debug`).
     pub settings: Settings,
@@ -282,6 +501,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     /// Where the notification sender may connect (`notify.allowed_hosts`).
     pub outbound: Arc<OutboundPolicy>,
+    /// Real mode, when `[real]` asks for more than the mock.
+    pub real: Option<Arc<RealConfig>>,
 }
 
 impl Settings {
@@ -448,7 +669,7 @@ impl Settings {
                     "must be 1 to 64 characters",
                 ));
             }
-            if c.public_keys.is_empty() {
+            if c.public_keys.is_empty() && !c.pass_through {
                 return Err(ConfigError::invalid(
                     format!("{at}.public_keys"),
                     "needs at least one keyVersion = key",
@@ -497,6 +718,7 @@ impl Settings {
                 keys: crate::signature::PublicKeys::new(keys),
                 allowed,
                 limiter,
+                pass_through: c.pass_through,
             };
             if clients
                 .insert(c.client_id.clone(), Arc::new(client))
@@ -533,7 +755,10 @@ impl Settings {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let real = self.validate_real(base_dir)?;
+
         Ok(Config {
+            real,
             outbound: Arc::new(outbound),
             listen,
             rules,
@@ -544,6 +769,44 @@ impl Settings {
             clients: Arc::new(clients),
             settings: self,
         })
+    }
+
+    /// `[real]`: `None` when everything answers from the mock and no upstream is configured,
+    /// so the default path stays exactly as it is without real mode.
+    fn validate_real(&self, base_dir: &Path) -> Result<Option<Arc<RealConfig>>, ConfigError> {
+        let r = &self.real;
+        let mode = Mode::parse(&r.mode).map_err(|e| ConfigError::invalid("real.mode", e))?;
+        let routes = parse_routes(&r.routes, "real.routes")?;
+        let u = &r.upstream;
+        let upstream = if u.base_url.trim().is_empty() {
+            None
+        } else {
+            Some(Arc::new(validate_upstream(u, base_dir)?))
+        };
+        let relay = validate_relay(&r.relay)?;
+        let passing = self.clients.iter().any(|c| c.pass_through);
+        if mode == Mode::Mock
+            && routes.is_empty()
+            && upstream.is_none()
+            && relay.is_none()
+            && !passing
+        {
+            return Ok(None);
+        }
+        let forwards = mode.forwards() || routes.iter().any(|r| r.mode.forwards());
+        if forwards && upstream.is_none() {
+            return Err(ConfigError::invalid(
+                "real.upstream.base_url",
+                "required: a mode forwards (proxy or replay-or-proxy) but no upstream is configured",
+            ));
+        }
+        Ok(Some(Arc::new(RealConfig {
+            mode,
+            routes,
+            update_store: r.update_store,
+            upstream,
+            relay,
+        })))
     }
 
     fn validate_notify(&self) -> Result<Schedule, ConfigError> {
@@ -678,6 +941,109 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("."));
         Settings::load(file)?.validate(&base)
     }
+}
+
+/// `[real.relay]`: `None` without a `forward_to`.
+fn validate_relay(r: &RelaySettings) -> Result<Option<RelayConfig>, ConfigError> {
+    let url = r.forward_to.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    check_notify_url(url).map_err(|e| ConfigError::invalid("real.relay.forward_to", e))?;
+    let resign = match r.signing.as_str() {
+        "re-sign" => true,
+        "untouched" => false,
+        other => {
+            return Err(ConfigError::invalid(
+                "real.relay.signing",
+                format!("{other:?}: must be re-sign or untouched"),
+            ));
+        }
+    };
+    if r.timeout_ms == 0 || r.timeout_ms > 600_000 {
+        return Err(ConfigError::invalid(
+            "real.relay.timeout_ms",
+            "must be 1 to 600000",
+        ));
+    }
+    Ok(Some(RelayConfig {
+        url: url.to_owned(),
+        resign,
+        timeout: std::time::Duration::from_millis(r.timeout_ms),
+    }))
+}
+
+/// `[real.upstream]` with a base URL: the URL, the key that signs for it and its public keys.
+fn validate_upstream(u: &UpstreamSettings, base_dir: &Path) -> Result<Upstream, ConfigError> {
+    let url = u.base_url.trim().trim_end_matches('/');
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| ConfigError::invalid("real.upstream.base_url", format!("{url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || parsed.path() != "/"
+        || parsed.query().is_some()
+    {
+        return Err(ConfigError::invalid(
+            "real.upstream.base_url",
+            "must be http(s)://HOST[:PORT] with no path, e.g. https://open-sea-global.alipay.com",
+        ));
+    }
+    if u.client_id.is_empty() || u.client_id.len() > 64 {
+        return Err(ConfigError::invalid(
+            "real.upstream.client_id",
+            "must be 1 to 64 characters: the Client-Id the upstream knows the gateway by",
+        ));
+    }
+    let key_text = resolve("real.upstream.private_key", &u.private_key, base_dir)?;
+    if key_text.trim().is_empty() {
+        return Err(ConfigError::invalid(
+            "real.upstream.private_key",
+            "required: the private key registered with the upstream for real.upstream.client_id",
+        ));
+    }
+    let key = SigningKey::from_text(&key_text)
+        .map_err(|e| ConfigError::invalid("real.upstream.private_key", e))?;
+    if u.key_version.is_empty() || u.key_version.contains([',', '=']) {
+        return Err(ConfigError::invalid(
+            "real.upstream.key_version",
+            "must be a non-empty version without , or =",
+        ));
+    }
+    if u.public_keys.is_empty() {
+        return Err(ConfigError::invalid(
+            "real.upstream.public_keys",
+            "needs at least one keyVersion = key: the upstream's answers are verified with it",
+        ));
+    }
+    let mut keys = HashMap::new();
+    for (version, text) in &u.public_keys {
+        let at = format!("real.upstream.public_keys.{version}");
+        let text = resolve(&at, text, base_dir)?;
+        let key = VerifyingKey::from_text(&text).map_err(|e| ConfigError::invalid(&at, e))?;
+        keys.insert(version.clone(), Arc::new(key));
+    }
+    if u.timeout_ms == 0 || u.timeout_ms > 600_000 {
+        return Err(ConfigError::invalid(
+            "real.upstream.timeout_ms",
+            "must be 1 to 600000",
+        ));
+    }
+    if u.max_body_bytes < 1024 {
+        return Err(ConfigError::invalid(
+            "real.upstream.max_body_bytes",
+            "must be at least 1024",
+        ));
+    }
+    Ok(Upstream {
+        base_url: url.to_owned(),
+        client_id: u.client_id.clone(),
+        key: Arc::new(key),
+        key_version: u.key_version.clone(),
+        public_keys: crate::signature::PublicKeys::new(keys),
+        timeout: std::time::Duration::from_millis(u.timeout_ms),
+        sandbox_paths: u.sandbox_paths,
+        max_body_bytes: u.max_body_bytes,
+    })
 }
 
 /// Reads `file:PATH` values; other values are returned as they are.

@@ -17,6 +17,8 @@ pub enum Direction {
     Inbound,
     /// A notification attempt the gateway made.
     Outbound,
+    /// A request the gateway forwarded to a real upstream (real mode), with its answer.
+    Upstream,
 }
 
 /// One journal entry.

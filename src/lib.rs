@@ -26,6 +26,8 @@ pub mod journal;
 pub mod notify;
 /// The wire model: results, amounts, date-times, field rules.
 pub mod protocol;
+/// Real mode: forwarding to a real upstream, the modes in force, recordings.
+pub mod real;
 /// Scenario control: rules, the built-in convention, the per-request header.
 pub mod scenario;
 /// RSA-SHA256 signing and verification of messages, pure.

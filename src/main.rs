@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         Command::Sign(args) => cli::sign(args),
         Command::Verify(args) => cli::verify(args),
         Command::Conform(args) => cli::conform(args),
+        Command::Recordings(args) => cli::recordings(args),
+        Command::Drift(args) => cli::drift(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -58,6 +58,7 @@ async fn spawn_gateway() -> String {
         endpoints: None,
         notify_url: None,
         rate_limit_per_second: None,
+        pass_through: false,
     }];
     let config = settings.validate(&keys_dir()).expect("settings validate");
     let store = alipay_gateway::store::connect(&config.settings.store)

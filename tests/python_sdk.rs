@@ -1,6 +1,7 @@
 //! The official Python SDK (`global-open-sdk-python`, unmodified) drives the real binary over
 //! HTTP, and its webhook check verifies a notification the gateway sends: if it cannot talk to
-//! the gateway, the gateway is wrong. Runs when GATEWAY_TEST_PYTHON
+//! the gateway, the gateway is wrong. It also drives a gateway in real mode, forwarding to a
+//! second one that plays the upstream, in both signing modes. Runs when GATEWAY_TEST_PYTHON
 //! names a Python with `tests/sdk/requirements.txt` installed (`bash .ci/run` sets it up).
 
 use std::io::{BufRead, BufReader};
@@ -86,4 +87,147 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the SDK check failed:\n{stdout}");
+}
+
+/// Starts the binary with `config` and answers it with its address; its log keeps draining.
+fn start(config: &std::path::Path) -> (std::process::Child, String) {
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_alipay-gateway"))
+        .args(["--log-json", "serve", "--config"])
+        .arg(config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the gateway binary starts");
+    let mut lines = BufReader::new(gateway.stdout.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+            (v["message"] == "alipay-gateway listening")
+                .then(|| v["address"].as_str().map(str::to_owned))?
+        })
+        .expect("the gateway logs its address");
+    std::thread::spawn(move || lines.for_each(drop));
+    (gateway, address)
+}
+
+#[test]
+fn the_official_python_sdk_talks_through_a_real_mode_gateway_in_both_signing_modes() {
+    let Ok(python) = std::env::var("GATEWAY_TEST_PYTHON") else {
+        skip::skipped(
+            "python_sdk real mode",
+            "needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt installed \
+             (bash .ci/run sets it up)",
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let keys = format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"));
+    let upstream_keys = dir.path().join("upstream-keys");
+    let made = Command::new(env!("CARGO_BIN_EXE_alipay-gateway"))
+        .args(["keygen", "--out"])
+        .arg(&upstream_keys)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "keygen: {made:?}");
+    let upstream_keys = upstream_keys.display();
+    // The upstream: a mock with its own key, knowing the front gateway and the pass-through
+    // caller (the SDK, signing with the TEST-ONLY merchant key).
+    let upstream_config = dir.path().join("upstream.toml");
+    std::fs::write(
+        &upstream_config,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+[store]
+url = "memory://"
+[signing]
+private_key = "file:{upstream_keys}/private.pem"
+[[clients]]
+client_id = "FRONT_AT_UPSTREAM"
+public_keys = {{ "1" = "file:{keys}/TEST-ONLY-other-public.pem" }}
+[[clients]]
+client_id = "SANDBOX_SDK_PASS"
+public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
+"#
+        ),
+    )
+    .unwrap();
+    let (mut upstream, upstream_address) = start(&upstream_config);
+    let front_config = dir.path().join("front.toml");
+    std::fs::write(
+        &front_config,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+[store]
+url = "memory://"
+[signing]
+private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
+[real]
+mode = "proxy"
+[real.upstream]
+base_url = "http://{upstream_address}"
+client_id = "FRONT_AT_UPSTREAM"
+private_key = "file:{keys}/TEST-ONLY-other-private.pem"
+public_keys = {{ "1" = "file:{upstream_keys}/public.pem" }}
+[[clients]]
+client_id = "SANDBOX_SDK_RESIGN"
+public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
+[[clients]]
+client_id = "SANDBOX_SDK_PASS"
+pass_through = true
+"#
+        ),
+    )
+    .unwrap();
+    let (mut front, front_address) = start(&front_config);
+
+    // Re-sign: the SDK verifies answers with the front gateway's key; pass-through: with the
+    // upstream's, as it would with the real service's.
+    let upstream_public =
+        std::fs::read_to_string(dir.path().join("upstream-keys/public.b64")).unwrap();
+    let runs = [
+        (
+            "SANDBOX_SDK_RESIGN",
+            fixture("TEST-ONLY-gateway-public.b64"),
+        ),
+        ("SANDBOX_SDK_PASS", upstream_public),
+    ];
+    let mut failed = Vec::new();
+    for (client_id, public_key) in runs {
+        let output = Command::new(&python)
+            .arg(format!(
+                "{}/tests/sdk/python_sdk_check.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .env("GATEWAY_URL", format!("http://{front_address}"))
+            .env("SDK_CLIENT_ID", client_id)
+            .env("SDK_PRIVATE_KEY", fixture("TEST-ONLY-merchant-private.b64"))
+            .env("GATEWAY_PUBLIC_KEY", public_key)
+            // Its own loopback address: the other SDK test's shim holds 127.0.0.1:443.
+            .env("SDK_TLS_SHIM_HOST", "127.0.0.2")
+            .env_remove("GATEWAY_ADMIN_TOKEN")
+            .output()
+            .expect("python runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        println!(
+            "{client_id}:\n{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if !output.status.success() {
+            failed.push(format!("{client_id}:\n{stdout}"));
+        }
+    }
+    for child in [&mut front, &mut upstream] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(
+        failed.is_empty(),
+        "the SDK check failed:\n{}",
+        failed.join("\n")
+    );
 }

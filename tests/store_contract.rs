@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use alipay_gateway::config::StoreSettings;
 use alipay_gateway::domain::message::{NotifyPlan, Queuing};
+use alipay_gateway::domain::recording::{RecordedMessage, Recording, RecordingFilter};
 use alipay_gateway::protocol::Amount;
 use alipay_gateway::store::{
     self, Attempt, CancelOutcome, NextStep, NotificationStatus, Payment, PaymentStatus, PushReport,
@@ -113,6 +114,8 @@ contract!(
     a_cancelled_notification_stays_cancelled_and_redelivery_makes_it_due_now,
     advancing_the_schedule_moves_pending_notifications_earlier,
     reset_forgets_every_payment_report_and_notification,
+    recordings_are_listed_newest_first_and_narrowed_by_each_filter,
+    a_reset_keeps_the_recordings,
 );
 
 // ------------------------------------------------------------------------------------------
@@ -575,4 +578,107 @@ async fn reset_forgets_every_payment_report_and_notification(store: Arc<dyn Stor
         .await
         .unwrap();
     assert!(matches!(again, ReportOutcome::Recorded(_)), "{again:?}");
+}
+
+fn recording(api: &str, client_id: &str, key: &str, verdict: &str) -> Recording {
+    Recording {
+        id: 0,
+        recorded_at_ms: 1_700_000_000_000,
+        api: api.into(),
+        client_id: client_id.into(),
+        signing: "re-sign".into(),
+        match_key: key.into(),
+        request: RecordedMessage {
+            url: "http://upstream.example/aps/api/v1/payments/inquiryPayment".into(),
+            status: None,
+            headers: [("client-id".to_owned(), "UP".to_owned())].into(),
+            body: format!(r#"{{"{}"}}"#, key.replace('=', r#"":""#)),
+        },
+        response: RecordedMessage {
+            url: String::new(),
+            status: Some(200),
+            headers: Default::default(),
+            body: r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#.into(),
+        },
+        latency_ms: 12,
+        verdict: verdict.into(),
+    }
+}
+
+async fn recordings_are_listed_newest_first_and_narrowed_by_each_filter(store: Arc<dyn Store>) {
+    let first = store
+        .record_exchange(recording(
+            "inquiryPayment",
+            "A",
+            "paymentRequestId=R1",
+            "valid",
+        ))
+        .await
+        .unwrap();
+    let second = store
+        .record_exchange(recording(
+            "inquiryPayment",
+            "B",
+            "paymentRequestId=R1",
+            "HTTP 500",
+        ))
+        .await
+        .unwrap();
+    let third = store
+        .record_exchange(recording("notifyPushPayment", "A", "paymentId=P1", "valid"))
+        .await
+        .unwrap();
+    assert!(first < second && second < third, "{first} {second} {third}");
+
+    let all = store.recordings(&RecordingFilter::default()).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [third, second, first]
+    );
+    let mut expected = recording("inquiryPayment", "A", "paymentRequestId=R1", "valid");
+    expected.id = first;
+    assert_eq!(all[2], expected, "a recording reads back as it was stored");
+
+    let narrowed = |api: &str, client_id: &str, match_key: &str, verdict: &str| RecordingFilter {
+        api: api.into(),
+        client_id: client_id.into(),
+        match_key: match_key.into(),
+        verdict: verdict.into(),
+        limit: None,
+    };
+    let ids = |found: Vec<Recording>| found.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let by = |f: RecordingFilter| {
+        let store = store.clone();
+        async move { ids(store.recordings(&f).await.unwrap()) }
+    };
+    assert_eq!(
+        by(narrowed("inquiryPayment", "", "", "")).await,
+        [second, first]
+    );
+    assert_eq!(by(narrowed("", "A", "", "")).await, [third, first]);
+    assert_eq!(
+        by(narrowed("", "", "paymentRequestId=R1", "valid")).await,
+        [first]
+    );
+    assert_eq!(by(narrowed("", "", "", "HTTP 500")).await, [second]);
+    let one = RecordingFilter {
+        limit: Some(1),
+        ..RecordingFilter::default()
+    };
+    assert_eq!(by(one).await, [third]);
+}
+
+async fn a_reset_keeps_the_recordings(store: Arc<dyn Store>) {
+    store
+        .record_exchange(recording(
+            "inquiryPayment",
+            "A",
+            "paymentRequestId=R9",
+            "valid",
+        ))
+        .await
+        .unwrap();
+    store.reset().await.unwrap();
+    let kept = store.recordings(&RecordingFilter::default()).await.unwrap();
+    assert_eq!(kept.len(), 1);
 }

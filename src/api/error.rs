@@ -53,6 +53,10 @@ pub enum ApiError {
     /// UNKNOWN_EXCEPTION (U): the store failed; the caller retries.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// UNKNOWN_EXCEPTION (U): real mode could not answer: the upstream failed (the message
+    /// names it and the reason), or no recording matches in replay mode.
+    #[error("{0}")]
+    Upstream(String),
     /// UNKNOWN_EXCEPTION (U): anything else unexpected.
     #[error("internal: {0}")]
     Internal(String),
@@ -86,7 +90,9 @@ impl ApiError {
             ApiError::InvalidSignature { .. } => ResultCode::InvalidSignature,
             ApiError::AccessDenied(_) => ResultCode::AccessDenied,
             ApiError::Business { code, .. } => *code,
-            ApiError::Store(_) | ApiError::Internal(_) => ResultCode::UnknownException,
+            ApiError::Store(_) | ApiError::Internal(_) | ApiError::Upstream(_) => {
+                ResultCode::UnknownException
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod answer;
+pub mod drift;
 pub mod error;
 pub mod extract;
 pub mod inquiry_payment;
@@ -29,7 +30,7 @@ use crate::protocol::schema::Field;
 use crate::protocol::{Endpoint, Spec};
 pub use answer::{reply, reply_result};
 use error::ApiError;
-use pipeline::{Route, admission, faults, in_flight, journal, rate_limit, scenario, seal};
+use pipeline::{Route, admission, faults, forward, in_flight, journal, rate_limit, scenario, seal};
 use state::AppState;
 
 /// Everything about one API, declared in its module: its wire description, its request's
@@ -101,6 +102,10 @@ fn pipeline(state: &AppState, api: &Api, paths: &[&str]) -> Router<AppState> {
     let mut router = Router::new();
     for path in paths {
         router = router.route(path, (api.handler)());
+    }
+    // Real mode takes the handler's place; without it the stack is the mock's alone.
+    if state.real.is_some() && api.spec.endpoint != Endpoint::NotifyPayment {
+        router = router.route_layer(from_fn_with_state(route.clone(), forward::layer));
     }
     let layers = tower::ServiceBuilder::new()
         .layer(from_fn_with_state(route.clone(), journal::layer))

@@ -1,13 +1,15 @@
 //! The payment result notification receiver (Antom -> merchant): the gateway plays a merchant's
 //! webhook. It verifies the notification like any signed request, checks every field of the
 //! page, records what it got with its verdict, and acknowledges with SUCCESS (the answer that
-//! stops the sender's retries) unless told to fail the next ones.
+//! stops the sender's retries) unless told to fail the next ones. In real mode with a relay, it
+//! forwards each valid notification to the local handler and answers that handler's
+//! acknowledgement instead (docs/real-mode.md).
 
 use std::sync::Mutex;
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -16,7 +18,7 @@ use super::pipeline::admission::{Caller, ParsedBody};
 use super::reply_result;
 use super::state::AppState;
 use crate::protocol::schema::{Field, FieldError, Kind, RESULT, text};
-use crate::protocol::{Amount, ResultStatus, WireResult};
+use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
 use crate::store::ReceivedNotification;
 
 use super::Api;
@@ -172,8 +174,15 @@ pub async fn handle(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     parsed: Option<Extension<ParsedBody>>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
+    // The head is kept for the relay, which forwards or re-signs it; the body admission read
+    // is in memory already.
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let body: Bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     // The body admission parsed; read here only when the handler runs outside the pipeline.
     let value = match parsed {
         Some(Extension(ParsedBody(value))) => value,
@@ -184,6 +193,8 @@ pub async fn handle(
         .ok()
         .and_then(|v| v["paymentRequestId"].as_str().map(str::to_owned));
     let parsed = extract::check::<NotifyPaymentRequest>(value);
+    let relay = state.real.as_ref().and_then(|r| r.relay.as_ref());
+    let mut relayed = None;
     let (verdict, response_result) = match &parsed {
         Ok(n) => {
             tracing::debug!(
@@ -191,10 +202,26 @@ pub async fn handle(
                 notify_type = n.notify_type,
                 "notification received"
             );
-            (
-                "valid".to_owned(),
-                state.receiver.take().unwrap_or_else(WireResult::success),
-            )
+            let answer = match relay {
+                // Real mode: the local handler's acknowledgement is the answer; when there is
+                // none, U, so the real sender retries.
+                Some(relay) => match relay.deliver(&headers, &body).await {
+                    Ok(ack) => {
+                        let result = ack.result.clone();
+                        relayed = Some(ack.body);
+                        result
+                    }
+                    Err(reason) => {
+                        tracing::warn!(url = relay.url(), %reason, "relay: the local handler failed");
+                        WireResult::from_code(
+                            ResultCode::UnknownException,
+                            format!("relay to {} failed: {reason}", relay.url()),
+                        )
+                    }
+                },
+                None => state.receiver.take().unwrap_or_else(WireResult::success),
+            };
+            ("valid".to_owned(), answer)
         }
         Err(e) => (e.to_string(), e.result()),
     };
@@ -207,7 +234,21 @@ pub async fn handle(
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     record(&state, received).await;
-    reply_result(response_result)
+    match relayed {
+        // The handler's acknowledgement, byte for byte; sealing signs it with the gateway key.
+        Some(ack) => {
+            let mut response = Response::new(axum::body::Body::from(ack));
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json; charset=UTF-8"),
+            );
+            response
+                .extensions_mut()
+                .insert(super::answer::Answered(response_result));
+            response
+        }
+        None => reply_result(response_result),
+    }
 }
 
 /// Keeps what the receiver got, for `GET /admin/received-notifications`. Recording is best

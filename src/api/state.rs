@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::domain::message::NotifyPlan;
 use crate::journal::Journal;
 use crate::notify::wake::WakingStore;
+use crate::real::Real;
 use crate::scenario::Scenarios;
 use crate::signature::replay::SeenSignatures;
 use crate::store::Store;
@@ -45,6 +46,9 @@ pub struct Shared {
     pub in_flight: Arc<Semaphore>,
     /// Signed contents received lately, when `server.reject_replayed_signatures` is on.
     pub seen_signatures: Option<Arc<SeenSignatures>>,
+    /// Real mode, when `[real]` asks for more than the mock; `None` leaves every API's
+    /// pipeline exactly as without it.
+    pub real: Option<Arc<Real>>,
 }
 
 impl AppState {
@@ -55,7 +59,22 @@ impl AppState {
         let journal = &config.settings.journal;
         let capacity = if journal.enabled { journal.capacity } else { 0 };
         let wake = Arc::new(Notify::new());
+        let real = config.real.as_ref().map(|r| {
+            let key = Arc::clone(&config.signing_key);
+            let version = &config.settings.signing.key_version;
+            Arc::new(Real::new(r, key, version).unwrap_or_else(|e| {
+                // Forwarding then answers UNKNOWN_EXCEPTION saying there is no upstream client.
+                tracing::error!(error = %e, "real mode: the upstream client could not be built");
+                Real {
+                    modes: crate::real::Modes::new(r.mode, r.routes.clone()),
+                    forwarder: None,
+                    update_store: r.update_store,
+                    relay: None,
+                }
+            }))
+        });
         Self(Arc::new(Shared {
+            real,
             scenarios: Arc::new(Scenarios::new(
                 config.rules.clone(),
                 config.settings.scenario.seed,

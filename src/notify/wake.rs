@@ -10,8 +10,8 @@ use tokio::sync::Notify;
 use crate::domain::message::{NotifyPlan, Queuing};
 use crate::store::{
     Attempt, CancelOutcome, NextStep, Notification, NotificationQueue, Payment, PaymentStore,
-    PushReport, ReceivedNotification, ReportOutcome, RiskReport, SeedOutcome, Store, StoreError,
-    Written,
+    PushReport, ReceivedNotification, Recording, RecordingFilter, Recordings, ReportOutcome,
+    RiskReport, SeedOutcome, Store, StoreError, Written,
 };
 
 /// `store`, waking `wake` whenever something became due.
@@ -149,5 +149,16 @@ impl NotificationQueue for WakingStore {
         limit: u32,
     ) -> Result<Vec<ReceivedNotification>, StoreError> {
         self.store.received(payment_request_id, limit).await
+    }
+}
+
+#[async_trait]
+impl Recordings for WakingStore {
+    async fn record_exchange(&self, recording: Recording) -> Result<i64, StoreError> {
+        self.store.record_exchange(recording).await
+    }
+
+    async fn recordings(&self, filter: &RecordingFilter) -> Result<Vec<Recording>, StoreError> {
+        self.store.recordings(filter).await
     }
 }

@@ -16,6 +16,7 @@ use super::{
 use super::{
     Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
 };
+use super::{Recording, RecordingFilter, Recordings, limit_of};
 use crate::domain::Written;
 use crate::domain::message::{self, NotifyPlan, Queuing};
 use crate::domain::push::{PushDecision, Which, apply_push, decide_push, new_from_push};
@@ -32,6 +33,15 @@ pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     max_entries: usize,
+    /// Recordings, newest last; apart from `inner`, as a reset keeps them.
+    recordings: Mutex<RecordingLog>,
+}
+
+/// The recordings and the id the next one gets.
+#[derive(Debug, Default)]
+struct RecordingLog {
+    kept: VecDeque<Recording>,
+    last_id: i64,
 }
 
 impl Default for MemoryStore {
@@ -181,6 +191,7 @@ impl MemoryStore {
         Self {
             inner: Mutex::new(Inner::default()),
             max_entries: max_entries.max(1),
+            recordings: Mutex::new(RecordingLog::default()),
         }
     }
 
@@ -336,6 +347,45 @@ impl PaymentStore for MemoryStore {
 
     fn backend(&self) -> &'static str {
         "memory"
+    }
+}
+
+#[async_trait]
+impl Recordings for MemoryStore {
+    async fn record_exchange(&self, mut recording: Recording) -> Result<i64, StoreError> {
+        let mut log = self
+            .recordings
+            .lock()
+            .map_err(|_| StoreError::Internal("memory store lock poisoned".into()))?;
+        log.last_id += 1;
+        recording.id = log.last_id;
+        log.kept.push_back(recording);
+        // Capped like the payments, so forwarding without end cannot exhaust memory.
+        while log.kept.len() > self.max_entries {
+            log.kept.pop_front();
+        }
+        Ok(log.last_id)
+    }
+
+    async fn recordings(&self, filter: &RecordingFilter) -> Result<Vec<Recording>, StoreError> {
+        let log = self
+            .recordings
+            .lock()
+            .map_err(|_| StoreError::Internal("memory store lock poisoned".into()))?;
+        let narrows = |wanted: &str, value: &str| wanted.is_empty() || wanted == value;
+        Ok(log
+            .kept
+            .iter()
+            .rev()
+            .filter(|r| {
+                narrows(&filter.api, &r.api)
+                    && narrows(&filter.client_id, &r.client_id)
+                    && narrows(&filter.match_key, &r.match_key)
+                    && narrows(&filter.verdict, &r.verdict)
+            })
+            .take(limit_of(filter) as usize)
+            .cloned()
+            .collect())
     }
 }
 

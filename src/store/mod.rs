@@ -3,6 +3,7 @@
 
 mod memory;
 mod queue;
+mod recordings;
 mod settings;
 mod sql;
 
@@ -15,12 +16,14 @@ pub use crate::domain::{
     Payment, PaymentStatus, PushReport, Quote, ReportOutcome, RiskReport, SeedOutcome, Written,
 };
 
+pub use crate::domain::recording::{Recording, RecordingFilter};
 pub use crate::domain::{
     Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationStatus,
     ReceivedNotification,
 };
 pub use memory::MemoryStore;
 pub use queue::NotificationQueue;
+pub use recordings::{MAX_LISTED, Recordings, limit_of};
 pub use settings::{StoreSettings, redact_url};
 pub use sql::SqlStore;
 
@@ -75,10 +78,10 @@ pub trait PaymentStore: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
-/// The whole store: payments and the notification queue, in one backend.
-pub trait Store: PaymentStore + NotificationQueue {}
+/// The whole store: payments, the notification queue and the recordings, in one backend.
+pub trait Store: PaymentStore + NotificationQueue + Recordings {}
 
-impl<T: PaymentStore + NotificationQueue> Store for T {}
+impl<T: PaymentStore + NotificationQueue + Recordings> Store for T {}
 
 /// Opens the store named by `store.url` and brings its schema up to date. The only place that
 /// names a backend.

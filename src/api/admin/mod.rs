@@ -5,6 +5,7 @@ pub mod journal;
 pub mod notifications;
 pub mod openapi;
 pub mod payments;
+pub mod real;
 pub mod receiver;
 pub mod scenarios;
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(receiver::router())
         .merge(scenarios::router())
         .merge(journal::router())
+        .merge(real::router())
         .route("/reset", axum::routing::post(reset))
         .method_not_allowed_fallback(|| async {
             AdminError::new(

@@ -319,7 +319,7 @@ const INTERVAL: &str = "^0$|^([0-9]+ ?(ms|s|sec|m|min|h|hr|hours?|d|days?|w|week
 
 /// The admin API's operations.
 pub fn paths(paths: &mut Paths, currencies: &[String]) {
-    use HttpMethod::{Delete, Get, Post};
+    use HttpMethod::{Delete, Get, Post, Put};
     let payment = || Some(RefOr::from(schema_ref("Payment")));
     let notification = || Some(RefOr::from(schema_ref("Notification")));
     let count = |name: &str| Some(RefOr::from(ObjectBuilder::new().property(name, integer())));
@@ -351,7 +351,7 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
             .query("resultCode", string())
             .query(
                 "direction",
-                string().enum_values(Some(["inbound", "outbound"])),
+                string().enum_values(Some(["inbound", "outbound", "upstream"])),
             )
             .query("limit", integer().minimum(Some(0)))
     };
@@ -404,7 +404,7 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
         .property("atMs", integer())
         .property(
             "direction",
-            string().enum_values(Some(["inbound", "outbound"])),
+            string().enum_values(Some(["inbound", "outbound", "upstream"])),
         )
         .property("endpoint", string())
         .property("target", string())
@@ -412,6 +412,46 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
         .property("resultCode", string())
         .property("resultStatus", string());
     let by_payment = "$response.body#/paymentRequestId";
+    let mode = || string().enum_values(Some(["mock", "proxy", "replay", "replay-or-proxy"]));
+    let modes = || {
+        ObjectBuilder::new()
+            .property("mode", mode())
+            .required("mode")
+            .property(
+                "routes",
+                ArrayBuilder::new().items(
+                    ObjectBuilder::new()
+                        .property("api", string())
+                        .property("client_id", string())
+                        .property("mode", mode())
+                        .required("api")
+                        .required("mode"),
+                ),
+            )
+    };
+    let message = || {
+        ObjectBuilder::new()
+            .property("url", string())
+            .property("status", integer())
+            .property("headers", ObjectBuilder::new())
+            .property("body", string())
+    };
+    let recording = || {
+        ObjectBuilder::new()
+            .property("id", integer())
+            .property("recordedAtMs", integer())
+            .property("api", string())
+            .property("clientId", string())
+            .property(
+                "signing",
+                string().enum_values(Some(["re-sign", "pass-through"])),
+            )
+            .property("matchKey", string())
+            .property("request", message())
+            .property("response", message())
+            .property("latencyMs", integer())
+            .property("verdict", string())
+    };
 
     let ops = [
         AdminOp::new(Post, "/admin/payments", "seedPayment")
@@ -562,6 +602,58 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
             .summary("Count journal entries")
             .answers("200", count("count"))
             .fails(&["400"]),
+        AdminOp::new(Get, "/admin/recordings", "listRecordings")
+            .summary(
+                "Real mode: the forwarded requests and the upstream's answers, newest first \
+                 (signature values left out)",
+            )
+            .query("api", string())
+            .query("clientId", string())
+            .query("matchKey", string())
+            .query("verdict", string())
+            .query("limit", integer().minimum(Some(0)).maximum(Some(u32::MAX)))
+            .answers("200", list_of(recording()))
+            .fails(&["400"]),
+        AdminOp::new(Get, "/admin/drift", "driftReport")
+            .summary(
+                "Real mode: the stored recordings sent to this gateway's mock, each answer \
+                 compared with the recorded real one field by field",
+            )
+            .query("api", string())
+            .query("clientId", string())
+            .query("matchKey", string())
+            .query("limit", integer().minimum(Some(0)).maximum(Some(u32::MAX)))
+            .answers(
+                "200",
+                Some(RefOr::from(
+                    ObjectBuilder::new()
+                        .property("drifting", integer())
+                        .property(
+                            "compared",
+                            ArrayBuilder::new().items(
+                                ObjectBuilder::new()
+                                    .property("id", integer())
+                                    .property("api", string())
+                                    .property("matchKey", string())
+                                    .property("differences", ArrayBuilder::new().items(string())),
+                            ),
+                        )
+                        .property("skipped", ArrayBuilder::new().items(string())),
+                )),
+            )
+            .fails(&["400"]),
+        AdminOp::new(Get, "/admin/real/modes", "readModes")
+            .summary("Real mode: the modes in force, per API and client")
+            .answers("200", Some(RefOr::from(modes())))
+            .fails(&["409"]),
+        AdminOp::new(Put, "/admin/real/modes", "setModes")
+            .summary("Real mode: replace the modes in force, written as in [real]")
+            .body(
+                modes(),
+                Some(json!({"mode": "mock", "routes": [{"api": "inquiryPayment", "mode": "replay-or-proxy"}]})),
+            )
+            .answers("200", Some(RefOr::from(modes())))
+            .fails(&["400", "409", "413"]),
         AdminOp::new(Post, "/admin/reset", "reset")
             .summary("Everything back to empty: store, journal, rules, receiver")
             .answers(

@@ -107,7 +107,7 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
             mut request,
             body,
             replay_key,
-            ..
+            client,
         }) => {
             let parsed = serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string());
             request.extensions_mut().insert(ParsedBody(parsed));
@@ -121,8 +121,13 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
             {
                 seen.forget(key);
             }
+            let verdict = if client.pass_through {
+                "not verified: pass-through, the upstream verifies"
+            } else {
+                "valid"
+            };
             response.extensions_mut().insert(Admission {
-                verdict: "valid".into(),
+                verdict: verdict.into(),
                 body,
                 string_to_sign: None,
             });
@@ -224,6 +229,9 @@ async fn admit(
     let client = app.config.clients.get(client_id).cloned().ok_or_else(|| {
         ApiError::InvalidClient(format!("Client-Id {client_id} is not registered"))
     })?;
+    if client.pass_through {
+        return admit_pass_through(app, endpoint, request, client).await;
+    }
     let request_time = required_header(headers, "Request-Time", ApiError::Param)?.to_owned();
     let signature_value = match headers.get("signature") {
         None => return Err(SignatureError::Missing.into()),
@@ -245,31 +253,7 @@ async fn admit(
             })?;
     let signature = parsed.signature;
 
-    let limit = settings.body_limit_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large(limit).into());
-    }
-    let (parts, body) = request.into_parts();
-    let read = tokio::time::timeout(
-        Duration::from_millis(settings.read_timeout_ms),
-        body::read_within(body, limit),
-    );
-    let body = read
-        .await
-        .map_err(|_| {
-            ApiError::Param(format!(
-                "the request body did not arrive within {} ms",
-                settings.read_timeout_ms
-            ))
-        })?
-        .map_err(|e| match e {
-            BodyError::TooLarge(_) => too_large(limit),
-            BodyError::Failed(_) => ApiError::Param(e.to_string()),
-        })?;
+    let (parts, body) = read_body(settings, request).await?;
 
     let path = signed_path(&parts.uri);
     let message = Message::post(&path, client_id, &request_time, &body);
@@ -332,6 +316,70 @@ async fn admit(
         body,
         client,
         replay_key,
+    })
+}
+
+/// Reads the body within `server.body_limit_bytes` and `server.read_timeout_ms`.
+async fn read_body(
+    settings: &crate::config::ServerSettings,
+    request: Request,
+) -> Result<(axum::http::request::Parts, Bytes), ApiError> {
+    let limit = settings.body_limit_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let (parts, body) = request.into_parts();
+    let read = tokio::time::timeout(
+        Duration::from_millis(settings.read_timeout_ms),
+        body::read_within(body, limit),
+    );
+    let body = read
+        .await
+        .map_err(|_| {
+            ApiError::Param(format!(
+                "the request body did not arrive within {} ms",
+                settings.read_timeout_ms
+            ))
+        })?
+        .map_err(|e| match e {
+            BodyError::TooLarge(_) => too_large(limit),
+            BodyError::Failed(_) => ApiError::Param(e.to_string()),
+        })?;
+    Ok((parts, body))
+}
+
+/// Real mode: a pass-through client signs for the upstream, not for the gateway, so its
+/// signature cannot be checked here. It is admitted on its Client-Id (and the API allow-list),
+/// its body read within the limits, and handed on untouched; the upstream verifies it.
+async fn admit_pass_through(
+    app: &AppState,
+    endpoint: Endpoint,
+    request: Request,
+    client: Arc<Client>,
+) -> Result<Admitted, Rejection> {
+    if !client.may_call(endpoint) {
+        return Err(ApiError::AccessDenied(format!(
+            "Client-Id {} may not call {endpoint}",
+            client.id
+        ))
+        .into());
+    }
+    let (parts, body) = read_body(&app.config.settings.server, request).await?;
+    let mut request = Request::from_parts(parts, Body::from(body.clone()));
+    request.extensions_mut().insert(Caller {
+        client: client.clone(),
+        endpoint,
+    });
+    Ok(Admitted {
+        request,
+        body,
+        client,
+        replay_key: None,
     })
 }
 

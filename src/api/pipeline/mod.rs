@@ -12,12 +12,14 @@
 //! 7. [`rate_limit`]: the client's own rate limit.
 //! 8. [`scenario`]: the header, a rule or the convention; may answer in the handler's place.
 //!
-//! Below them the API's handler. Layers talk through extensions: what a request carries down
+//! Below them the API's handler, or in real mode [`forward`] in its place (stacked only when
+//! real mode is configured). Layers talk through extensions: what a request carries down
 //! ([`Exchange`], [`admission::Caller`], [`admission::ParsedBody`]) and what an answer carries up
 //! ([`crate::api::answer::Answered`], [`admission::Admission`], [`scenario::Applied`]).
 
 pub mod admission;
 pub mod faults;
+pub mod forward;
 pub mod in_flight;
 pub mod journal;
 pub mod rate_limit;

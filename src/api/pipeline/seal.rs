@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
+use super::forward::Sealing;
 use super::in_flight::NotAdmitted;
 use super::{Exchange, Route};
 use crate::api::answer::Answered;
@@ -32,6 +33,7 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
 /// (the caller could not be authenticated), or a request turned away unread.
 fn goes_unsigned(extensions: &Extensions) -> bool {
     extensions.get::<NotAdmitted>().is_some()
+        || extensions.get::<Sealing>() == Some(&Sealing::Unsigned)
         || extensions.get::<Answered>().is_some_and(|a| {
             matches!(
                 a.0.result_code.as_str(),
@@ -53,6 +55,11 @@ pub async fn seal(app: &AppState, exchange: Option<&Exchange>, response: Respons
             return response;
         }
     };
+    // Real mode, pass-through: the upstream's answer goes back exactly as it came.
+    if parts.extensions.get::<Sealing>() == Some(&Sealing::Untouched) {
+        parts.extensions.insert(Sent(body.clone()));
+        return Response::from_parts(parts, Body::from(body));
+    }
     let path = exchange.map_or("", |e| e.path.as_str());
     let client_id = exchange
         .and_then(|e| e.client_id.as_deref())

@@ -9,6 +9,7 @@ mod connect;
 mod group_commit;
 mod notifications;
 mod payments;
+mod recordings;
 mod risk;
 mod sqlite_writes;
 

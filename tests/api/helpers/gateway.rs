@@ -73,6 +73,7 @@ pub fn client(
         endpoints: endpoints.map(|names| names.iter().map(|n| (*n).to_owned()).collect()),
         notify_url: None,
         rate_limit_per_second: None,
+        pass_through: false,
     }
 }
 
