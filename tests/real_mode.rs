@@ -528,6 +528,28 @@ async fn pass_through_mode_forwards_the_callers_bytes_and_hands_back_the_upstrea
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_through_client_is_refused_by_an_api_in_mock_mode_rather_than_answered_unverified()
+ {
+    // Arrange: real mode is on (a pass-through client), but every API answers from the mock.
+    let setup = Setup::new();
+    let upstream = setup.upstream();
+    let front = setup.front(&upstream.base, "mock");
+
+    // Act: a push signed for the upstream, which the gateway cannot check.
+    let pushed = call(&front.base, PUSH, PASS, &push("P-PTM-1", "R-PTM-1")).await;
+    let inquired = call(&front.base, INQUIRY, PASS, &inquiry("R-PTM-1")).await;
+
+    // Assert: refused, unsigned, and nothing written or forwarded.
+    assert_eq!(pushed.result(), ("F", "ACCESS_DENIED"), "{:?}", pushed.body);
+    assert_eq!(inquired.result(), ("F", "ACCESS_DENIED"), "{:?}", inquired.body);
+    assert!(!pushed.signed_by(&gateway_public(), PUSH));
+    let stored = front.get("/payments/R-PTM-1").await;
+    assert!(stored.get("paymentId").is_none(), "{stored}");
+    let seen = upstream.get("/journal?endpoint=notifyPushPayment").await;
+    assert_eq!(seen.as_array().map_or(0, Vec::len), 0, "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_upstream_failure_answers_unknown_exception_naming_the_upstream_and_the_reason() {
     // Arrange
     let setup = Setup::new();

@@ -47,6 +47,19 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
         return next.run(request).await;
     };
     let mode = real.modes.mode_for(route.endpoint, &caller.client.id);
+    if mode == Mode::Mock && caller.client.pass_through {
+        // Its signature is for the upstream and was never checked: the mock must not act on it.
+        return failed(
+            Signing::PassThrough,
+            ApiError::AccessDenied(format!(
+                "Client-Id {} is pass-through (its signature is for the upstream), and {} is in \
+                 mock mode, which answers only requests the gateway verified",
+                caller.client.id,
+                route.endpoint.name()
+            )),
+            None,
+        );
+    }
     if mode == Mode::Mock {
         return next.run(request).await;
     }
