@@ -25,7 +25,7 @@ const CALLS: usize = 30;
 const TOKEN: &str = "bench-admin-token";
 
 fn report(i: usize) -> PushReport {
-    let failed = i % 10 == 0;
+    let failed = i.is_multiple_of(10);
     PushReport {
         payment_id: format!("BENCH-P-{i}"),
         payment_request_id: Some(format!("BENCH-R-{i}")),

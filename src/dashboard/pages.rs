@@ -208,7 +208,7 @@ pub async fn payment(
             ..Filter::default()
         }));
     }
-    requests.sort_by(|a, b| b.seq.cmp(&a.seq));
+    requests.sort_by_key(|e| std::cmp::Reverse(e.seq));
     requests.dedup_by_key(|e| e.seq);
     let csrf = visitor.csrf();
     let back = format!("/dashboard/payments/{}", segment(&id));
@@ -273,7 +273,7 @@ pub async fn payment(
             div {
                 h2 { "Requests that touched it" }
                 table.compact {
-                    thead { tr { th { "#" } th { "At" } th { "API" } th { "Result" } th { "Signature" } } }
+                    thead { tr { th { "#" } th { "At" } th { "API" } th { "Result" } th { "Verdict" } } }
                     tbody {
                         @for e in &requests {
                             tr {

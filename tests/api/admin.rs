@@ -281,9 +281,9 @@ async fn payments_are_listed_newest_first_by_status_and_id_a_page_at_a_time() {
             })
             .collect()
     };
-    assert_eq!(ids(&first), [newer.clone()]);
-    assert_eq!(ids(&second), [older.clone()]);
-    assert_eq!(ids(&succeeded), [older.clone()]);
-    assert_eq!(ids(&by_payment_id), [older]);
+    assert_eq!(ids(&first), vec![newer]);
+    assert_eq!(ids(&second), vec![older.clone()]);
+    assert_eq!(ids(&succeeded), vec![older.clone()]);
+    assert_eq!(ids(&by_payment_id), vec![older]);
     assert_eq!(too_many.status, 400, "{too_many:?}");
 }

@@ -12,8 +12,6 @@
 #[path = "../api/helpers/mod.rs"]
 #[allow(dead_code, unused_imports)]
 mod helpers;
-#[path = "../support/skip.rs"]
-mod skip;
 mod webdriver;
 
 use std::path::PathBuf;
@@ -295,7 +293,7 @@ const SOON: Duration = Duration::from_secs(15);
 #[tokio::test]
 async fn in_a_browser_payments_timelines_the_journal_and_rules_show_and_act() {
     if let Some(why) = webdriver::missing() {
-        skip::skipped("dashboard::in_a_browser", &why);
+        helpers::skip::skipped("dashboard::in_a_browser", &why);
         return;
     }
     // Arrange: a merchant webhook that asks for a retry, a gateway on its real schedule.
