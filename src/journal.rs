@@ -91,13 +91,13 @@ fn clip_text(text: &mut String, limit: usize) {
 #[derive(Debug, Clone)]
 pub struct Note(pub String);
 
-/// Entries by their signature verdict.
+/// Entries by their verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VerdictFilter {
-    /// The signature verified.
+    /// The signature verified, or the notification was delivered.
     Valid,
-    /// It was refused, whatever the reason.
+    /// The signature or the acknowledgement was refused, whatever the reason.
     Refused,
 }
 
@@ -115,8 +115,8 @@ pub struct Filter {
     pub result_code: Option<String>,
     /// Only inbound or outbound.
     pub direction: Option<Direction>,
-    /// Only entries whose signature (or acknowledgement) was `valid`, or `refused` ones: any
-    /// other verdict but "not checked".
+    /// Only entries whose signature was `valid` (or whose notification was delivered), or
+    /// `refused` ones: a signature or an acknowledgement refused, whatever the reason.
     pub verdict: Option<VerdictFilter>,
     /// At most this many, newest first (default 100).
     pub limit: Option<usize>,
@@ -137,8 +137,10 @@ impl Filter {
                 .is_none_or(|v| Some(v) == e.result_code.as_ref())
             && self.direction.is_none_or(|v| v == e.direction)
             && self.verdict.is_none_or(|v| match v {
-                VerdictFilter::Valid => e.verdict == "valid",
-                VerdictFilter::Refused => e.verdict != "valid" && e.verdict != "not checked",
+                VerdictFilter::Valid => e.verdict == "valid" || e.verdict == "delivered",
+                VerdictFilter::Refused => {
+                    !matches!(e.verdict.as_str(), "valid" | "delivered" | "not checked")
+                }
             })
     }
 }

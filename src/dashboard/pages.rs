@@ -480,7 +480,7 @@ pub async fn journal(
             }
             label { "Client " input type="text" name="clientId" value=(query.client_id.clone().unwrap_or_default()) size="16"; }
             label { "Result code " input type="text" name="resultCode" value=(query.result_code.clone().unwrap_or_default()) size="18"; }
-            label { "Signature "
+            label { "Verdict "
                 select name="verdict" {
                     option value="" { "any" }
                     option value="valid" selected[chosen(&query.verdict, "valid")] { "valid" }
@@ -491,7 +491,7 @@ pub async fn journal(
             button type="submit" { "Filter" }
         }
         table #journal {
-            thead { tr { th { "#" } th { "At" } th { "Direction" } th { "API" } th { "Client" } th { "Payment ids" } th { "Result" } th { "Signature" } th { "Latency" } } }
+            thead { tr { th { "#" } th { "At" } th { "Direction" } th { "API" } th { "Client" } th { "Payment ids" } th { "Result" } th { "Verdict" } th { "Latency" } } }
             tbody #journal-rows data-live={ "/dashboard/journal/live?" (query.query_string()) } data-keep=(JOURNAL_ROWS) {
                 @for e in &entries { (journal_row(e)) }
             }

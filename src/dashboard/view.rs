@@ -27,6 +27,7 @@ pub fn page(title: &str, current: &str, csrf: &str, body: Markup) -> Response {
         html lang="en" {
             head {
                 meta charset="utf-8";
+                link rel="icon" href="data:,";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · alipay-gateway" }
                 link rel="stylesheet" href="/dashboard/assets/dashboard.css";
@@ -76,6 +77,7 @@ pub fn sign_in(complaint: Option<&str>) -> Response {
         html lang="en" {
             head {
                 meta charset="utf-8";
+                link rel="icon" href="data:,";
                 title { "Sign in · alipay-gateway" }
                 link rel="stylesheet" href="/dashboard/assets/dashboard.css";
             }
@@ -100,6 +102,7 @@ pub fn failed(status: StatusCode, message: &str, back: Option<&str>) -> Response
         html lang="en" {
             head {
                 meta charset="utf-8";
+                link rel="icon" href="data:,";
                 title { "Refused · alipay-gateway" }
                 link rel="stylesheet" href="/dashboard/assets/dashboard.css";
             }
@@ -142,7 +145,7 @@ pub fn segment(id: &str) -> String {
 /// A status as a coloured badge.
 pub fn badge(text: &str) -> Markup {
     let tone = match text {
-        "SUCCESS" | "DELIVERED" | "S" | "valid" => "ok",
+        "SUCCESS" | "DELIVERED" | "S" | "valid" | "delivered" => "ok",
         "FAIL" | "EXHAUSTED" | "F" | "refused" => "bad",
         "PROCESSING" | "PENDING" | "U" => "wait",
         _ => "muted",
@@ -180,10 +183,12 @@ pub fn from_now(ms: i64) -> String {
     }
 }
 
-/// The verdict's short form: `valid`, `refused` or `not checked`.
+/// The verdict's short form: `valid`, `delivered` (a notification attempt), `refused` (a
+/// signature or an acknowledgement) or `not checked`.
 pub fn verdict_word(verdict: &str) -> &'static str {
     match verdict {
         "valid" => "valid",
+        "delivered" => "delivered",
         "not checked" => "not checked",
         _ => "refused",
     }
