@@ -365,8 +365,7 @@ async fn in_a_browser_payments_timelines_the_journal_and_rules_show_and_act() {
     browser
         .go(&format!("{base}/dashboard/journal?endpoint=inquiryPayment"))
         .await;
-    browser.get("#journal-rows").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser.wait_for("#live-state.on", SOON).await;
     let forged = app
         .post(
             paths::INQUIRY_PAYMENT,

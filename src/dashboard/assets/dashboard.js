@@ -15,8 +15,9 @@ if (rows && window.EventSource) {
     if (empty) empty.remove();
     while (rows.rows.length > keep) rows.deleteRow(-1);
   });
-  feed.onopen = () => { if (state) state.classList.remove("off"); };
-  feed.onerror = () => { if (state) state.classList.add("off"); };
+  // "on" once the feed is open: from then on no entry is missed.
+  feed.onopen = () => { if (state) { state.classList.remove("off"); state.classList.add("on"); } };
+  feed.onerror = () => { if (state) { state.classList.remove("on"); state.classList.add("off"); } };
 }
 
 // A payment's notification section is fetched again every few seconds, so attempts appear
