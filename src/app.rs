@@ -87,6 +87,7 @@ pub async fn serve(
     } else {
         None
     };
+    let closing = state.closing.clone();
     let router = build_router(state);
     let connections = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -132,6 +133,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    closing.send_replace(true);
     let _ = stop.send(true);
     tokio::select! {
         () = connections.shutdown() => {}
