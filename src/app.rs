@@ -14,14 +14,20 @@ use tokio::sync::{Semaphore, watch};
 use tokio_io_timeout::TimeoutStream;
 
 use crate::api;
+use crate::dashboard;
 use crate::notify::sender::Sender;
 use crate::notify::worker::{Lease, Worker};
 
 pub use crate::api::state::AppState;
 
-/// The whole HTTP surface. No IO: tests call it with `oneshot`.
+/// The whole HTTP surface: the APIs, and the dashboard when the admin API is on. No IO: tests
+/// call it with `oneshot`.
 pub fn build_router(state: AppState) -> Router {
-    api::router(state)
+    let router = api::router(state.clone());
+    match dashboard::router(state) {
+        Some(dashboard) => dashboard.merge(router),
+        None => router,
+    }
 }
 
 /// The notification sender for this process, under a lease name of its own.
@@ -81,6 +87,7 @@ pub async fn serve(
     } else {
         None
     };
+    let closing = state.closing.clone();
     let router = build_router(state);
     let connections = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -126,6 +133,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    closing.send_replace(true);
     let _ = stop.send(true);
     tokio::select! {
         () = connections.shutdown() => {}

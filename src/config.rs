@@ -343,7 +343,8 @@ pub struct SigningSettings {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminSettings {
-    /// Bearer token, inline or `file:PATH`; empty turns the admin API off.
+    /// Bearer token, inline or `file:PATH`; it also signs in to the dashboard. Empty turns the
+    /// admin API and the dashboard off.
     #[serde(deserialize_with = "lenient_string")]
     pub token: String,
 }

@@ -1,6 +1,7 @@
 //! The request journal: every inbound request and every outbound notification attempt, newest
 //! last, in a bounded ring so memory stays flat under any load. Bodies are kept up to
-//! `journal.max_body_bytes` each. Filter it, count it, clear it through the admin API.
+//! `journal.max_body_bytes` each. Filter it, count it, clear it through the admin API; watch it
+//! live (the dashboard's feed) through [`Journal::subscribe`].
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
 use serde::{Deserialize, Serialize, Serializer};
+use tokio::sync::broadcast;
 
 /// Inbound request or outbound notification attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +93,16 @@ fn clip_text(text: &mut String, limit: usize) {
 #[derive(Debug, Clone)]
 pub struct Note(pub String);
 
+/// Entries by their verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictFilter {
+    /// The signature verified, or the notification was delivered.
+    Valid,
+    /// The signature or the acknowledgement was refused, whatever the reason.
+    Refused,
+}
+
 /// What to look for.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -105,12 +117,16 @@ pub struct Filter {
     pub result_code: Option<String>,
     /// Only inbound or outbound.
     pub direction: Option<Direction>,
+    /// Only entries whose signature was `valid` (or whose notification was delivered), or
+    /// `refused` ones: a signature or an acknowledgement refused, whatever the reason.
+    pub verdict: Option<VerdictFilter>,
     /// At most this many, newest first (default 100).
     pub limit: Option<usize>,
 }
 
 impl Filter {
-    fn accepts(&self, e: &Entry) -> bool {
+    /// Whether `e` is one of the entries looked for.
+    pub fn accepts(&self, e: &Entry) -> bool {
         self.endpoint.as_ref().is_none_or(|v| *v == e.endpoint)
             && self
                 .client_id
@@ -122,6 +138,12 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|v| Some(v) == e.result_code.as_ref())
             && self.direction.is_none_or(|v| v == e.direction)
+            && self.verdict.is_none_or(|v| match v {
+                VerdictFilter::Valid => e.verdict == "valid" || e.verdict == "delivered",
+                VerdictFilter::Refused => {
+                    !matches!(e.verdict.as_str(), "valid" | "delivered" | "not checked")
+                }
+            })
     }
 }
 
@@ -132,7 +154,14 @@ pub struct Journal {
     capacity: usize,
     max_body: usize,
     seq: AtomicU64,
+    /// New entries, for whoever watches (the dashboard's live feed); copied and sent only while
+    /// someone does, so an unwatched journal costs the request path only a look at the number
+    /// of watchers.
+    live: broadcast::Sender<Entry>,
 }
+
+/// How many new entries a slow watcher may fall behind before it misses some.
+const LIVE_BACKLOG: usize = 256;
 
 impl Journal {
     /// A journal keeping the last `capacity` entries (0: keeps nothing), bodies up to `max_body`
@@ -143,7 +172,25 @@ impl Journal {
             capacity,
             max_body,
             seq: AtomicU64::new(0),
+            live: broadcast::channel(LIVE_BACKLOG).0,
         }
+    }
+
+    /// New entries from now on, as they are recorded. A watcher that falls more than a few
+    /// hundred behind is told how many it missed (`RecvError::Lagged`).
+    pub fn subscribe(&self) -> broadcast::Receiver<Entry> {
+        self.live.subscribe()
+    }
+
+    /// The entry numbered `seq`, if it is still kept.
+    pub fn get(&self, seq: u64) -> Option<Entry> {
+        let entries = self.entries.lock().ok()?;
+        // Entries are kept in order of their numbers, so the place is found by bisection.
+        let at = entries.partition_point(|e| e.seq < seq);
+        entries.get(at).filter(|e| e.seq == seq).map(|x| Entry {
+            payment_ids: x.ids(),
+            ..x.clone()
+        })
     }
 
     /// Whether it records anything.
@@ -206,13 +253,31 @@ impl Journal {
         if let Some(text) = &mut entry.string_to_sign {
             clip_text(text, self.max_body + MAX_TEXT);
         }
-        entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(copy) = self.push(entry) {
+            let _ = self.live.send(copy);
+        }
+    }
+
+    /// Numbers an entry and keeps it, dropping the oldest when full; answers a copy while
+    /// someone watches.
+    fn push(&self, mut entry: Entry) -> Option<Entry> {
+        let watched = self.live.receiver_count() > 0;
         if let Ok(mut entries) = self.entries.lock() {
+            // Numbered under the lock, so entries are kept in the order of their numbers.
+            entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
             if entries.len() == self.capacity {
                 entries.pop_front();
             }
+            let copy = watched.then(|| entry.clone());
             entries.push_back(entry);
+            drop(entries);
+            // The ids are read from the body outside the lock.
+            return copy.map(|c| Entry {
+                payment_ids: c.ids(),
+                ..c
+            });
         }
+        None
     }
 
     /// Entries the filter accepts, newest first.
@@ -399,6 +464,45 @@ mod tests {
 
         assert_eq!(kept.text(), "{\"paymen…");
         assert_eq!(kept.ids_in_whole, ["R1", "P1"]);
+    }
+
+    #[test]
+    fn a_watcher_gets_each_new_entry_with_its_number_and_an_entry_is_found_by_number() {
+        let j = Journal::new(2, 16);
+        j.record(entry("inquiryPayment", "UNWATCHED"));
+        let mut live = j.subscribe();
+
+        j.record(entry("inquiryPayment", "C1"));
+        j.record(entry("inquiryPayment", "C2"));
+
+        assert_eq!(live.try_recv().unwrap().seq, 2);
+        assert_eq!(live.try_recv().unwrap().result_code.as_deref(), Some("C2"));
+        assert_eq!(j.get(3).unwrap().result_code.as_deref(), Some("C2"));
+        assert_eq!(j.get(1), None, "the oldest was dropped from the ring");
+    }
+
+    #[test]
+    fn the_verdict_filter_tells_valid_from_refused_signatures() {
+        let j = Journal::new(10, 16);
+        j.record(entry("inquiryPayment", "SUCCESS"));
+        let mut refused = entry("inquiryPayment", "INVALID_SIGNATURE");
+        refused.verdict = "signature invalid: signed with a different key".into();
+        j.record(refused);
+        let mut unchecked = entry("unknown", "NO_INTERFACE_DEF");
+        unchecked.verdict = "not checked".into();
+        j.record(unchecked);
+        let with = |v| Filter {
+            verdict: Some(v),
+            ..Filter::default()
+        };
+
+        assert_eq!(j.count(&with(VerdictFilter::Valid)), 1);
+        assert_eq!(
+            j.list(&with(VerdictFilter::Refused))[0]
+                .result_code
+                .as_deref(),
+            Some("INVALID_SIGNATURE")
+        );
     }
 
     #[test]

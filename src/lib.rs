@@ -16,6 +16,8 @@ pub mod client;
 pub mod config;
 /// The conformance kit: the gateway plays Alipay+ against the user's own endpoints.
 pub mod conform;
+/// The dashboard at `/dashboard`: the admin API's knowledge as pages, and its controls.
+pub mod dashboard;
 /// Payments, reports and notifications: the model, free of IO.
 pub mod domain;
 /// Identifiers the gateway assigns.

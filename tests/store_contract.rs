@@ -18,8 +18,8 @@ use alipay_gateway::domain::message::{NotifyPlan, Queuing};
 use alipay_gateway::domain::recording::{RecordedMessage, Recording, RecordingFilter};
 use alipay_gateway::protocol::Amount;
 use alipay_gateway::store::{
-    self, Attempt, CancelOutcome, NextStep, NotificationStatus, Payment, PaymentStatus, PushReport,
-    ReportOutcome, RiskReport, SeedOutcome, Store,
+    self, Attempt, CancelOutcome, NextStep, NotificationStatus, Payment, PaymentQuery,
+    PaymentStatus, PushReport, ReportOutcome, RiskReport, SeedOutcome, Store,
 };
 use chrono::Utc;
 
@@ -116,6 +116,7 @@ contract!(
     reset_forgets_every_payment_report_and_notification,
     recordings_are_listed_newest_first_and_narrowed_by_each_filter,
     a_reset_keeps_the_recordings,
+    payments_are_listed_newest_first_a_page_at_a_time_by_state_merchant_and_id,
 );
 
 // ------------------------------------------------------------------------------------------
@@ -681,4 +682,75 @@ async fn a_reset_keeps_the_recordings(store: Arc<dyn Store>) {
     store.reset().await.unwrap();
     let kept = store.recordings(&RecordingFilter::default()).await.unwrap();
     assert_eq!(kept.len(), 1);
+async fn payments_are_listed_newest_first_a_page_at_a_time_by_state_merchant_and_id(
+    store: Arc<dyn Store>,
+) {
+    let urls = default_urls();
+    let plan = plan(MERCHANT, &urls, 0);
+    for i in 0..5 {
+        let mut payment = seeded(&format!("R-LIST-{i}"));
+        if i == 3 {
+            payment.client_id = Some("OTHER_MERCHANT".into());
+        }
+        store.seed_payment(payment, &plan).await.unwrap();
+    }
+    store
+        .record_push_result(success("R-LIST-1"), &plan)
+        .await
+        .unwrap();
+    let ids = |page: Vec<Payment>| -> Vec<String> {
+        page.into_iter()
+            .map(|p| p.payment_request_id.unwrap_or_default())
+            .collect()
+    };
+    let query = |status, client: Option<&str>, id: Option<&str>, offset, limit| PaymentQuery {
+        status,
+        client_id: client.map(str::to_owned),
+        id: id.map(str::to_owned),
+        offset,
+        limit,
+    };
+
+    let first = store.list_payments(&query(None, None, None, 0, 2)).await;
+    let second = store.list_payments(&query(None, None, None, 2, 2)).await;
+    let last = store.list_payments(&query(None, None, None, 4, 2)).await;
+    let processing = store
+        .list_payments(&query(
+            Some(PaymentStatus::Processing),
+            Some(MERCHANT),
+            None,
+            0,
+            10,
+        ))
+        .await;
+    let other = store
+        .list_payments(&query(None, Some("OTHER_MERCHANT"), None, 0, 10))
+        .await;
+    let by_request_id = store
+        .list_payments(&query(None, None, Some("R-LIST-2"), 0, 10))
+        .await;
+    let by_payment_id = store
+        .list_payments(&query(None, None, Some("P-R-LIST-1"), 0, 10))
+        .await;
+    let nothing = store
+        .list_payments(&query(
+            Some(PaymentStatus::Fail),
+            None,
+            Some("R-LIST-2"),
+            0,
+            10,
+        ))
+        .await;
+
+    assert_eq!(ids(first.unwrap()), ["R-LIST-4", "R-LIST-3"]);
+    assert_eq!(ids(second.unwrap()), ["R-LIST-2", "R-LIST-1"]);
+    assert_eq!(ids(last.unwrap()), ["R-LIST-0"]);
+    assert_eq!(
+        ids(processing.unwrap()),
+        ["R-LIST-4", "R-LIST-2", "R-LIST-0"]
+    );
+    assert_eq!(ids(other.unwrap()), ["R-LIST-3"]);
+    assert_eq!(ids(by_request_id.unwrap()), ["R-LIST-2"]);
+    assert_eq!(ids(by_payment_id.unwrap()), ["R-LIST-1"]);
+    assert!(nothing.unwrap().is_empty());
 }

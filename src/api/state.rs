@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::api::notify_payment::ReceiverControl;
 use crate::config::Config;
@@ -49,6 +49,9 @@ pub struct Shared {
     /// Real mode, when `[real]` asks for more than the mock; `None` leaves every API's
     /// pipeline exactly as without it.
     pub real: Option<Arc<Real>>,
+    /// Turns true when the server stops accepting: answers that never end on their own (the
+    /// dashboard's live journal) end then, so a graceful shutdown does not wait for them.
+    pub closing: watch::Sender<bool>,
 }
 
 impl AppState {
@@ -81,6 +84,7 @@ impl AppState {
             )),
             journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
             in_flight: Arc::new(Semaphore::new(config.settings.server.max_in_flight)),
+            closing: watch::channel(false).0,
             seen_signatures: config.settings.server.reject_replayed_signatures.then(|| {
                 let server = &config.settings.server;
                 Arc::new(SeenSignatures::new(

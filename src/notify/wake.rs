@@ -9,9 +9,9 @@ use tokio::sync::Notify;
 
 use crate::domain::message::{NotifyPlan, Queuing};
 use crate::store::{
-    Attempt, CancelOutcome, NextStep, Notification, NotificationQueue, Payment, PaymentStore,
-    PushReport, ReceivedNotification, Recording, RecordingFilter, Recordings, ReportOutcome,
-    RiskReport, SeedOutcome, Store, StoreError, Written,
+    Attempt, CancelOutcome, NextStep, Notification, NotificationQueue, Payment, PaymentQuery,
+    PaymentStore, PushReport, ReceivedNotification, Recording, RecordingFilter, Recordings,
+    ReportOutcome, RiskReport, SeedOutcome, Store, StoreError, Written,
 };
 
 /// `store`, waking `wake` whenever something became due.
@@ -63,6 +63,10 @@ impl PaymentStore for WakingStore {
         report: RiskReport,
     ) -> Result<ReportOutcome<RiskReport>, StoreError> {
         self.store.record_risk_report(report).await
+    }
+
+    async fn list_payments(&self, query: &PaymentQuery) -> Result<Vec<Payment>, StoreError> {
+        self.store.list_payments(query).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -14,7 +14,8 @@ use super::{
     NotificationStatus, ReceivedNotification,
 };
 use super::{
-    Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError,
+    Payment, PaymentQuery, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome,
+    StoreError,
 };
 use super::{Recording, RecordingFilter, Recordings, limit_of};
 use crate::domain::Written;
@@ -334,6 +335,45 @@ impl PaymentStore for MemoryStore {
                 ReportOutcome::Recorded(report)
             }
         })
+    }
+
+    async fn list_payments(&self, query: &PaymentQuery) -> Result<Vec<Payment>, StoreError> {
+        let inner = self.lock()?;
+        let accepts = |p: &&Payment| {
+            query.status.is_none_or(|s| s == p.status)
+                && query
+                    .client_id
+                    .as_ref()
+                    .is_none_or(|c| p.client_id.as_ref() == Some(c))
+        };
+        // An id is looked up in its index, as the SQL backends do.
+        if let Some(id) = &query.id {
+            let mut found: Vec<Seq> = [inner.by_request_id.get(id), inner.by_payment_id.get(id)]
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect();
+            found.sort_unstable_by(|a, b| b.cmp(a));
+            found.dedup();
+            return Ok(found
+                .iter()
+                .filter_map(|seq| inner.payments.get(seq))
+                .filter(accepts)
+                .skip(query.offset as usize)
+                .take(query.limit as usize)
+                .cloned()
+                .collect());
+        }
+        Ok(inner
+            .order
+            .iter()
+            .rev()
+            .filter_map(|seq| inner.payments.get(seq))
+            .filter(accepts)
+            .skip(query.offset as usize)
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -38,6 +38,21 @@ pub enum StoreError {
     Internal(String),
 }
 
+/// Which payments to list, and which page of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentQuery {
+    /// Only payments in this state.
+    pub status: Option<PaymentStatus>,
+    /// Only payments of this merchant (Client-Id).
+    pub client_id: Option<String>,
+    /// Only the payment with this paymentRequestId or paymentId.
+    pub id: Option<String>,
+    /// How many to skip, newest first.
+    pub offset: u32,
+    /// How many to answer at most.
+    pub limit: u32,
+}
+
 /// The payment-state store. Each method is atomic on its own: two reports for the same payment
 /// racing in are decided by the store, never by a read-then-write in the caller.
 #[async_trait]
@@ -66,6 +81,11 @@ pub trait PaymentStore: Send + Sync + 'static {
         &self,
         report: RiskReport,
     ) -> Result<ReportOutcome<RiskReport>, StoreError>;
+
+    /// A page of payments, newest first (by when the store first got them), that `query`
+    /// accepts: the dashboard's list. Each filter is served by an index, so a page costs the
+    /// same with a hundred payments or a hundred thousand.
+    async fn list_payments(&self, query: &PaymentQuery) -> Result<Vec<Payment>, StoreError>;
 
     /// Whether the backend answers a read of its payments within the statement timeout.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -246,3 +246,44 @@ async fn a_bad_seed_answers_400_naming_the_field_and_the_rule() {
         "{not_json:?}"
     );
 }
+
+#[tokio::test]
+async fn payments_are_listed_newest_first_by_status_and_id_a_page_at_a_time() {
+    // Arrange
+    let app = spawn_app().await;
+    let older = unique_id("LIST-");
+    let newer = unique_id("LIST-");
+    app.seed_payment(
+        json!({"paymentRequestId": older, "status": "SUCCESS", "paymentId": format!("P-{older}")}),
+    )
+    .await;
+    app.seed_payment(json!({"paymentRequestId": newer})).await;
+
+    // Act
+    let first = app.admin().list_payments("limit=1").await;
+    let second = app.admin().list_payments("limit=1&offset=1").await;
+    let succeeded = app.admin().list_payments("status=SUCCESS").await;
+    let by_payment_id = app.admin().list_payments(&format!("id=P-{older}")).await;
+    let too_many = app.admin().list_payments("limit=1001").await;
+
+    // Assert
+    let ids = |reply: &super::helpers::AdminReply| -> Vec<String> {
+        reply
+            .json
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| {
+                p["paymentRequestId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(ids(&first), vec![newer]);
+    assert_eq!(ids(&second), vec![older.clone()]);
+    assert_eq!(ids(&succeeded), vec![older.clone()]);
+    assert_eq!(ids(&by_payment_id), vec![older]);
+    assert_eq!(too_many.status, 400, "{too_many:?}");
+}

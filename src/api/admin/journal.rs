@@ -1,7 +1,8 @@
 //! The journal: `GET /admin/journal` lists entries newest first, `GET /admin/journal/count`
 //! counts them (so a CI step can assert "exactly one notifyPushPayment with SUCCESS"),
 //! `DELETE /admin/journal` clears it. Filters: `endpoint`, `clientId`, `paymentId`,
-//! `resultCode`, `direction` (inbound | outbound | upstream), `limit`.
+//! `resultCode`, `direction` (inbound | outbound | upstream), `verdict` (valid | refused: a
+//! signature or an acknowledgement refused), `limit`.
 
 use axum::Router;
 use axum::extract::State;

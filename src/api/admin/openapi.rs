@@ -353,6 +353,7 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
                 "direction",
                 string().enum_values(Some(["inbound", "outbound", "upstream"])),
             )
+            .query("verdict", string().enum_values(Some(["valid", "refused"])))
             .query("limit", integer().minimum(Some(0)))
     };
     let seed_example = json!({
@@ -473,6 +474,18 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
             )
             .conflict(schema_ref("Payment"))
             .fails(&["400", "413"]),
+        AdminOp::new(Get, "/admin/payments", "listPayments")
+            .summary("Payments, newest first, a page at a time (the dashboard's list)")
+            .query(
+                "status",
+                string().enum_values(Some(["PROCESSING", "SUCCESS", "FAIL"])),
+            )
+            .query("clientId", string())
+            .query("id", string())
+            .query("offset", integer().minimum(Some(0)).maximum(Some(u32::MAX)))
+            .query("limit", integer().minimum(Some(0)).maximum(Some(1000)))
+            .answers("200", list_of(schema_ref("Payment")))
+            .fails(&["400"]),
         AdminOp::new(Get, "/admin/payments/{paymentRequestId}", "readPayment")
             .summary("Read a payment back")
             .answers("200", payment())

@@ -1,5 +1,7 @@
 //! `POST /admin/payments` seeds a payment in any state; `GET /admin/payments/{paymentRequestId}`
-//! reads one back. What is seeded is what inquiryPayment answers.
+//! reads one back; `GET /admin/payments` lists them, newest first, a page at a time (filters
+//! `status`, `clientId`, `id`: a paymentRequestId or paymentId; `offset`, `limit`). What is
+//! seeded is what inquiryPayment answers.
 
 use axum::Router;
 use axum::extract::State;
@@ -9,14 +11,16 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::{AdminBody, AdminError, AdminPath};
+use super::{AdminBody, AdminError, AdminPath, AdminQuery};
 use crate::api::notify_payment::QUOTE;
 use crate::api::state::AppState;
 use crate::domain::message;
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{self, Field, Kind, text};
 use crate::protocol::{Amount, ResultStatus, amount, datetime};
-use crate::store::{Payment, PaymentStatus, PushReport, Quote, ReportOutcome, SeedOutcome};
+use crate::store::{
+    Payment, PaymentQuery, PaymentStatus, PushReport, Quote, ReportOutcome, SeedOutcome,
+};
 
 /// The seed body's rules; the same checks as the wire fields (and the OpenAPI document's).
 pub(crate) const SEED: &[Field] = &[
@@ -67,7 +71,7 @@ struct SeedRequest {
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/payments", post(seed))
+        .route("/payments", post(seed).get(list))
         .route("/payments/{payment_request_id}", get(read))
         .route("/payments/{payment_request_id}/complete", post(complete))
         .route("/payments/{payment_request_id}/fail", post(fail))
@@ -104,6 +108,42 @@ async fn seed(
         }
         SeedOutcome::Exists(p) => Ok((StatusCode::CONFLICT, axum::Json(p)).into_response()),
     }
+}
+
+/// The most payments one listing answers.
+pub const MAX_LISTED: u32 = 1000;
+
+/// `GET /admin/payments`'s filters and page.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Listing {
+    status: Option<PaymentStatus>,
+    client_id: Option<String>,
+    id: Option<String>,
+    offset: Option<u32>,
+    limit: Option<u32>,
+}
+
+/// Lists payments, newest first.
+async fn list(
+    State(state): State<AppState>,
+    AdminQuery(listing): AdminQuery<Listing>,
+) -> Result<Response, AdminError> {
+    let limit = listing.limit.unwrap_or(50);
+    if limit > MAX_LISTED {
+        return Err(bad(format!("limit: at most {MAX_LISTED}")));
+    }
+    let found = state
+        .store
+        .list_payments(&PaymentQuery {
+            status: listing.status,
+            client_id: listing.client_id.filter(|c| !c.is_empty()),
+            id: listing.id.filter(|i| !i.is_empty()),
+            offset: listing.offset.unwrap_or(0),
+            limit,
+        })
+        .await?;
+    Ok(axum::Json(found).into_response())
 }
 
 /// Reads a payment by paymentRequestId.

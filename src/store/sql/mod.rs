@@ -41,6 +41,9 @@ struct Dialect {
     locked_read: &'static str,
     /// Leases due notifications: $1 owner, $2 lease until, $3 now, $4 limit.
     pub(super) claim: &'static str,
+    /// A payment's Client-Id, read from its document; the `payments_by_client` index is over
+    /// this very expression, so a filter by merchant is an index range.
+    client_of: &'static str,
     migrations: &'static Migrator,
 }
 
@@ -55,6 +58,7 @@ const SQLITE: Dialect = Dialect {
         "RETURNING ",
         notification_columns!()
     ),
+    client_of: "json_extract(doc, '$.clientId')",
     migrations: &connect::SQLITE_MIGRATIONS,
 };
 
@@ -71,6 +75,7 @@ const POSTGRES: Dialect = Dialect {
         "RETURNING ",
         notification_columns!()
     ),
+    client_of: "((doc::jsonb) ->> 'clientId')",
     migrations: &connect::POSTGRES_MIGRATIONS,
 };
 

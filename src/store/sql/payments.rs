@@ -15,7 +15,8 @@ use super::{Dialect, SqlStore, classify, is_unique_violation, values};
 use crate::domain::message::NotifyPlan;
 use crate::domain::push::{PushDecision, Which, apply_push, decide_push, new_from_push};
 use crate::store::{
-    Payment, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome, StoreError, Written,
+    Payment, PaymentQuery, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome,
+    StoreError, Written,
 };
 
 /// How many times a write is decided again after losing an insert race.
@@ -345,6 +346,55 @@ impl PaymentStore for SqlStore {
         } else {
             ReportOutcome::Contradicts(first)
         })
+    }
+
+    async fn list_payments(&self, query: &PaymentQuery) -> Result<Vec<Payment>, StoreError> {
+        // Only the filters given are in the statement, so each is served by its index: the
+        // primary key walked backwards, the unique ids, or `payments_by_client`.
+        let mut conditions = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if query.status.is_some() {
+            conditions.push(format!("status = {}", next()));
+        }
+        if query.client_id.is_some() {
+            conditions.push(format!("{} = {}", self.dialect.client_of, next()));
+        }
+        if query.id.is_some() {
+            let p = next();
+            conditions.push(format!("(payment_request_id = {p} OR payment_id = {p})"));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let (limit, offset) = (next(), next());
+        let sql = format!(
+            "SELECT id, doc FROM payments {filter} ORDER BY id DESC LIMIT {limit} OFFSET {offset}"
+        );
+        let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(status) = query.status {
+            statement = statement.bind(status.as_str());
+        }
+        if let Some(client) = &query.client_id {
+            statement = statement.bind(client.clone());
+        }
+        if let Some(id) = &query.id {
+            statement = statement.bind(id.clone());
+        }
+        let rows = statement
+            .bind(i64::from(query.limit))
+            .bind(i64::from(query.offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter()
+            .map(|row| payment_of(row).map(|(_, p)| p))
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

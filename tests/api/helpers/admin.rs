@@ -43,6 +43,12 @@ impl Admin<'_> {
             .await
     }
 
+    /// `GET /admin/payments?<query>`: a page of payments, newest first.
+    pub async fn list_payments(&self, query: &str) -> AdminReply {
+        self.call(Method::GET, &format!("/admin/payments?{query}"), None)
+            .await
+    }
+
     /// `GET /admin/payments/{paymentRequestId}`.
     pub async fn read_payment(&self, payment_request_id: &str) -> AdminReply {
         self.call(

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 #[path = "../../support/postgres_schema.rs"]
 mod postgres_schema;
 #[path = "../../support/skip.rs"]
-mod skip;
+pub mod skip;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
