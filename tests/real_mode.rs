@@ -528,8 +528,7 @@ async fn pass_through_mode_forwards_the_callers_bytes_and_hands_back_the_upstrea
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pass_through_client_is_refused_by_an_api_in_mock_mode_rather_than_answered_unverified()
- {
+async fn a_pass_through_client_is_refused_by_an_api_in_mock_mode_rather_than_answered_unverified() {
     // Arrange: real mode is on (a pass-through client), but every API answers from the mock.
     let setup = Setup::new();
     let upstream = setup.upstream();
@@ -541,7 +540,12 @@ async fn a_pass_through_client_is_refused_by_an_api_in_mock_mode_rather_than_ans
 
     // Assert: refused, unsigned, and nothing written or forwarded.
     assert_eq!(pushed.result(), ("F", "ACCESS_DENIED"), "{:?}", pushed.body);
-    assert_eq!(inquired.result(), ("F", "ACCESS_DENIED"), "{:?}", inquired.body);
+    assert_eq!(
+        inquired.result(),
+        ("F", "ACCESS_DENIED"),
+        "{:?}",
+        inquired.body
+    );
     assert!(!pushed.signed_by(&gateway_public(), PUSH));
     let stored = front.get("/payments/R-PTM-1").await;
     assert!(stored.get("paymentId").is_none(), "{stored}");

@@ -682,6 +682,8 @@ async fn a_reset_keeps_the_recordings(store: Arc<dyn Store>) {
     store.reset().await.unwrap();
     let kept = store.recordings(&RecordingFilter::default()).await.unwrap();
     assert_eq!(kept.len(), 1);
+}
+
 async fn payments_are_listed_newest_first_a_page_at_a_time_by_state_merchant_and_id(
     store: Arc<dyn Store>,
 ) {

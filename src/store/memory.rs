@@ -357,7 +357,7 @@ impl PaymentStore for MemoryStore {
             found.dedup();
             return Ok(found
                 .iter()
-                .filter_map(|seq| inner.payments.get(seq))
+                .filter_map(|seq| inner.payments.get(seq).map(|p| &**p))
                 .filter(accepts)
                 .skip(query.offset as usize)
                 .take(query.limit as usize)
@@ -368,7 +368,7 @@ impl PaymentStore for MemoryStore {
             .order
             .iter()
             .rev()
-            .filter_map(|seq| inner.payments.get(seq))
+            .filter_map(|seq| inner.payments.get(seq).map(|p| &**p))
             .filter(accepts)
             .skip(query.offset as usize)
             .take(query.limit as usize)
