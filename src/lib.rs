@@ -38,3 +38,5 @@ pub mod signature;
 pub mod store;
 /// Logging setup and the request span.
 pub mod telemetry;
+/// XML escaping for the JUnit reports.
+pub mod xml;

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::{CaseDef, Outcome, Verdict};
+use crate::xml;
 
 /// Widest `got` shown in the terminal table; the details below it and the files have it all.
 const GOT_WIDTH: usize = 56;
@@ -130,7 +131,7 @@ impl Report {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{time}\">",
-            xml(&name),
+            xml::escape(&name),
             self.outcomes.len(),
             c.fail,
             c.skip
@@ -138,7 +139,7 @@ impl Report {
         let _ = writeln!(
             out,
             "    <properties>\n      <property name=\"url\" value=\"{}\"/>\n    </properties>",
-            xml(&self.target)
+            xml::escape(&self.target)
         );
         for o in &self.outcomes {
             let details = format!(
@@ -149,7 +150,7 @@ impl Report {
                 out,
                 "    <testcase classname=\"conform.{}\" name=\"{}\" time=\"{:.3}\">",
                 self.suite,
-                xml(&o.id),
+                xml::escape(&o.id),
                 o.elapsed.as_secs_f64()
             );
             match o.verdict {
@@ -157,12 +158,12 @@ impl Report {
                     let _ = writeln!(
                         out,
                         "      <failure message=\"{}\" type=\"FAIL\">{}</failure>",
-                        xml(&o.why),
-                        xml(&details)
+                        xml::escape(&o.why),
+                        xml::escape(&details)
                     );
                 }
                 Verdict::Skip => {
-                    let _ = writeln!(out, "      <skipped message=\"{}\"/>", xml(&o.why));
+                    let _ = writeln!(out, "      <skipped message=\"{}\"/>", xml::escape(&o.why));
                 }
                 Verdict::Pass | Verdict::Warn => {}
             }
@@ -174,7 +175,7 @@ impl Report {
                 } else {
                     ""
                 },
-                xml(&details)
+                xml::escape(&details)
             );
         }
         out.push_str("  </testsuite>\n</testsuites>\n");
@@ -243,24 +244,6 @@ fn shorten(text: &str, width: usize) -> String {
     let mut short: String = text.chars().take(width - 3).collect();
     short.push_str("...");
     short
-}
-
-/// Text escaped for XML content and attributes; characters XML 1.0 cannot hold are dropped.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Text for a Markdown table cell: one line, pipes escaped.

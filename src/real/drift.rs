@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::xml;
+
 /// Fields whose values must agree, besides `resultCode` and `resultStatus` at any depth.
 const MUST_AGREE: [&str; 3] = ["paymentRequestId", "paymentId", "referenceTransactionId"];
 
@@ -98,16 +100,16 @@ impl Report {
             let _ = writeln!(
                 out,
                 "    <testcase classname=\"drift.{}\" name=\"{} {}\">",
-                xml(&c.api),
+                xml::escape(&c.api),
                 c.id,
-                xml(&c.match_key)
+                xml::escape(&c.match_key)
             );
             if !c.differences.is_empty() {
                 let _ = writeln!(
                     out,
                     "      <failure message=\"{} field(s) drift\" type=\"DRIFT\">{}</failure>",
                     c.differences.len(),
-                    xml(&c.differences.join("\n"))
+                    xml::escape(&c.differences.join("\n"))
                 );
             }
             out.push_str("    </testcase>\n");
@@ -171,24 +173,6 @@ fn leaves(value: &Value) -> BTreeMap<String, Value> {
     }
     let mut out = BTreeMap::new();
     walk(value, String::new(), &mut out);
-    out
-}
-
-/// Text escaped for XML content and attributes; characters XML 1.0 cannot hold are dropped.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
     out
 }
 
