@@ -22,7 +22,7 @@ pub const COMPONENTS: [(&str, &str); 16] = [
         "TCP send and receive, waking the peer, epoll, other system calls",
     ),
     (
-        "allocator (glibc)",
+        "allocator (mimalloc; glibc)",
         "malloc, free, realloc and their bookkeeping",
     ),
     ("memory copies (libc)", "memcpy, memmove, memcmp, memset"),
@@ -66,17 +66,19 @@ fn component(dso: &str, symbol: &str) -> usize {
         1
     } else if symbol.starts_with("aws_lc") || symbol.starts_with("bn_") || has(&["aws_lc_rs"]) {
         0
-    } else if libc
-        && has(&[
-            "malloc",
-            "free",
-            "realloc",
-            "_int_",
-            "calloc",
-            "unlink_chunk",
-            "tcache",
-            "arena",
-        ])
+    } else if symbol.starts_with("mi_")
+        || symbol.starts_with("_mi_")
+        || libc
+            && has(&[
+                "malloc",
+                "free",
+                "realloc",
+                "_int_",
+                "calloc",
+                "unlink_chunk",
+                "tcache",
+                "arena",
+            ])
     {
         2
     } else if libc && has(&["memcpy", "memmove", "memcmp", "memset", "memchr", "strlen"]) {
