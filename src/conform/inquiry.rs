@@ -67,15 +67,13 @@ pub async fn run(
         progress(i + 1, steps.len(), id);
         let started = Instant::now();
         let (sent, judged) = run.case(case.id, *payment).await?;
-        outcomes.push(Outcome {
-            id: id.clone(),
+        outcomes.push(Outcome::judged(
+            id.clone(),
             sent,
-            expected: case.expects.to_owned(),
-            got: judged.got,
-            verdict: judged.verdict,
-            why: judged.why,
-            elapsed: started.elapsed(),
-        });
+            case.expects,
+            judged,
+            started,
+        ));
     }
     Ok(outcomes)
 }

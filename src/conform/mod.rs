@@ -65,6 +65,27 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+impl Outcome {
+    /// The outcome of case `id`, judged, timed from `started`.
+    pub(crate) fn judged(
+        id: String,
+        sent: String,
+        expected: &str,
+        judged: Judged,
+        started: std::time::Instant,
+    ) -> Self {
+        Self {
+            id,
+            sent,
+            expected: expected.to_owned(),
+            got: judged.got,
+            verdict: judged.verdict,
+            why: judged.why,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
 /// A request as the kit sends it.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {

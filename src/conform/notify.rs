@@ -113,15 +113,13 @@ pub async fn run(
         progress(i + 1, cases.len(), case.id);
         let started = Instant::now();
         let (sent, judged) = run.case(case.id).await?;
-        outcomes.push(Outcome {
-            id: case.id.to_owned(),
+        outcomes.push(Outcome::judged(
+            case.id.to_owned(),
             sent,
-            expected: case.expects.to_owned(),
-            got: judged.got,
-            verdict: judged.verdict,
-            why: judged.why,
-            elapsed: started.elapsed(),
-        });
+            case.expects,
+            judged,
+            started,
+        ));
     }
     Ok(outcomes)
 }
