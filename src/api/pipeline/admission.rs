@@ -306,17 +306,28 @@ async fn admit(
         .into());
     }
 
+    Ok(admitted(parts, body, client, endpoint, replay_key))
+}
+
+/// The request put back together with its body, the [`Caller`] attached.
+fn admitted(
+    parts: axum::http::request::Parts,
+    body: Bytes,
+    client: Arc<Client>,
+    endpoint: Endpoint,
+    replay_key: Option<[u8; 32]>,
+) -> Admitted {
     let mut request = Request::from_parts(parts, Body::from(body.clone()));
     request.extensions_mut().insert(Caller {
         client: client.clone(),
         endpoint,
     });
-    Ok(Admitted {
+    Admitted {
         request,
         body,
         client,
         replay_key,
-    })
+    }
 }
 
 /// Reads the body within `server.body_limit_bytes` and `server.read_timeout_ms`.
@@ -370,17 +381,7 @@ async fn admit_pass_through(
         .into());
     }
     let (parts, body) = read_body(&app.config.settings.server, request).await?;
-    let mut request = Request::from_parts(parts, Body::from(body.clone()));
-    request.extensions_mut().insert(Caller {
-        client: client.clone(),
-        endpoint,
-    });
-    Ok(Admitted {
-        request,
-        body,
-        client,
-        replay_key: None,
-    })
+    Ok(admitted(parts, body, client, endpoint, None))
 }
 
 fn too_large(limit: usize) -> ApiError {
