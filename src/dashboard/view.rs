@@ -20,17 +20,25 @@ const NAV: [(&str, &str); 3] = [
     ("/dashboard/controls", "Rules & controls"),
 ];
 
+/// What every page's head holds: charset, viewport, an empty icon (no `/favicon.ico` request),
+/// the title and the stylesheet.
+fn head_of(title: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        link rel="icon" href="data:,";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        title { (title) " · alipay-gateway" }
+        link rel="stylesheet" href="/dashboard/assets/dashboard.css";
+    }
+}
+
 /// A whole page: `title`, the navigation with `current` marked, the sign-out form, `body`.
 pub fn page(title: &str, current: &str, csrf: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
             head {
-                meta charset="utf-8";
-                link rel="icon" href="data:,";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · alipay-gateway" }
-                link rel="stylesheet" href="/dashboard/assets/dashboard.css";
+                (head_of(title))
                 script src="/dashboard/assets/dashboard.js" defer {}
             }
             body {
@@ -75,12 +83,7 @@ pub fn sign_in(complaint: Option<&str>) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                link rel="icon" href="data:,";
-                title { "Sign in · alipay-gateway" }
-                link rel="stylesheet" href="/dashboard/assets/dashboard.css";
-            }
+            head { (head_of("Sign in")) }
             body.signin {
                 form.card method="post" action="/dashboard/login" {
                     h1 { "alipay-gateway" }
@@ -100,12 +103,7 @@ pub fn failed(status: StatusCode, message: &str, back: Option<&str>) -> Response
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                link rel="icon" href="data:,";
-                title { "Refused · alipay-gateway" }
-                link rel="stylesheet" href="/dashboard/assets/dashboard.css";
-            }
+            head { (head_of("Refused")) }
             body.signin {
                 div.card {
                     h1 { "Refused: " (status.as_u16()) }
