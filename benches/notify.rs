@@ -81,7 +81,7 @@ async fn bench(name: &str, url: String, receiver: &str) -> Option<f64> {
             store
                 .seed_payment(
                     payment(&run, i, receiver),
-                    &state.notify_plan("BENCH_MERCHANT"),
+                    &state.notify_plan("BENCH_MERCHANT", &state.clients.notify_urls()),
                 )
                 .await
                 .unwrap();

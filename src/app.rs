@@ -15,50 +15,38 @@ use tokio_io_timeout::TimeoutStream;
 
 use crate::api;
 use crate::dashboard;
-use crate::notify::sender::Sender;
-use crate::notify::worker::{Lease, Worker};
+use crate::namespace::{self, Hub};
+use crate::notify::worker::Worker;
 
 pub use crate::api::state::AppState;
 
 /// The whole HTTP surface: the APIs, and the dashboard when the admin API is on. No IO: tests
 /// call it with `oneshot`.
 pub fn build_router(state: AppState) -> Router {
-    let router = api::router(state.clone());
-    match dashboard::router(state) {
-        Some(dashboard) => dashboard.merge(router),
-        None => router,
-    }
+    build(state).0
 }
 
-/// The notification sender for this process, under a lease name of its own.
-pub fn notification_worker(state: &AppState) -> Result<Worker, String> {
-    let cfg = &state.config;
-    let notify = &cfg.settings.notify;
-    let sender = Sender::new(
-        cfg.signing_key.clone(),
-        cfg.settings.signing.key_version.clone(),
-        Duration::from_millis(notify.timeout_ms),
-        notify.require_signed_ack,
-        cfg.clients.clone(),
-        cfg.outbound.clone(),
-    )?;
-    let owner = format!(
-        "{}-{}",
-        std::process::id(),
-        &crate::ids::notification_id()[4..12]
+/// The whole HTTP surface, and the namespaces behind it: a request of a namespace goes to that
+/// namespace's router, everything else to the default namespace's (the APIs, the admin API,
+/// `/admin/namespaces`, the dashboard).
+pub fn build(state: AppState) -> (Router, Arc<Hub>) {
+    let hub = Hub::new(state.clone());
+    let router = api::router(state.clone()).merge(namespace::admin::router(hub.clone()));
+    let router = match dashboard::router(state) {
+        Some(dashboard) => dashboard.merge(router),
+        None => router,
+    };
+    // Before routing: a namespace's request is routed by its namespace's router alone.
+    let dispatch = tower::Layer::layer(
+        &axum::middleware::from_fn_with_state(hub.clone(), namespace::dispatch),
+        router,
     );
-    Ok(Worker::new(
-        state.store.clone(),
-        sender,
-        cfg.schedule.clone(),
-        Lease {
-            owner,
-            duration: Duration::from_millis(notify.lease_ms),
-        },
-        notify.concurrency,
-        state.wake.clone(),
-        state.journal.clone(),
-    ))
+    (Router::new().fallback_service(dispatch), hub)
+}
+
+/// The notification sender for this process's default namespace, under a lease name of its own.
+pub fn notification_worker(state: &AppState) -> Result<Worker, String> {
+    state.notification_worker()
 }
 
 /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish for
@@ -88,7 +76,9 @@ pub async fn serve(
         None
     };
     let closing = state.closing.clone();
-    let router = build_router(state);
+    let (router, hub) = build(state);
+    // Namespaces: opened from the store now (their notifications resume), kept in step after.
+    let namespaces = tokio::spawn(hub.run(stop.subscribe()));
     let connections = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -142,5 +132,6 @@ pub async fn serve(
     if let Some(sender) = sender {
         let _ = sender.await;
     }
+    let _ = namespaces.await;
     Ok(())
 }

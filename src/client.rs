@@ -1,7 +1,9 @@
-//! A registered client: who may call, with which keys, which APIs and at what rate.
+//! A registered client: who may call, with which keys, which APIs and at what rate; and the
+//! directory of every client, from the config file and registered at run time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 use governor::DefaultDirectRateLimiter;
 
@@ -46,5 +48,178 @@ impl Client {
         self.allowed
             .as_ref()
             .is_none_or(|set| set.contains(&endpoint))
+    }
+}
+
+/// Where a Client-Id's requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Located {
+    /// A config-file client: the default namespace.
+    Config,
+    /// A run-time client, in this namespace.
+    RunTime(Arc<str>),
+    /// No client has this id here (yet: another replica may just have registered it).
+    Unknown,
+}
+
+/// A client registered at run time, as this process holds it.
+#[derive(Debug, Clone)]
+pub struct RunTimeClient {
+    /// The client, keys parsed.
+    pub client: Arc<Client>,
+    /// Its namespace.
+    pub namespace: Arc<str>,
+    /// Its default notify URL.
+    pub notify_url: Option<String>,
+    /// When its registration last changed: a sync rebuilds it (and resets its rate limiter)
+    /// only when this moves.
+    pub updated_at_ms: i64,
+}
+
+/// Every client this process knows: the config file's, fixed, and those registered at run time,
+/// kept in step with the store. Config-file clients are read without a lock, so the requests
+/// of a gateway that never registers one pay nothing for the rest.
+#[derive(Debug)]
+pub struct Directory {
+    config: Arc<HashMap<String, Arc<Client>>>,
+    config_urls: Arc<HashMap<String, String>>,
+    run_time: RwLock<RunTime>,
+}
+
+#[derive(Debug, Default)]
+struct RunTime {
+    clients: HashMap<String, RunTimeClient>,
+    /// Every client's default notify URL, config-file ones included, rebuilt on each change.
+    urls: Arc<HashMap<String, String>>,
+}
+
+impl Directory {
+    /// The config file's clients and their notify URLs.
+    pub fn new(
+        config: Arc<HashMap<String, Arc<Client>>>,
+        config_urls: Arc<HashMap<String, String>>,
+    ) -> Self {
+        let run_time = RunTime {
+            clients: HashMap::new(),
+            urls: Arc::clone(&config_urls),
+        };
+        Self {
+            config,
+            config_urls,
+            run_time: RwLock::new(run_time),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, RunTime> {
+        self.run_time.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, RunTime> {
+        self.run_time.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The client with this Client-Id, config-file ones first.
+    pub fn get(&self, id: &str) -> Option<Arc<Client>> {
+        if let Some(client) = self.config.get(id) {
+            return Some(Arc::clone(client));
+        }
+        self.read().clients.get(id).map(|c| Arc::clone(&c.client))
+    }
+
+    /// The client with this Client-Id if it belongs to `namespace`: config-file clients belong
+    /// to the default one.
+    pub fn get_in(&self, id: &str, namespace: &str) -> Option<Arc<Client>> {
+        if namespace == crate::domain::namespace::DEFAULT_NAMESPACE
+            && let Some(client) = self.config.get(id)
+        {
+            return Some(Arc::clone(client));
+        }
+        self.read()
+            .clients
+            .get(id)
+            .filter(|c| &*c.namespace == namespace)
+            .map(|c| Arc::clone(&c.client))
+    }
+
+    /// Where this Client-Id's requests go.
+    pub fn locate(&self, id: &str) -> Located {
+        if self.config.contains_key(id) {
+            return Located::Config;
+        }
+        match self.read().clients.get(id) {
+            Some(c) => Located::RunTime(Arc::clone(&c.namespace)),
+            None => Located::Unknown,
+        }
+    }
+
+    /// Whether a config-file client has this id.
+    pub fn in_config(&self, id: &str) -> bool {
+        self.config.contains_key(id)
+    }
+
+    /// The config file's clients.
+    pub fn config_clients(&self) -> &HashMap<String, Arc<Client>> {
+        &self.config
+    }
+
+    /// The run-time client with this id.
+    pub fn run_time(&self, id: &str) -> Option<RunTimeClient> {
+        self.read().clients.get(id).cloned()
+    }
+
+    /// The run-time clients of `namespace`, by id.
+    pub fn run_time_in(&self, namespace: &str) -> Vec<RunTimeClient> {
+        let mut found: Vec<RunTimeClient> = self
+            .read()
+            .clients
+            .values()
+            .filter(|c| &*c.namespace == namespace)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| a.client.id.cmp(&b.client.id));
+        found
+    }
+
+    /// Every run-time client's id and when it last changed.
+    pub fn run_time_versions(&self) -> HashMap<String, i64> {
+        self.read()
+            .clients
+            .iter()
+            .map(|(id, c)| (id.clone(), c.updated_at_ms))
+            .collect()
+    }
+
+    /// Every client's default notify URL.
+    pub fn notify_urls(&self) -> Arc<HashMap<String, String>> {
+        Arc::clone(&self.read().urls)
+    }
+
+    /// Holds (or replaces) a run-time client.
+    pub fn put(&self, client: RunTimeClient) {
+        let mut run_time = self.write();
+        run_time.clients.insert(client.client.id.clone(), client);
+        run_time.urls = self.urls_of(&run_time.clients);
+    }
+
+    /// Forgets run-time clients.
+    pub fn forget<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
+        let mut run_time = self.write();
+        let before = run_time.clients.len();
+        for id in ids {
+            run_time.clients.remove(id);
+        }
+        if run_time.clients.len() != before {
+            run_time.urls = self.urls_of(&run_time.clients);
+        }
+    }
+
+    fn urls_of(&self, clients: &HashMap<String, RunTimeClient>) -> Arc<HashMap<String, String>> {
+        let mut urls = (*self.config_urls).clone();
+        for (id, c) in clients {
+            if let Some(url) = &c.notify_url {
+                urls.insert(id.clone(), url.clone());
+            }
+        }
+        Arc::new(urls)
     }
 }

@@ -78,8 +78,23 @@ pub struct Settings {
     pub journal: JournalSettings,
     /// Real mode: forwarding to a real upstream, recording and replay.
     pub real: RealSettings,
+    /// Namespaces: many test runs sharing one gateway apart.
+    pub namespaces: NamespaceSettings,
     /// Callers and their keys.
     pub clients: Vec<ClientSettings>,
+}
+
+/// `[namespaces]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamespaceSettings {
+    /// How often a replica brings its namespaces and run-time clients in step with the store,
+    /// and deletes the namespaces whose time to live ran out.
+    pub sync_interval_ms: u64,
+    /// The most namespaces that may exist at once.
+    pub max_namespaces: usize,
+    /// Connections in each namespace's own SQL pool.
+    pub max_connections: u32,
 }
 
 /// `[real]`
@@ -469,6 +484,7 @@ impl fmt::Debug for Settings {
             .field("scenario", &self.scenario)
             .field("journal", &self.journal)
             .field("real", &self.real)
+            .field("namespaces", &self.namespaces)
             .field(
                 "clients",
                 &self
@@ -564,6 +580,18 @@ impl Settings {
             return Err(ConfigError::invalid(
                 "server.notify_payment_path",
                 "collides with the gateway's own routes (/admin, /healthz, /readyz)",
+            ));
+        }
+        if self.namespaces.sync_interval_ms < 10 {
+            return Err(ConfigError::invalid(
+                "namespaces.sync_interval_ms",
+                "must be at least 10",
+            ));
+        }
+        if self.namespaces.max_connections == 0 {
+            return Err(ConfigError::invalid(
+                "namespaces.max_connections",
+                "must be at least 1",
             ));
         }
         if self.server.read_timeout_ms < 100 {
@@ -664,63 +692,7 @@ impl Settings {
         let mut clients = HashMap::new();
         for (i, c) in self.clients.iter().enumerate() {
             let at = format!("clients[{i}]");
-            if c.client_id.is_empty() || c.client_id.len() > 64 {
-                return Err(ConfigError::invalid(
-                    format!("{at}.client_id"),
-                    "must be 1 to 64 characters",
-                ));
-            }
-            if c.public_keys.is_empty() && !c.pass_through {
-                return Err(ConfigError::invalid(
-                    format!("{at}.public_keys"),
-                    "needs at least one keyVersion = key",
-                ));
-            }
-            let mut keys = HashMap::new();
-            for (version, text) in &c.public_keys {
-                let key_at = format!("{at}.public_keys.{version}");
-                let text = resolve(&key_at, text, base_dir)?;
-                let key =
-                    VerifyingKey::from_text(&text).map_err(|e| ConfigError::invalid(&key_at, e))?;
-                keys.insert(version.clone(), Arc::new(key));
-            }
-            let allowed = match &c.endpoints {
-                None => None,
-                Some(names) => Some(
-                    names
-                        .iter()
-                        .map(|n| {
-                            Endpoint::from_name(n).ok_or_else(|| {
-                                ConfigError::invalid(
-                                    format!("{at}.endpoints"),
-                                    format!(
-                                        "unknown API {n:?} (expected {})",
-                                        Endpoint::ALL.map(Endpoint::name).join(", ")
-                                    ),
-                                )
-                            })
-                        })
-                        .collect::<Result<HashSet<_>, _>>()?,
-                ),
-            };
-            let limiter = match c.rate_limit_per_second {
-                None => None,
-                Some(n) => Some(RateLimiter::direct(Quota::per_second(
-                    NonZeroU32::new(n).ok_or_else(|| {
-                        ConfigError::invalid(
-                            format!("{at}.rate_limit_per_second"),
-                            "must be at least 1 (omit it for no limit)",
-                        )
-                    })?,
-                ))),
-            };
-            let client = Client {
-                id: c.client_id.clone(),
-                keys: crate::signature::PublicKeys::new(keys),
-                allowed,
-                limiter,
-                pass_through: c.pass_through,
-            };
+            let client = build_client(c, &at, Some(base_dir))?;
             if clients
                 .insert(c.client_id.clone(), Arc::new(client))
                 .is_some()
@@ -941,6 +913,105 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         Settings::load(file)?.validate(&base)
+    }
+}
+
+/// A client from its settings, keys parsed; `at` names it in errors. Without a `base_dir` (a
+/// client registered at run time) a `file:` key is refused: the admin API reads no files.
+fn build_client(
+    c: &ClientSettings,
+    at: &str,
+    base_dir: Option<&Path>,
+) -> Result<Client, ConfigError> {
+    if c.client_id.is_empty() || c.client_id.len() > 64 {
+        return Err(ConfigError::invalid(
+            format!("{at}.client_id"),
+            "must be 1 to 64 characters",
+        ));
+    }
+    if c.public_keys.is_empty() && !c.pass_through {
+        return Err(ConfigError::invalid(
+            format!("{at}.public_keys"),
+            "needs at least one keyVersion = key",
+        ));
+    }
+    let mut keys = HashMap::new();
+    for (version, text) in &c.public_keys {
+        let key_at = format!("{at}.public_keys.{version}");
+        let text = match base_dir {
+            Some(base_dir) => resolve(&key_at, text, base_dir)?,
+            None if text.starts_with("file:") => {
+                return Err(ConfigError::invalid(
+                    &key_at,
+                    "give the key itself (PEM or base64): a file: path is for the config file",
+                ));
+            }
+            None => text.clone(),
+        };
+        let key = VerifyingKey::from_text(&text).map_err(|e| ConfigError::invalid(&key_at, e))?;
+        keys.insert(version.clone(), Arc::new(key));
+    }
+    let allowed = match &c.endpoints {
+        None => None,
+        Some(names) => Some(
+            names
+                .iter()
+                .map(|n| {
+                    Endpoint::from_name(n).ok_or_else(|| {
+                        ConfigError::invalid(
+                            format!("{at}.endpoints"),
+                            format!(
+                                "unknown API {n:?} (expected {})",
+                                Endpoint::ALL.map(Endpoint::name).join(", ")
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<HashSet<_>, _>>()?,
+        ),
+    };
+    let limiter = match c.rate_limit_per_second {
+        None => None,
+        Some(n) => Some(RateLimiter::direct(Quota::per_second(
+            NonZeroU32::new(n).ok_or_else(|| {
+                ConfigError::invalid(
+                    format!("{at}.rate_limit_per_second"),
+                    "must be at least 1 (omit it for no limit)",
+                )
+            })?,
+        ))),
+    };
+    Ok(Client {
+        id: c.client_id.clone(),
+        keys: crate::signature::PublicKeys::new(keys),
+        allowed,
+        limiter,
+        pass_through: c.pass_through,
+    })
+}
+
+impl Config {
+    /// A client registered at run time (the admin API), checked as a config-file one is, with
+    /// its notify URL within `notify.allowed_hosts`. `at` names it in errors. Pass-through is
+    /// for the config file only: it admits a caller on its Client-Id alone.
+    pub fn run_time_client(
+        &self,
+        c: &ClientSettings,
+        at: &str,
+    ) -> Result<(Client, Option<String>), ConfigError> {
+        if c.pass_through {
+            return Err(ConfigError::invalid(
+                format!("{at}.pass_through"),
+                "is for config-file clients only",
+            ));
+        }
+        let client = build_client(c, at, None)?;
+        if let Some(url) = &c.notify_url {
+            check_notify_url(url)
+                .and_then(|()| self.outbound.check_url(url))
+                .map_err(|e| ConfigError::invalid(format!("{at}.notify_url"), e))?;
+        }
+        Ok((client, c.notify_url.clone()))
     }
 }
 

@@ -24,6 +24,8 @@ pub mod domain;
 pub mod ids;
 /// The bounded request journal.
 pub mod journal;
+/// Namespaces: many test runs share one gateway without seeing each other.
+pub mod namespace;
 /// Payment result notifications: schedule, sender, worker.
 pub mod notify;
 /// The wire model: results, amounts, date-times, field rules.

@@ -30,7 +30,9 @@ use crate::protocol::schema::Field;
 use crate::protocol::{Endpoint, Spec};
 pub use answer::{reply, reply_result};
 use error::ApiError;
-use pipeline::{Route, admission, faults, forward, in_flight, journal, rate_limit, scenario, seal};
+use pipeline::{
+    Route, admission, faults, forward, in_flight, journal, quota, rate_limit, scenario, seal,
+};
 use state::AppState;
 
 /// Everything about one API, declared in its module: its wire description, its request's
@@ -106,6 +108,15 @@ fn pipeline(state: &AppState, api: &Api, paths: &[&str]) -> Router<AppState> {
     // Real mode takes the handler's place; without it the stack is the mock's alone.
     if state.real.is_some() && api.spec.endpoint != Endpoint::NotifyPayment {
         router = router.route_layer(from_fn_with_state(route.clone(), forward::layer));
+    }
+    // A namespace's limits, checked only where a namespace has them.
+    if state
+        .namespace
+        .as_ref()
+        .is_some_and(|n| n.max_payments.is_some() || n.max_journal_entries.is_some())
+        && api.spec.endpoint != Endpoint::NotifyPayment
+    {
+        router = router.route_layer(from_fn_with_state(route.clone(), quota::layer));
     }
     let layers = tower::ServiceBuilder::new()
         .layer(from_fn_with_state(route.clone(), journal::layer))

@@ -134,7 +134,8 @@ pub async fn handle(
         result_message: request.payment_result.result_message,
         payment_time: request.payment_time,
     };
-    let plan = state.notify_plan(&caller.client.id);
+    let urls = state.clients.notify_urls();
+    let plan = state.notify_plan(&caller.client.id, &urls);
     let written = state.store.record_push_result(report, &plan).await?;
     match written.outcome {
         ReportOutcome::Recorded(_) => {

@@ -1,18 +1,24 @@
 //! The application state every layer and handler reaches.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::api::notify_payment::ReceiverControl;
+use crate::client::Directory;
 use crate::config::Config;
 use crate::domain::message::NotifyPlan;
+use crate::domain::namespace::NamespaceRecord;
 use crate::journal::Journal;
+use crate::notify::sender::Sender;
 use crate::notify::wake::WakingStore;
+use crate::notify::worker::{Lease, Worker};
 use crate::real::Real;
 use crate::scenario::Scenarios;
 use crate::signature::replay::SeenSignatures;
-use crate::store::Store;
+use crate::store::{Registry, Store};
 
 /// What every handler can reach: one `Arc`, so a clone per request and per layer is one
 /// reference count.
@@ -31,6 +37,12 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     /// The validated configuration, keys parsed.
     pub config: Arc<Config>,
+    /// Every client: the config file's and those registered at run time, in every namespace.
+    pub clients: Arc<Directory>,
+    /// The namespaces and run-time clients: the default store, whichever namespace this is.
+    pub registry: Arc<dyn Registry>,
+    /// The namespace this state serves; `None` is the default namespace, today's gateway.
+    pub namespace: Option<Arc<NamespaceRecord>>,
     /// The payment-state store and notification queue; it wakes the sender itself when a write
     /// makes a notification due ([`WakingStore`]).
     pub store: Arc<dyn Store>,
@@ -76,7 +88,15 @@ impl AppState {
                 }
             }))
         });
+        let clients = Arc::new(Directory::new(
+            Arc::clone(&config.clients),
+            Arc::clone(&config.notify_urls),
+        ));
+        let registry: Arc<dyn Registry> = store.clone();
         Self(Arc::new(Shared {
+            clients,
+            registry,
+            namespace: None,
             real,
             scenarios: Arc::new(Scenarios::new(
                 config.rules.clone(),
@@ -99,11 +119,89 @@ impl AppState {
         }))
     }
 
-    /// How a payment that becomes final now, through `caller`, is notified.
-    pub fn notify_plan<'a>(&'a self, caller: &'a str) -> NotifyPlan<'a> {
+    /// The state of a namespace: its own store, journal, rules, receiver and sender wake-up,
+    /// beside what every namespace shares (config, clients, the in-flight permits, the
+    /// seen-signature cache). Real mode stays with the default namespace.
+    pub fn for_namespace(&self, namespace: Arc<NamespaceRecord>, store: Arc<dyn Store>) -> Self {
+        let journal = &self.config.settings.journal;
+        let capacity = match (journal.enabled, namespace.max_journal_entries) {
+            (false, _) => 0,
+            (true, None) => journal.capacity,
+            (true, Some(limit)) => journal
+                .capacity
+                .min(usize::try_from(limit).unwrap_or(usize::MAX)),
+        };
+        let wake = Arc::new(Notify::new());
+        Self(Arc::new(Shared {
+            config: Arc::clone(&self.config),
+            clients: Arc::clone(&self.clients),
+            registry: Arc::clone(&self.registry),
+            namespace: Some(namespace),
+            store: Arc::new(WakingStore::new(store, wake.clone())),
+            wake,
+            receiver: Arc::new(ReceiverControl::default()),
+            scenarios: Arc::new(Scenarios::new(
+                self.config.rules.clone(),
+                self.config.settings.scenario.seed,
+            )),
+            journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
+            in_flight: Arc::clone(&self.in_flight),
+            seen_signatures: self.seen_signatures.clone(),
+            real: None,
+            closing: self.closing.clone(),
+        }))
+    }
+
+    /// The namespace's name: `default` for the default namespace.
+    pub fn namespace_name(&self) -> &str {
+        self.namespace
+            .as_ref()
+            .map_or(crate::domain::namespace::DEFAULT_NAMESPACE, |n| {
+                n.name.as_str()
+            })
+    }
+
+    /// The notification sender of this namespace, under a lease name of its own.
+    pub fn notification_worker(&self) -> Result<Worker, String> {
+        let cfg = &self.config;
+        let notify = &cfg.settings.notify;
+        let sender = Sender::new(
+            cfg.signing_key.clone(),
+            cfg.settings.signing.key_version.clone(),
+            Duration::from_millis(notify.timeout_ms),
+            notify.require_signed_ack,
+            Arc::clone(&self.clients),
+            cfg.outbound.clone(),
+        )?;
+        let owner = format!(
+            "{}-{}",
+            std::process::id(),
+            &crate::ids::notification_id()[4..12]
+        );
+        Ok(Worker::new(
+            self.store.clone(),
+            sender,
+            cfg.schedule.clone(),
+            Lease {
+                owner,
+                duration: Duration::from_millis(notify.lease_ms),
+            },
+            notify.concurrency,
+            self.wake.clone(),
+            self.journal.clone(),
+        ))
+    }
+
+    /// How a payment that becomes final now, through `caller`, is notified; `urls` are the
+    /// clients' default notify URLs ([`Directory::notify_urls`]).
+    pub fn notify_plan<'a>(
+        &'a self,
+        caller: &'a str,
+        urls: &'a Arc<HashMap<String, String>>,
+    ) -> NotifyPlan<'a> {
         NotifyPlan {
             caller,
-            default_urls: &self.config.notify_urls,
+            default_urls: urls,
             first_due_ms: self
                 .config
                 .schedule

@@ -192,7 +192,10 @@ pub async fn payment(
     let received = app.store.received(Some(&id), 20).await.unwrap_or_default();
     let caller = payment.client_id.clone().unwrap_or_default();
     let not_queued = if notifications.is_empty() {
-        message::why_not_queued(&payment, &app.notify_plan(&caller))
+        message::why_not_queued(
+            &payment,
+            &app.notify_plan(&caller, &app.clients.notify_urls()),
+        )
     } else {
         None
     };

@@ -3,14 +3,13 @@
 //! the acknowledgement. Delivered means HTTP 200 with `result.resultStatus` S, and, when
 //! `notify.require_signed_ack` is on, a valid signature from the merchant's registered key.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
-use crate::client::Client;
+use crate::client::Directory;
 use crate::notify::outbound::OutboundPolicy;
 use crate::protocol::datetime;
 use crate::signature::{self, Message, SignatureHeader, SigningKey, header};
@@ -29,7 +28,7 @@ pub struct Sender {
     key: Arc<SigningKey>,
     key_version: String,
     require_signed_ack: bool,
-    clients: Arc<HashMap<String, Arc<Client>>>,
+    clients: Arc<Directory>,
     outbound: Arc<OutboundPolicy>,
 }
 
@@ -40,7 +39,7 @@ impl Sender {
         key_version: String,
         timeout: Duration,
         require_signed_ack: bool,
-        clients: Arc<HashMap<String, Arc<Client>>>,
+        clients: Arc<Directory>,
         outbound: Arc<OutboundPolicy>,
     ) -> Result<Self, String> {
         let mut http = reqwest::Client::builder();

@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use crate::domain::message::{NotifyPlan, Queuing};
+use crate::domain::namespace::{ClientRecord, NamespaceRecord};
 use crate::store::{
     Attempt, CancelOutcome, NextStep, Notification, NotificationQueue, Payment, PaymentQuery,
     PaymentStore, PushReport, ReceivedNotification, Recording, RecordingFilter, Recordings,
-    ReportOutcome, RiskReport, SeedOutcome, Store, StoreError, Written,
+    Registered, Registry, ReportOutcome, RiskReport, SeedOutcome, Store, StoreError, Written,
 };
 
 /// `store`, waking `wake` whenever something became due.
@@ -75,6 +76,14 @@ impl PaymentStore for WakingStore {
 
     async fn reset(&self) -> Result<(), StoreError> {
         self.store.reset().await
+    }
+
+    async fn close(&self) {
+        self.store.close().await;
+    }
+
+    async fn held(&self) -> Result<u64, StoreError> {
+        self.store.held().await
     }
 
     fn backend(&self) -> &'static str {
@@ -164,5 +173,40 @@ impl Recordings for WakingStore {
 
     async fn recordings(&self, filter: &RecordingFilter) -> Result<Vec<Recording>, StoreError> {
         self.store.recordings(filter).await
+    }
+}
+
+#[async_trait]
+impl Registry for WakingStore {
+    async fn create_namespace(&self, namespace: &NamespaceRecord) -> Result<bool, StoreError> {
+        self.store.create_namespace(namespace).await
+    }
+
+    async fn namespaces(&self) -> Result<Vec<NamespaceRecord>, StoreError> {
+        self.store.namespaces().await
+    }
+
+    async fn delete_namespace(&self, name: &str) -> Result<bool, StoreError> {
+        self.store.delete_namespace(name).await
+    }
+
+    async fn register_client(&self, client: &ClientRecord) -> Result<Registered, StoreError> {
+        self.store.register_client(client).await
+    }
+
+    async fn update_client(&self, client: &ClientRecord) -> Result<bool, StoreError> {
+        self.store.update_client(client).await
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        self.store.client(client_id).await
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        self.store.clients().await
+    }
+
+    async fn delete_client(&self, namespace: &str, client_id: &str) -> Result<bool, StoreError> {
+        self.store.delete_client(namespace, client_id).await
     }
 }

@@ -4,11 +4,12 @@
 //! payments (each with its notification) and as many risk reports, and the newest
 //! [`RECEIVED_KEPT`] received notifications within [`RECEIVED_BYTES`]; the oldest go first.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use super::registry::{Registered, Registry};
 use super::{
     Attempt, CancelOutcome, NewNotification, NextStep, Notification, NotificationQueue,
     NotificationStatus, ReceivedNotification,
@@ -20,6 +21,7 @@ use super::{
 use super::{Recording, RecordingFilter, Recordings, limit_of};
 use crate::domain::Written;
 use crate::domain::message::{self, NotifyPlan, Queuing};
+use crate::domain::namespace::{ClientRecord, DEFAULT_NAMESPACE, NamespaceRecord};
 use crate::domain::push::{PushDecision, Which, apply_push, decide_push, new_from_push};
 
 /// How many received notifications the memory store keeps.
@@ -36,6 +38,15 @@ pub struct MemoryStore {
     max_entries: usize,
     /// Recordings, newest last; apart from `inner`, as a reset keeps them.
     recordings: Mutex<RecordingLog>,
+    /// Namespaces and run-time clients; a reset keeps them too.
+    registry: Mutex<RegistryState>,
+}
+
+/// Namespaces by name, run-time clients by id.
+#[derive(Debug, Default)]
+struct RegistryState {
+    namespaces: BTreeMap<String, NamespaceRecord>,
+    clients: BTreeMap<String, ClientRecord>,
 }
 
 /// The recordings and the id the next one gets.
@@ -193,6 +204,7 @@ impl MemoryStore {
             inner: Mutex::new(Inner::default()),
             max_entries: max_entries.max(1),
             recordings: Mutex::new(RecordingLog::default()),
+            registry: Mutex::new(RegistryState::default()),
         }
     }
 
@@ -383,6 +395,11 @@ impl PaymentStore for MemoryStore {
     async fn reset(&self) -> Result<(), StoreError> {
         *self.lock()? = Inner::default();
         Ok(())
+    }
+
+    async fn held(&self) -> Result<u64, StoreError> {
+        let inner = self.lock()?;
+        Ok((inner.payments.len() + inner.risk_reports.len()) as u64)
     }
 
     fn backend(&self) -> &'static str {
@@ -604,6 +621,86 @@ impl NotificationQueue for MemoryStore {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+}
+
+impl MemoryStore {
+    fn registry(&self) -> Result<MutexGuard<'_, RegistryState>, StoreError> {
+        self.registry
+            .lock()
+            .map_err(|_| StoreError::Internal("memory store lock poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl Registry for MemoryStore {
+    async fn create_namespace(&self, namespace: &NamespaceRecord) -> Result<bool, StoreError> {
+        let mut registry = self.registry()?;
+        if registry.namespaces.contains_key(&namespace.name) {
+            return Ok(false);
+        }
+        registry
+            .namespaces
+            .insert(namespace.name.clone(), namespace.clone());
+        Ok(true)
+    }
+
+    async fn namespaces(&self) -> Result<Vec<NamespaceRecord>, StoreError> {
+        Ok(self.registry()?.namespaces.values().cloned().collect())
+    }
+
+    async fn delete_namespace(&self, name: &str) -> Result<bool, StoreError> {
+        let mut registry = self.registry()?;
+        registry.clients.retain(|_, c| c.namespace != name);
+        Ok(registry.namespaces.remove(name).is_some())
+    }
+
+    async fn register_client(&self, client: &ClientRecord) -> Result<Registered, StoreError> {
+        let mut registry = self.registry()?;
+        if let Some(owner) = registry.clients.get(&client.client_id) {
+            return Ok(Registered::Taken(owner.namespace.clone()));
+        }
+        if client.namespace != DEFAULT_NAMESPACE
+            && !registry.namespaces.contains_key(&client.namespace)
+        {
+            return Ok(Registered::NoNamespace);
+        }
+        registry
+            .clients
+            .insert(client.client_id.clone(), client.clone());
+        Ok(Registered::Done)
+    }
+
+    async fn update_client(&self, client: &ClientRecord) -> Result<bool, StoreError> {
+        let mut registry = self.registry()?;
+        match registry.clients.get_mut(&client.client_id) {
+            Some(stored) if stored.namespace == client.namespace => {
+                *stored = client.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        Ok(self.registry()?.clients.get(client_id).cloned())
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        Ok(self.registry()?.clients.values().cloned().collect())
+    }
+
+    async fn delete_client(&self, namespace: &str, client_id: &str) -> Result<bool, StoreError> {
+        let mut registry = self.registry()?;
+        if registry
+            .clients
+            .get(client_id)
+            .is_some_and(|c| c.namespace == namespace)
+        {
+            registry.clients.remove(client_id);
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 

@@ -4,6 +4,7 @@
 mod memory;
 mod queue;
 mod recordings;
+pub mod registry;
 mod settings;
 mod sql;
 
@@ -24,6 +25,7 @@ pub use crate::domain::{
 pub use memory::MemoryStore;
 pub use queue::NotificationQueue;
 pub use recordings::{MAX_LISTED, Recordings, limit_of};
+pub use registry::{Registered, Registry};
 pub use settings::{StoreSettings, redact_url};
 pub use sql::SqlStore;
 
@@ -94,14 +96,22 @@ pub trait PaymentStore: Send + Sync + 'static {
     /// notifications (admin reset, to isolate test cases).
     async fn reset(&self) -> Result<(), StoreError>;
 
+    /// How many payments and risk reports it holds (a namespace's limit counts them).
+    async fn held(&self) -> Result<u64, StoreError>;
+
+    /// Closes its connections (a namespace's store, when the namespace is deleted); the store
+    /// answers nothing afterwards.
+    async fn close(&self) {}
+
     /// The backend's name for logs (`memory`, `sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 }
 
-/// The whole store: payments, the notification queue and the recordings, in one backend.
-pub trait Store: PaymentStore + NotificationQueue + Recordings {}
+/// The whole store: payments, the notification queue, the recordings, and the namespaces and
+/// run-time clients, in one backend.
+pub trait Store: PaymentStore + NotificationQueue + Recordings + Registry {}
 
-impl<T: PaymentStore + NotificationQueue + Recordings> Store for T {}
+impl<T: PaymentStore + NotificationQueue + Recordings + Registry> Store for T {}
 
 /// Opens the store named by `store.url` and brings its schema up to date. The only place that
 /// names a backend.
@@ -116,14 +126,120 @@ pub async fn connect(settings: &StoreSettings) -> Result<Arc<dyn Store>, StoreEr
             settings.memory_max_entries,
         )));
     }
-    let options = sql::SqlOptions {
-        max_connections: settings.max_connections,
-        acquire_timeout: std::time::Duration::from_millis(settings.acquire_timeout_ms),
-        sqlite_synchronous: settings.sqlite_synchronous.clone(),
-        statement_timeout: std::time::Duration::from_millis(settings.statement_timeout_ms),
-    };
-    let store = SqlStore::connect(url, &options).await?;
+    let store = SqlStore::connect(url, &sql_options(settings, settings.max_connections)).await?;
     let version = store.migrate().await?;
     tracing::info!(backend = store.backend(), url = %sql::redact(url), schema_version = version, "store ready");
     Ok(Arc::new(store))
+}
+
+fn sql_options(settings: &StoreSettings, max_connections: u32) -> sql::SqlOptions {
+    sql::SqlOptions {
+        max_connections,
+        acquire_timeout: std::time::Duration::from_millis(settings.acquire_timeout_ms),
+        sqlite_synchronous: settings.sqlite_synchronous.clone(),
+        statement_timeout: std::time::Duration::from_millis(settings.statement_timeout_ms),
+        namespace: None,
+    }
+}
+
+/// Where a namespace's own store lives, beside the default one: a SQLite file next to the
+/// default file (`gateway.db` → `gateway.ns-NAME.db`), a PostgreSQL schema in the same database
+/// (`gateway_ns_NAME`, or `SCHEMA_ns_NAME` beside a default store in a schema other than
+/// `public`), or, with `memory://`, a memory store of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespacePlace {
+    /// A memory store of its own.
+    Memory,
+    /// A SQLite database: the store URL, and the files to remove with it.
+    Sqlite {
+        url: String,
+        files: Vec<std::path::PathBuf>,
+    },
+    /// A schema of the default PostgreSQL database, named after the namespace.
+    Postgres { url: String, namespace: String },
+}
+
+/// Where the namespace `name` (already validated: lowercase letters, digits, dashes) lives.
+pub fn namespace_place(settings: &StoreSettings, name: &str) -> NamespacePlace {
+    let url = settings.url.trim();
+    if let Some(rest) = url.strip_prefix("sqlite://") {
+        let (file, query) = match rest.split_once('?') {
+            Some((file, query)) => (file, format!("?{query}")),
+            None => (rest, String::new()),
+        };
+        let path = std::path::Path::new(file);
+        let stem = path
+            .file_stem()
+            .map_or("gateway".into(), |s| s.to_string_lossy());
+        let name = match path.extension() {
+            Some(ext) => format!("{stem}.ns-{name}.{}", ext.to_string_lossy()),
+            None => format!("{stem}.ns-{name}"),
+        };
+        let own = path.with_file_name(name);
+        let files = ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| std::path::PathBuf::from(format!("{}{suffix}", own.display())))
+            .collect();
+        return NamespacePlace::Sqlite {
+            url: format!("sqlite://{}{query}", own.display()),
+            files,
+        };
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return NamespacePlace::Postgres {
+            url: url.to_owned(),
+            namespace: name.to_owned(),
+        };
+    }
+    NamespacePlace::Memory
+}
+
+/// Opens (creating it when missing) the store of the namespace `name`, with at most
+/// `max_connections` connections, its schema brought up to date.
+pub async fn open_namespace(
+    settings: &StoreSettings,
+    name: &str,
+    max_connections: u32,
+) -> Result<Arc<dyn Store>, StoreError> {
+    let options = sql_options(settings, max_connections);
+    let store = match namespace_place(settings, name) {
+        NamespacePlace::Memory => {
+            return Ok(Arc::new(MemoryStore::with_max_entries(
+                settings.memory_max_entries,
+            )));
+        }
+        NamespacePlace::Sqlite { url, .. } => SqlStore::connect(&url, &options).await?,
+        NamespacePlace::Postgres { url, namespace } => {
+            let options = sql::SqlOptions {
+                namespace: Some(namespace),
+                ..options
+            };
+            SqlStore::connect(&url, &options).await?
+        }
+    };
+    store.migrate().await?;
+    Ok(Arc::new(store))
+}
+
+/// Removes what the namespace `name` kept: its SQLite files or its PostgreSQL schema. Its
+/// store must be closed first.
+pub async fn remove_namespace(settings: &StoreSettings, name: &str) -> Result<(), StoreError> {
+    match namespace_place(settings, name) {
+        NamespacePlace::Memory => Ok(()),
+        NamespacePlace::Sqlite { files, .. } => {
+            for file in files {
+                match std::fs::remove_file(&file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(StoreError::Internal(format!(
+                            "cannot remove {}: {e}",
+                            file.display()
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        NamespacePlace::Postgres { url, namespace } => sql::drop_schema(&url, &namespace).await,
+    }
 }

@@ -1,6 +1,7 @@
 //! The admin API under `/admin`: plain JSON with real HTTP statuses (it is not an Alipay+ API),
 //! guarded by a bearer token from config.
 
+pub mod clients;
 pub mod journal;
 pub mod notifications;
 pub mod openapi;
@@ -57,6 +58,7 @@ impl From<crate::store::StoreError> for AdminError {
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(payments::router())
+        .merge(clients::router())
         .merge(notifications::router())
         .merge(receiver::router())
         .merge(scenarios::router())
@@ -140,7 +142,8 @@ impl<T: serde::de::DeserializeOwned> FromRequestParts<AppState> for AdminQuery<T
     }
 }
 
-/// Lets a request through only with `Authorization: Bearer <admin.token>`.
+/// Lets a request through only with `Authorization: Bearer <admin.token>`, or, in a namespace,
+/// that namespace's own token.
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(expected) = state.config.admin_token.as_ref().map(|t| t.expose()) else {
         return AdminError::new(
@@ -149,22 +152,51 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         )
         .into_response();
     };
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match given {
-        Some(token) if same_secret(token, expected) => next.run(request).await,
-        Some(_) => AdminError::new(StatusCode::UNAUTHORIZED, "wrong admin token").into_response(),
-        None => AdminError::new(
+    let given = bearer_token(&request);
+    match (given, &state.namespace) {
+        (Some(token), _) if same_secret(token, expected) => next.run(request).await,
+        (Some(token), Some(namespace)) if token_digest(token) == namespace.token_sha256 => {
+            next.run(request).await
+        }
+        (Some(_), Some(namespace)) => AdminError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this token does not reach namespace {}: use its own token or the admin token",
+                namespace.name
+            ),
+        )
+        .into_response(),
+        (Some(_), None) => {
+            AdminError::new(StatusCode::UNAUTHORIZED, "wrong admin token").into_response()
+        }
+        (None, _) => AdminError::new(
             StatusCode::UNAUTHORIZED,
             "missing Authorization: Bearer <admin token>",
         )
         .into_response(),
     }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer_token<B>(request: &axum::http::Request<B>) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
+/// A namespace token as the store keeps it: SHA-256, hex. The token is 256 random bits, so its
+/// digest is compared as it is: no timing reveals a preimage.
+pub fn token_digest(token: &str) -> String {
+    use aws_lc_rs::digest::{SHA256, digest};
+    digest(&SHA256, token.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Compares digests in constant time, so neither the token's content nor its length shows in

@@ -99,7 +99,8 @@ async fn seed(
     }
     let payment = build(seed)?;
     let caller = payment.client_id.clone().unwrap_or_default();
-    let plan = state.notify_plan(&caller);
+    let urls = state.clients.notify_urls();
+    let plan = state.notify_plan(&caller, &urls);
     let written = state.store.seed_payment(payment, &plan).await?;
     match written.outcome {
         SeedOutcome::Created(p) => {
@@ -171,7 +172,10 @@ async fn read(
 /// Why a final payment with no notification on file has none, judged with today's config.
 pub(super) fn not_queued_reason(state: &AppState, payment: &Payment) -> Option<String> {
     let caller = payment.client_id.as_deref().unwrap_or_default();
-    message::why_not_queued(payment, &state.notify_plan(caller))
+    message::why_not_queued(
+        payment,
+        &state.notify_plan(caller, &state.clients.notify_urls()),
+    )
 }
 
 /// A payment as the admin API shows it: its fields, and `notQueued` with the reason when it is
@@ -400,7 +404,8 @@ async fn finish(
         ),
     };
     let caller = payment.client_id.clone().unwrap_or_default();
-    let plan = state.notify_plan(&caller);
+    let urls = state.clients.notify_urls();
+    let plan = state.notify_plan(&caller, &urls);
     let written = state.store.record_push_result(report, &plan).await?;
     match written.outcome {
         ReportOutcome::Recorded(p) => {

@@ -226,9 +226,12 @@ async fn admit(
         .into());
     }
     let client_id = client_id.as_str();
-    let client = app.config.clients.get(client_id).cloned().ok_or_else(|| {
-        ApiError::InvalidClient(format!("Client-Id {client_id} is not registered"))
-    })?;
+    let client = app
+        .clients
+        .get_in(client_id, app.namespace_name())
+        .ok_or_else(|| {
+            ApiError::InvalidClient(format!("Client-Id {client_id} is not registered"))
+        })?;
     if client.pass_through {
         return admit_pass_through(app, endpoint, request, client).await;
     }

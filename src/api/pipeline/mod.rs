@@ -13,7 +13,7 @@
 //! 8. [`scenario`]: the header, a rule or the convention; may answer in the handler's place.
 //!
 //! Below them the API's handler, or in real mode [`forward`] in its place (stacked only when
-//! real mode is configured). Layers talk through extensions: what a request carries down
+//! real mode is configured); in a namespace with limits, [`quota`] before it. Layers talk through extensions: what a request carries down
 //! ([`Exchange`], [`admission::Caller`], [`admission::ParsedBody`]) and what an answer carries up
 //! ([`crate::api::answer::Answered`], [`admission::Admission`], [`scenario::Applied`]).
 
@@ -22,6 +22,7 @@ pub mod faults;
 pub mod forward;
 pub mod in_flight;
 pub mod journal;
+pub mod quota;
 pub mod rate_limit;
 pub mod scenario;
 pub mod seal;

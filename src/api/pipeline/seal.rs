@@ -73,7 +73,9 @@ pub async fn seal(app: &AppState, exchange: Option<&Exchange>, response: Respons
         // Only a registered client gets a signature: for anyone else it costs a private-key
         // operation per request and hands out gateway signatures nobody asked for.
         Some(id)
-            if wants_signature && signing.sign_responses && app.config.clients.contains_key(id) =>
+            if wants_signature
+                && signing.sign_responses
+                && app.clients.get_in(id, app.namespace_name()).is_some() =>
         {
             let time = datetime::format_millis(Utc::now());
             match sign(

@@ -79,7 +79,21 @@ impl SqlStore {
         };
         let is_sqlite = std::ptr::eq(dialect, &SQLITE);
         let timeout_ms = options.statement_timeout.as_millis();
+        let unreachable =
+            |e: sqlx::Error| StoreError::Unavailable(format!("cannot connect to {shown}: {e}"));
+        // One plain connection first: a pool that cannot connect reports only its own timeout;
+        // this reports the cause (refused, unknown host, authentication failed).
+        let mut probe = sqlx::AnyConnection::connect(&connect_url)
+            .await
+            .map_err(unreachable)?;
+        let schema = match options.namespace.as_deref().filter(|_| !is_sqlite) {
+            Some(namespace) => Some(create_schema(&mut probe, namespace).await),
+            None => None,
+        };
+        let _ = probe.close().await;
+        let schema = schema.transpose()?;
         let open = |max_connections: u32| {
+            let schema = schema.clone();
             AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(options.acquire_timeout)
@@ -103,7 +117,14 @@ impl SqlStore {
                     })
                 })
                 .after_connect(move |conn, _| {
+                    let schema = schema.clone();
                     Box::pin(async move {
+                        if let Some(schema) = schema {
+                            let set = format!("SET search_path TO {schema}");
+                            sqlx::query(sqlx::AssertSqlSafe(set))
+                                .execute(&mut *conn)
+                                .await?;
+                        }
                         if !is_sqlite {
                             // A lock held by another replica, or a stalled network, must not
                             // hold a request forever: it fails and answers UNKNOWN_EXCEPTION.
@@ -137,14 +158,6 @@ impl SqlStore {
                 })
                 .connect(&connect_url)
         };
-        let unreachable =
-            |e: sqlx::Error| StoreError::Unavailable(format!("cannot connect to {shown}: {e}"));
-        // One plain connection first: a pool that cannot connect reports only its own timeout;
-        // this reports the cause (refused, unknown host, authentication failed).
-        let probe = sqlx::AnyConnection::connect(&connect_url)
-            .await
-            .map_err(unreachable)?;
-        let _ = probe.close().await;
         let pool = open(options.max_connections).await.map_err(unreachable)?;
         let writer = if is_sqlite {
             open(1).await.map_err(unreachable)?
@@ -172,6 +185,12 @@ impl SqlStore {
         })
     }
 
+    /// Closes both pools; the WAL checkpointer and the group commit end with them.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+
     /// Applies the checked-in migrations and answers the schema version.
     pub async fn migrate(&self) -> Result<i64, StoreError> {
         self.dialect
@@ -192,6 +211,80 @@ impl SqlStore {
     }
 }
 
+/// The schema of the namespace `namespace` (lowercase letters, digits, dashes: checked by the
+/// caller), beside the schema `conn` works in: `gateway_ns_NAME` beside `public`, else
+/// `SCHEMA_ns_NAME`, so two gateways on one database in different schemas keep apart.
+async fn namespace_schema(
+    conn: &mut sqlx::AnyConnection,
+    namespace: &str,
+) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT COALESCE(current_schema(), 'public')::text AS current")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let current: String = row.try_get("current").map_err(classify)?;
+    let base = if current == "public" {
+        "gateway"
+    } else {
+        current.as_str()
+    };
+    let schema = format!("{base}_ns_{}", namespace.replace('-', "_"));
+    // PostgreSQL cuts longer names silently, and two namespaces could meet in one schema.
+    if schema.len() > 63
+        || !schema
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(StoreError::Internal(format!(
+            "namespace {namespace} would live in schema {schema:?}: a PostgreSQL schema name is              at most 63 letters, digits and underscores; use a shorter name"
+        )));
+    }
+    Ok(schema)
+}
+
+/// Creates a namespace's schema and answers its name. Two replicas opening the same namespace at
+/// once can both miss it and race on the catalogue: the loser finds it made.
+async fn create_schema(
+    conn: &mut sqlx::AnyConnection,
+    namespace: &str,
+) -> Result<String, StoreError> {
+    let schema = namespace_schema(conn, namespace).await?;
+    let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+    match sqlx::query(sqlx::AssertSqlSafe(create.clone()))
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => Ok(schema),
+        Err(e) if super::is_unique_violation(&e) => sqlx::query(sqlx::AssertSqlSafe(create))
+            .execute(&mut *conn)
+            .await
+            .map(|_| schema)
+            .map_err(classify),
+        Err(e) => Err(classify(e)),
+    }
+}
+
+/// Drops a namespace's PostgreSQL schema with everything in it.
+pub async fn drop_schema(url: &str, namespace: &str) -> Result<(), StoreError> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {}: {e}", redact(url))))?;
+    let dropped = match namespace_schema(&mut conn, namespace).await {
+        Ok(schema) => {
+            let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+            sqlx::query(sqlx::AssertSqlSafe(drop))
+                .execute(&mut conn)
+                .await
+                .map(|_| ())
+                .map_err(classify)
+        }
+        Err(e) => Err(e),
+    };
+    let _ = conn.close().await;
+    dropped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +300,7 @@ mod tests {
             acquire_timeout: Duration::from_secs(5),
             sqlite_synchronous: "normal".into(),
             statement_timeout: Duration::from_secs(5),
+            namespace: None,
         };
         let store = SqlStore::connect(&format!("sqlite://{}", file.display()), &options)
             .await

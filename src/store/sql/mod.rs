@@ -10,6 +10,7 @@ mod group_commit;
 mod notifications;
 mod payments;
 mod recordings;
+mod registry;
 mod risk;
 mod sqlite_writes;
 
@@ -90,6 +91,9 @@ pub struct SqlOptions {
     pub sqlite_synchronous: String,
     /// The longest one statement may run or wait for a lock (PostgreSQL).
     pub statement_timeout: Duration,
+    /// PostgreSQL: the namespace whose schema every connection works in, created when missing
+    /// ([`connect::namespace_schema`]); `None` is the database's default.
+    pub namespace: Option<String>,
 }
 
 /// The SQLite / PostgreSQL store.
@@ -104,6 +108,8 @@ pub struct SqlStore {
     /// SQLite: the writes of the APIs, committed in groups (see [`GroupCommit`]).
     group: Option<GroupCommit<SqliteWrite>>,
 }
+
+pub use connect::drop_schema;
 
 /// Hides the password of a database URL.
 pub fn redact(url: &str) -> String {

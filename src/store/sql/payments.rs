@@ -428,6 +428,21 @@ impl PaymentStore for SqlStore {
         tx.commit().await.map_err(classify)
     }
 
+    async fn close(&self) {
+        SqlStore::close(self).await;
+    }
+
+    async fn held(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM payments) + (SELECT COUNT(*) FROM risk_reports) AS held",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
+        let held: i64 = row.try_get("held").map_err(classify)?;
+        Ok(u64::try_from(held).unwrap_or(0))
+    }
+
     fn backend(&self) -> &'static str {
         self.dialect.name
     }

@@ -276,6 +276,7 @@ mod tests {
             acquire_timeout: std::time::Duration::from_secs(5),
             sqlite_synchronous: "normal".into(),
             statement_timeout: std::time::Duration::from_secs(5),
+            namespace: None,
         };
         let store = Arc::new(SqlStore::connect(&url, &options).await.unwrap());
         store.migrate().await.unwrap();

@@ -1,0 +1,264 @@
+//! `/admin/namespaces`: `POST` creates a namespace and answers its admin token (shown once),
+//! `GET` lists them, `GET /admin/namespaces/{name}` shows one with what it holds, `DELETE
+//! /admin/namespaces/{name}` deletes it with everything it owns. Creating and listing take the
+//! admin token; showing and deleting one take it or that namespace's own token.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use super::Hub;
+use crate::api::admin::{
+    AdminBody, AdminError, AdminPath, bearer_token, same_secret, token_digest,
+};
+use crate::domain::namespace::NamespaceRecord;
+
+/// The longest time to live a namespace may ask for: thirty days.
+const MAX_TTL_SECONDS: u64 = 30 * 24 * 3600;
+
+/// The routes, each behind its token check.
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/admin/namespaces", get(list).post(create))
+        .route("/admin/namespaces/{name}", get(show).delete(delete))
+        .method_not_allowed_fallback(|| async {
+            AdminError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this admin route does not take that method",
+            )
+        })
+        .route_layer(from_fn_with_state(hub.clone(), require_token))
+        .with_state(hub.default.clone())
+        .layer(axum::Extension(hub))
+}
+
+/// Who called: the admin token reaches every namespace, a namespace token its own only.
+#[derive(Debug, Clone)]
+enum Bearer {
+    Admin,
+    Namespace(String),
+}
+
+async fn require_token(State(hub): State<Arc<Hub>>, mut request: Request, next: Next) -> Response {
+    let Some(expected) = hub.default.config.admin_token.as_ref().map(|t| t.expose()) else {
+        return AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "the admin API is off: set admin.token",
+        )
+        .into_response();
+    };
+    let bearer = match bearer_token(&request) {
+        None => {
+            return AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing Authorization: Bearer <admin token>",
+            )
+            .into_response();
+        }
+        Some(token) if same_secret(token, expected) => Bearer::Admin,
+        Some(token) => Bearer::Namespace(token_digest(token)),
+    };
+    request.extensions_mut().insert(bearer);
+    next.run(request).await
+}
+
+/// `POST /admin/namespaces`
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Creation {
+    name: String,
+    /// Seconds until it is deleted with everything it owns.
+    ttl_seconds: Option<u64>,
+    /// The most payments and risk reports it may hold.
+    max_payments: Option<u64>,
+    /// The most journal entries it may hold.
+    max_journal_entries: Option<u64>,
+}
+
+/// A namespace as shown.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct View {
+    name: String,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_payments: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_journal_entries: Option<u64>,
+}
+
+fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn view(record: &NamespaceRecord) -> View {
+    View {
+        name: record.name.clone(),
+        created_at: time(record.created_at_ms),
+        expires_at: record.expires_at_ms.map(time),
+        max_payments: record.max_payments,
+        max_journal_entries: record.max_journal_entries,
+    }
+}
+
+fn admin_only(bearer: &Bearer) -> Result<(), AdminError> {
+    match bearer {
+        Bearer::Admin => Ok(()),
+        Bearer::Namespace(_) => Err(AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong admin token (a namespace token reaches only its own namespace)",
+        )),
+    }
+}
+
+async fn create(
+    State(state): State<crate::api::state::AppState>,
+    axum::Extension(hub): axum::Extension<Arc<Hub>>,
+    axum::Extension(bearer): axum::Extension<Bearer>,
+    AdminBody(body): AdminBody,
+) -> Result<Response, AdminError> {
+    admin_only(&bearer)?;
+    let bad = |m: String| AdminError::new(StatusCode::BAD_REQUEST, m);
+    let creation: Creation =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("not a namespace: {e}")))?;
+    super::check_name(&creation.name).map_err(bad)?;
+    if let Some(ttl) = creation.ttl_seconds
+        && !(1..=MAX_TTL_SECONDS).contains(&ttl)
+    {
+        return Err(bad(format!(
+            "ttlSeconds must be 1 to {MAX_TTL_SECONDS} (thirty days); omit it to keep the namespace until it is deleted"
+        )));
+    }
+    for (field, value) in [
+        ("maxPayments", creation.max_payments),
+        ("maxJournalEntries", creation.max_journal_entries),
+    ] {
+        if value == Some(0) {
+            return Err(bad(format!(
+                "{field} must be at least 1 (omit it for no limit)"
+            )));
+        }
+    }
+    let max = state.config.settings.namespaces.max_namespaces;
+    if hub.default.registry.namespaces().await?.len() >= max {
+        return Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "the gateway holds its limit of {max} namespaces (namespaces.max_namespaces); \
+                 delete one first"
+            ),
+        ));
+    }
+    let token = format!("gwns_{}", hex(&rand::random::<[u8; 32]>()));
+    let now = chrono::Utc::now().timestamp_millis();
+    let record = NamespaceRecord {
+        name: creation.name.clone(),
+        token_sha256: token_digest(&token),
+        created_at_ms: now,
+        expires_at_ms: creation
+            .ttl_seconds
+            .map(|ttl| now.saturating_add(i64::try_from(ttl * 1000).unwrap_or(i64::MAX))),
+        max_payments: creation.max_payments,
+        max_journal_entries: creation.max_journal_entries,
+    };
+    if !hub.default.registry.create_namespace(&record).await? {
+        return Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!("namespace {} exists already", record.name),
+        ));
+    }
+    if let Err(e) = hub.open(record.clone()).await {
+        // Nothing half-made stays behind: the record goes, and what the store made with it.
+        let _ = hub.delete(&record.name).await;
+        return Err(e.into());
+    }
+    tracing::info!(namespace = %record.name, ttl_seconds = ?creation.ttl_seconds, "namespace created");
+    let mut shown = serde_json::to_value(view(&record))
+        .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    shown["token"] = serde_json::Value::String(token);
+    Ok((StatusCode::CREATED, axum::Json(shown)).into_response())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn list(
+    axum::Extension(hub): axum::Extension<Arc<Hub>>,
+    axum::Extension(bearer): axum::Extension<Bearer>,
+) -> Result<Response, AdminError> {
+    admin_only(&bearer)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let views: Vec<View> = hub
+        .default
+        .registry
+        .namespaces()
+        .await?
+        .iter()
+        .filter(|n| !n.expired(now))
+        .map(view)
+        .collect();
+    Ok(axum::Json(views).into_response())
+}
+
+/// The namespace `name`, when the bearer reaches it: unknown is 404, another's token 403.
+async fn reach(hub: &Hub, bearer: &Bearer, name: &str) -> Result<Arc<super::Open>, AdminError> {
+    super::check_name(name).map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, e))?;
+    let open = hub
+        .find(name)
+        .await?
+        .ok_or_else(|| AdminError::new(StatusCode::NOT_FOUND, format!("no namespace {name}")))?;
+    match bearer {
+        Bearer::Admin => Ok(open),
+        Bearer::Namespace(digest) if *digest == open.record.token_sha256 => Ok(open),
+        Bearer::Namespace(_) => Err(AdminError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this token does not reach namespace {name}: use its own token or the admin token"
+            ),
+        )),
+    }
+}
+
+async fn show(
+    axum::Extension(hub): axum::Extension<Arc<Hub>>,
+    axum::Extension(bearer): axum::Extension<Bearer>,
+    AdminPath(name): AdminPath,
+) -> Result<Response, AdminError> {
+    let open = reach(&hub, &bearer, &name).await?;
+    let store = &open.state.store;
+    let mut shown = serde_json::to_value(view(&open.record))
+        .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    shown["held"] = serde_json::json!({
+        "paymentsAndRiskReports": store.held().await?,
+        "pendingNotifications": store.pending_count().await?,
+        "journalEntries": open.state.journal.len(),
+        "clients": hub.default.clients.run_time_in(&name).iter().map(|c| c.client.id.clone()).collect::<Vec<_>>(),
+    });
+    Ok(axum::Json(shown).into_response())
+}
+
+async fn delete(
+    axum::Extension(hub): axum::Extension<Arc<Hub>>,
+    axum::Extension(bearer): axum::Extension<Bearer>,
+    AdminPath(name): AdminPath,
+) -> Result<Response, AdminError> {
+    reach(&hub, &bearer, &name).await?;
+    if !hub.delete(&name).await? {
+        return Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no namespace {name}"),
+        ));
+    }
+    Ok(axum::Json(serde_json::json!({ "deleted": name })).into_response())
+}

@@ -1,0 +1,1465 @@
+//! Namespaces and run-time clients end to end, with real gateway processes, real sockets, real
+//! keys and real merchant receivers: eight simulated CI jobs share one gateway (SQLite), or two
+//! replicas on one PostgreSQL, each with its own namespace, client, key and receiver, and each
+//! sees exactly its own data, counts and notifications while the others work beside it; a
+//! namespace's time to live runs out in the middle and leaves the others intact. Then the
+//! refusals: names, tokens, duplicate client ids, limits; and key rotation, restart, deletion.
+
+#[path = "support/postgres_schema.rs"]
+mod postgres_schema;
+#[path = "support/skip.rs"]
+mod skip;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Method;
+use rsa::RsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::sync::Barrier;
+
+const BIN: &str = env!("CARGO_BIN_EXE_alipay-gateway");
+const ADMIN: &str = "TEST-ONLY-admin-token";
+const PUSH: &str = "/aps/api/v1/payments/notifyPushPayment";
+const INQUIRY: &str = "/aps/api/v1/payments/inquiryPayment";
+const JOBS: usize = 8;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keys")
+        .join(name)
+}
+
+// ------------------------------------------------------------------------------------------
+// A gateway process
+// ------------------------------------------------------------------------------------------
+
+struct Gateway {
+    child: Child,
+    base: String,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Gateway {
+    fn start(config: &Path) -> Gateway {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--log-json", "serve", "--config"])
+            .arg(config);
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("GATEWAY_") {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command
+            .env("GATEWAY_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the gateway binary starts");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let (pipe, kept) = (child.stdout.take().unwrap(), Arc::clone(&logs));
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let address = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|e| {
+                    let _ = child.kill();
+                    panic!(
+                        "the gateway did not start ({e}):\n{}",
+                        logs.lock().unwrap().join("\n")
+                    )
+                });
+            if let Ok(v) = serde_json::from_str::<Value>(&line)
+                && v["message"] == "alipay-gateway listening"
+            {
+                break v["address"].as_str().unwrap().to_owned();
+            }
+        };
+        Gateway {
+            child,
+            base: format!("http://{address}"),
+            logs,
+        }
+    }
+
+    fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An admin call: `namespace` names it in the Gateway-Namespace header, `token` is the bearer.
+async fn admin(
+    base: &str,
+    token: &str,
+    namespace: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{base}/admin{path}"))
+        .bearer_auth(token);
+    if let Some(namespace) = namespace {
+        request = request.header("Gateway-Namespace", namespace);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.json().await.unwrap_or(Value::Null);
+    assert!(
+        content_type.starts_with("application/json"),
+        "{path} answered {status} without JSON"
+    );
+    (status, body)
+}
+
+/// The gateway's config: TEST-ONLY keys, loopback receivers allowed, a quick namespace sync.
+fn write_config(dir: &Path, store_url: &str) -> PathBuf {
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[signing]
+private_key = "file:{gateway_key}"
+
+[admin]
+token = "{ADMIN}"
+
+[store]
+url = "{store_url}"
+
+[notify]
+allowed_hosts = ["127.0.0.1"]
+
+[namespaces]
+sync_interval_ms = 100
+
+[[clients]]
+client_id = "TEST_MERCHANT"
+public_keys = {{ "1" = "file:{merchant_key}" }}
+"#,
+        gateway_key = fixture("TEST-ONLY-gateway-private.pem").display(),
+        merchant_key = fixture("TEST-ONLY-merchant-public.pem").display(),
+    );
+    let path = dir.join("gateway.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+// ------------------------------------------------------------------------------------------
+// A caller signing as the SDKs do, with a key pair of its own
+// ------------------------------------------------------------------------------------------
+
+struct KeyPair {
+    private_pem: String,
+    public_pem: String,
+}
+
+/// A fresh key pair, made by the gateway's own `keygen`, as a CI job would.
+fn keygen(dir: &Path, name: &str) -> KeyPair {
+    let out = dir.join(name);
+    let made = Command::new(BIN)
+        .args(["keygen", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "keygen: {made:?}");
+    KeyPair {
+        private_pem: std::fs::read_to_string(out.join("private.pem")).unwrap(),
+        public_pem: std::fs::read_to_string(out.join("public.pem")).unwrap(),
+    }
+}
+
+/// Sends `body` to `path`, signed by `client_id` with `private_pem` under `key_version`.
+async fn signed(
+    base: &str,
+    path: &str,
+    client_id: &str,
+    private_pem: &str,
+    key_version: &str,
+    body: &Value,
+) -> Value {
+    let body = serde_json::to_vec(body).unwrap();
+    let time = chrono::Utc::now().timestamp_millis().to_string();
+    let key = SigningKey::<Sha256>::new(RsaPrivateKey::from_pkcs8_pem(private_pem).unwrap());
+    let content = [
+        format!("POST {path}\n{client_id}.{time}.").as_bytes(),
+        &body[..],
+    ]
+    .concat();
+    let signature = STANDARD.encode(key.sign(&content).to_bytes());
+    let header = format!(
+        "algorithm=RSA256,keyVersion={key_version},signature={}",
+        utf8_percent_encode(&signature, NON_ALPHANUMERIC)
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("Content-Type", "application/json; charset=UTF-8")
+        .header("Client-Id", client_id)
+        .header("Request-Time", time)
+        .header("Signature", header)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn code(answer: &Value) -> &str {
+    answer["result"]["resultCode"].as_str().unwrap_or("")
+}
+
+fn push_body(payment_request_id: &str) -> Value {
+    json!({
+        "paymentResult": {"resultStatus": "S", "resultCode": "SUCCESS", "resultMessage": "success"},
+        "paymentRequestId": payment_request_id,
+        "paymentId": format!("{payment_request_id}-paid"),
+        "paymentTime": "2026-12-05T08:00:00+08:00",
+    })
+}
+
+fn inquiry_body(payment_request_id: &str) -> Value {
+    json!({ "acquirerId": "ACQ", "pspId": "PSP", "paymentRequestId": payment_request_id })
+}
+
+// ------------------------------------------------------------------------------------------
+// A merchant's notification receiver
+// ------------------------------------------------------------------------------------------
+
+/// A merchant endpoint: the first attempt of each notification answers HTTP 500 (so the next
+/// waits for the schedule), every later one SUCCESS. It keeps what it got.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let got: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+        let kept = Arc::clone(&got);
+        let app = axum::Router::new().route(
+            "/notify",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let kept = Arc::clone(&kept);
+                    async move {
+                        let client = headers
+                            .get("client-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned();
+                        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        let mut got = kept.lock().unwrap();
+                        let id = body["paymentRequestId"].clone();
+                        let first = !got.iter().any(|(_, b)| b["paymentRequestId"] == id);
+                        got.push((client, body));
+                        if first {
+                            (StatusCode::INTERNAL_SERVER_ERROR, "try again".to_owned())
+                        } else {
+                            (
+                                StatusCode::OK,
+                                json!({"result": {"resultStatus": "S", "resultCode": "SUCCESS", "resultMessage": "success"}}).to_string(),
+                            )
+                        }
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver {
+            url: format!("http://{address}/notify"),
+            got,
+        }
+    }
+
+    fn got(&self) -> Vec<(String, Value)> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// Waits until it got `n` requests (the sender runs on its own), failing after a while.
+    async fn wait_for(&self, n: usize, what: &str) -> Vec<(String, Value)> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let got = self.got();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: {} of {n} notifications arrived: {got:?}",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Eight CI jobs at once
+// ------------------------------------------------------------------------------------------
+
+/// One simulated CI job: its namespace, token, client, key and receiver. `api` is the gateway
+/// it sends its traffic to; `other` the one it set itself up through (the other replica, when
+/// there are two).
+struct Job {
+    n: usize,
+    namespace: String,
+    token: String,
+    client_id: String,
+    keys: KeyPair,
+    receiver: Receiver,
+    api: String,
+    other: String,
+}
+
+impl Job {
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        admin(
+            &self.api,
+            &self.token,
+            Some(&self.namespace),
+            method,
+            path,
+            body,
+        )
+        .await
+    }
+
+    async fn call(&self, path: &str, body: &Value) -> Value {
+        signed(
+            &self.api,
+            path,
+            &self.client_id,
+            &self.keys.private_pem,
+            "1",
+            body,
+        )
+        .await
+    }
+
+    async fn inbound_count(&self) -> u64 {
+        let (status, count) = self
+            .admin(Method::GET, "/journal/count?direction=inbound", None)
+            .await;
+        assert_eq!(status, 200, "{count}");
+        count["count"].as_u64().unwrap()
+    }
+
+    /// This job's amount: every job seeds the same paymentRequestId with its own amount.
+    fn amount(&self) -> String {
+        format!("{}", 1000 + self.n)
+    }
+}
+
+/// Creates a namespace through `base` with the admin token, as a CI job's first step.
+async fn create_namespace(base: &str, name: &str, extra: Value) -> String {
+    let mut body = json!({ "name": name });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (status, created) = admin(base, ADMIN, None, Method::POST, "/namespaces", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    created["token"].as_str().unwrap().to_owned()
+}
+
+async fn register(
+    base: &str,
+    token: &str,
+    namespace: &str,
+    client_id: &str,
+    keys: &KeyPair,
+    receiver: &str,
+) {
+    let (status, registered) = admin(
+        base,
+        token,
+        Some(namespace),
+        Method::POST,
+        "/clients",
+        Some(json!({
+            "clientId": client_id,
+            "publicKeys": { "1": keys.public_pem },
+            "notifyUrl": receiver,
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    assert_eq!(registered["namespace"], namespace);
+}
+
+/// Eight jobs against `gateways` (one, or two replicas), interleaved phase by phase.
+async fn eight_jobs_see_only_their_own(gateways: &[String], dir: &Path, store: Store) {
+    let barrier = Arc::new(Barrier::new(JOBS));
+    let first = &gateways[0];
+
+    // A ninth namespace with a short life, and a client of its own, to run out mid-way.
+    let doomed_keys = keygen(dir, "doomed");
+    let doomed_token = create_namespace(first, "doomed", json!({ "ttlSeconds": 3 })).await;
+    register(
+        first,
+        &doomed_token,
+        "doomed",
+        "DOOMED_CLIENT",
+        &doomed_keys,
+        "http://127.0.0.1:9/notify",
+    )
+    .await;
+    let answer = signed(
+        first,
+        PUSH,
+        "DOOMED_CLIENT",
+        &doomed_keys.private_pem,
+        "1",
+        &push_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+
+    // The default namespace has a PR-1 of its own too.
+    let merchant_key = std::fs::read_to_string(fixture("TEST-ONLY-merchant-private.pem")).unwrap();
+    let answer = signed(
+        first,
+        PUSH,
+        "TEST_MERCHANT",
+        &merchant_key,
+        "1",
+        &push_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+
+    let mut jobs = Vec::new();
+    for n in 0..JOBS {
+        let api = gateways[n % gateways.len()].clone();
+        let other = gateways[(n + 1) % gateways.len()].clone();
+        jobs.push(Job {
+            n,
+            namespace: format!("job-{n}"),
+            token: String::new(),
+            client_id: format!("CI_JOB_{n}"),
+            keys: keygen(dir, &format!("job-{n}")),
+            receiver: Receiver::start().await,
+            api,
+            other,
+        });
+    }
+
+    let runs = jobs.into_iter().map(|mut job| {
+        let barrier = Arc::clone(&barrier);
+        let merchant_key = merchant_key.clone();
+        tokio::spawn(async move {
+            // Set up through the other replica: the store carries namespace and client across.
+            job.token =
+                create_namespace(&job.other, &job.namespace, json!({ "ttlSeconds": 600 })).await;
+            register(
+                &job.other,
+                &job.token,
+                &job.namespace,
+                &job.client_id,
+                &job.keys,
+                &job.receiver.url,
+            )
+            .await;
+            barrier.wait().await;
+
+            // Seed and push the very same paymentRequestId in every namespace.
+            let (status, seeded) = job
+                .admin(
+                    Method::POST,
+                    "/payments",
+                    Some(json!({
+                        "paymentRequestId": "PR-1",
+                        "paymentAmount": { "currency": "USD", "value": job.amount() },
+                        "clientId": job.client_id,
+                    })),
+                )
+                .await;
+            assert_eq!(status, 201, "job {}: {seeded}", job.n);
+            let answer = job.call(PUSH, &push_body("PR-1")).await;
+            assert_eq!(code(&answer), "SUCCESS", "job {}: {answer}", job.n);
+            barrier.wait().await;
+
+            // Each inquiry answers its own namespace's payment, with its own amount.
+            let answer = job.call(INQUIRY, &inquiry_body("PR-1")).await;
+            assert_eq!(code(&answer), "SUCCESS", "job {}: {answer}", job.n);
+            assert_eq!(
+                answer["paymentResult"]["resultCode"], "SUCCESS",
+                "job {}: {answer}",
+                job.n
+            );
+            assert_eq!(
+                answer["paymentAmount"]["value"],
+                job.amount(),
+                "job {}: {answer}",
+                job.n
+            );
+
+            // Even jobs add a rule; odd jobs must not feel it.
+            if job.n % 2 == 0 {
+                let (status, rule) = job
+                    .admin(
+                        Method::POST,
+                        "/rules",
+                        Some(json!({
+                            "endpoint": "inquiryPayment",
+                            "field": "paymentRequestId",
+                            "equals": "PR-RULE",
+                            "result": { "code": "ACCESS_DENIED" },
+                        })),
+                    )
+                    .await;
+                assert_eq!(status, 201, "job {}: {rule}", job.n);
+            }
+            barrier.wait().await;
+            let answer = job.call(INQUIRY, &inquiry_body("PR-RULE")).await;
+            let (status, rules) = job.admin(Method::GET, "/rules", None).await;
+            assert_eq!(status, 200);
+            if job.n % 2 == 0 {
+                assert_eq!(code(&answer), "ACCESS_DENIED", "job {}: {answer}", job.n);
+                assert_eq!(rules.as_array().unwrap().len(), 1, "job {}: {rules}", job.n);
+                assert_eq!(rules[0]["hits"], 1, "job {}: {rules}", job.n);
+            } else {
+                assert_ne!(code(&answer), "ACCESS_DENIED", "job {}: {answer}", job.n);
+                assert!(
+                    rules.as_array().unwrap().is_empty(),
+                    "job {}: {rules}",
+                    job.n
+                );
+            }
+
+            // The first attempt went to this job's receiver at once, and failed.
+            let got = job
+                .receiver
+                .wait_for(1, &format!("job {} first attempt", job.n))
+                .await;
+            assert_eq!(got[0].0, job.client_id);
+            assert_eq!(got[0].1["paymentAmount"]["value"], job.amount());
+            barrier.wait().await;
+
+            // Three jobs advance their own clock by two minutes: their second attempt comes, and
+            // nobody else's.
+            if job.n % 3 == 0 {
+                let (status, moved) = job
+                    .admin(Method::POST, "/clock/advance", Some(json!({ "by": "2m" })))
+                    .await;
+                assert_eq!(status, 200, "{moved}");
+                assert_eq!(moved["pendingMoved"], 1, "job {}: {moved}", job.n);
+                let got = job
+                    .receiver
+                    .wait_for(2, &format!("job {} second attempt", job.n))
+                    .await;
+                assert!(got.iter().all(|(client, body)| *client == job.client_id
+                    && body["paymentAmount"]["value"] == job.amount()));
+            }
+            barrier.wait().await;
+
+            // Its journal holds exactly its own requests: seed is admin, so a push and three
+            // inquiries (PR-1, PR-RULE), signed and answered.
+            assert_eq!(job.inbound_count().await, 3, "job {}", job.n);
+            let (status, entries) = job
+                .admin(Method::GET, "/journal?direction=inbound", None)
+                .await;
+            assert_eq!(status, 200);
+            assert!(
+                entries
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|e| e["clientId"] == job.client_id),
+                "job {}: {entries}",
+                job.n
+            );
+            // Its notification's attempts are its own.
+            let (status, notes) = job
+                .admin(Method::GET, "/payments/PR-1/notifications", None)
+                .await;
+            assert_eq!(status, 200, "{notes}");
+            let attempts = notes[0]["attempts"].as_array().unwrap().len();
+            assert_eq!(
+                attempts,
+                if job.n % 3 == 0 { 2 } else { 1 },
+                "job {}: {notes}",
+                job.n
+            );
+            barrier.wait().await;
+
+            // Half the jobs reset; the other half still find their payment afterwards.
+            if job.n % 2 == 1 {
+                let (status, reset) = job.admin(Method::POST, "/reset", None).await;
+                assert_eq!(status, 200, "{reset}");
+            }
+            barrier.wait().await;
+            let answer = job.call(INQUIRY, &inquiry_body("PR-1")).await;
+            if job.n % 2 == 1 {
+                assert_eq!(code(&answer), "ORDER_NOT_EXIST", "job {}: {answer}", job.n);
+                assert_eq!(
+                    job.inbound_count().await,
+                    1,
+                    "job {}: the reset cleared the journal",
+                    job.n
+                );
+            } else {
+                assert_eq!(
+                    answer["paymentAmount"]["value"],
+                    job.amount(),
+                    "job {}: {answer}",
+                    job.n
+                );
+                assert_eq!(job.inbound_count().await, 4, "job {}", job.n);
+            }
+            // A reset keeps the namespace's clients: the calls above were admitted.
+            let _ = merchant_key;
+            job
+        })
+    });
+    let jobs: Vec<Job> = futures_join(runs.collect()).await;
+
+    // Every receiver got only its own job's notifications, and only as many as its clock asked.
+    for job in &jobs {
+        let got = job.receiver.got();
+        let expected = if job.n % 3 == 0 { 2 } else { 1 };
+        assert_eq!(got.len(), expected, "job {}: {got:?}", job.n);
+    }
+
+    // The doomed namespace ran out in the middle (3 s): it, its client and its data are gone.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, _) = admin(first, ADMIN, None, Method::GET, "/namespaces/doomed", None).await;
+        if status == 404 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the doomed namespace outlived its TTL"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for base in gateways {
+        let answer = signed(
+            base,
+            INQUIRY,
+            "DOOMED_CLIENT",
+            &doomed_keys.private_pem,
+            "1",
+            &inquiry_body("PR-1"),
+        )
+        .await;
+        assert_eq!(code(&answer), "INVALID_CLIENT", "{answer}");
+        let (status, gone) = admin(
+            base,
+            &doomed_token,
+            Some("doomed"),
+            Method::GET,
+            "/journal/count",
+            None,
+        )
+        .await;
+        assert_eq!(status, 404, "{gone}");
+    }
+    match store {
+        Store::Sqlite(ref file) => {
+            let kept = file.with_file_name("gateway.ns-doomed.db");
+            assert!(!kept.exists(), "{} was not removed", kept.display());
+            assert!(file.with_file_name("gateway.ns-job-0.db").exists());
+        }
+        Store::Postgres => {}
+    }
+
+    // The other jobs' namespaces are intact after the expiry, from either replica.
+    for job in &jobs {
+        for base in gateways {
+            let answer = signed(
+                base,
+                INQUIRY,
+                &job.client_id,
+                &job.keys.private_pem,
+                "1",
+                &inquiry_body("PR-1"),
+            )
+            .await;
+            if job.n % 2 == 1 {
+                assert_eq!(code(&answer), "ORDER_NOT_EXIST", "job {}: {answer}", job.n);
+            } else {
+                assert_eq!(
+                    answer["paymentAmount"]["value"],
+                    job.amount(),
+                    "job {}: {answer}",
+                    job.n
+                );
+            }
+        }
+    }
+
+    // And the default namespace still has its own PR-1, which no job touched.
+    let answer = signed(
+        first,
+        INQUIRY,
+        "TEST_MERCHANT",
+        &merchant_key,
+        "1",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    assert!(answer.get("paymentAmount").is_none(), "{answer}");
+    let (_, listed) = admin(first, ADMIN, None, Method::GET, "/namespaces", None).await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), JOBS, "{listed}");
+    assert!(!names.contains(&"doomed"));
+}
+
+enum Store {
+    Sqlite(PathBuf),
+    Postgres,
+}
+
+/// Awaits every task, panicking with the first failure's message.
+async fn futures_join<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut done = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(value) => done.push(value),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    done
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_ci_jobs_share_one_sqlite_gateway_and_each_sees_only_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data/gateway.db");
+    let config = write_config(dir.path(), &format!("sqlite://{}", file.display()));
+    let gateway = Gateway::start(&config);
+    eight_jobs_see_only_their_own(
+        std::slice::from_ref(&gateway.base),
+        dir.path(),
+        Store::Sqlite(file),
+    )
+    .await;
+    assert!(!gateway.logs().contains("panicked"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_ci_jobs_share_two_postgres_replicas_and_each_sees_only_its_own() {
+    let Ok(base) = std::env::var("GATEWAY_TEST_POSTGRES_URL") else {
+        skip::skipped(
+            "namespaces on PostgreSQL",
+            "needs PostgreSQL; set GATEWAY_TEST_POSTGRES_URL (eval \"$(scripts/test-postgres.sh)\")",
+        );
+        return;
+    };
+    let url = postgres_schema::create(&base, "namespaces").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &url);
+    let one = Gateway::start(&config);
+    let two = Gateway::start(&config);
+    eight_jobs_see_only_their_own(
+        &[one.base.clone(), two.base.clone()],
+        dir.path(),
+        Store::Postgres,
+    )
+    .await;
+
+    // The expired namespace's schema is gone; a live one's is there.
+    let pool = sqlx::postgres::PgPool::connect(&url).await.unwrap();
+    let schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'namespaces%_ns_%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        schemas.iter().any(|s| s.ends_with("_ns_job_0")),
+        "{schemas:?}"
+    );
+    assert!(
+        !schemas.iter().any(|s| s.ends_with("_ns_doomed")),
+        "{schemas:?}"
+    );
+    pool.close().await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Refusals, limits, rotation, restart, deletion: one SQLite gateway
+// ------------------------------------------------------------------------------------------
+
+struct Single {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    config: PathBuf,
+    gateway: Gateway,
+}
+
+fn single() -> Single {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let config = write_config(
+        &path,
+        &format!("sqlite://{}/data/gateway.db", path.display()),
+    );
+    let gateway = Gateway::start(&config);
+    Single {
+        _dir: dir,
+        dir: path,
+        config,
+        gateway,
+    }
+}
+
+#[tokio::test]
+async fn names_tokens_and_unknown_namespaces_get_json_400_401_403_404() {
+    let s = single();
+    let base = &s.gateway.base;
+    for bad in [
+        "",
+        "Upper",
+        "under_score",
+        "-dash",
+        "default",
+        &"x".repeat(49),
+        "a/b",
+    ] {
+        let (status, body) = admin(
+            base,
+            ADMIN,
+            None,
+            Method::POST,
+            "/namespaces",
+            Some(json!({ "name": bad })),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad:?}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("namespace name"),
+            "{body}"
+        );
+    }
+    let (status, body) = admin(
+        base,
+        ADMIN,
+        None,
+        Method::POST,
+        "/namespaces",
+        Some(json!({ "name": "a", "ttlSeconds": 0 })),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("ttlSeconds"),
+        "{body}"
+    );
+    let (status, body) = admin(
+        base,
+        ADMIN,
+        None,
+        Method::POST,
+        "/namespaces",
+        Some(json!({ "name": "a", "maxPayments": 0 })),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("maxPayments"),
+        "{body}"
+    );
+
+    let a = create_namespace(base, "team-a", json!({})).await;
+    let b = create_namespace(base, "team-b", json!({})).await;
+    let (status, body) = admin(
+        base,
+        ADMIN,
+        None,
+        Method::POST,
+        "/namespaces",
+        Some(json!({ "name": "team-a" })),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+
+    // Unknown namespace: 404, with the admin token or any other.
+    let (status, body) = admin(
+        base,
+        ADMIN,
+        Some("nobody"),
+        Method::GET,
+        "/journal/count",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("nobody"), "{body}");
+    // Another namespace's token: 403; a wrong one too; none at all: 401.
+    let (status, body) = admin(
+        base,
+        &b,
+        Some("team-a"),
+        Method::GET,
+        "/journal/count",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = admin(
+        base,
+        "gwns_wrong",
+        Some("team-a"),
+        Method::GET,
+        "/journal/count",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = admin(base, &b, None, Method::GET, "/namespaces/team-a", None).await;
+    assert_eq!(status, 403);
+    let response = reqwest::Client::new()
+        .get(format!("{base}/admin/journal/count"))
+        .header("Gateway-Namespace", "team-a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    // A namespace token reaches its own namespace, and nothing of the gateway's.
+    let (status, _) = admin(
+        base,
+        &a,
+        Some("team-a"),
+        Method::GET,
+        "/journal/count",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = admin(base, &a, None, Method::GET, "/journal/count", None).await;
+    assert_eq!(status, 401);
+    let (status, _) = admin(base, &a, None, Method::GET, "/namespaces", None).await;
+    assert_eq!(status, 401);
+    let (status, _) = admin(
+        base,
+        &a,
+        None,
+        Method::POST,
+        "/namespaces",
+        Some(json!({ "name": "mine" })),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = admin(
+        base,
+        ADMIN,
+        Some("Bad Name"),
+        Method::GET,
+        "/journal/count",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_client_id_is_unique_across_namespaces_and_config() {
+    let s = single();
+    let base = &s.gateway.base;
+    let a = create_namespace(base, "team-a", json!({})).await;
+    let b = create_namespace(base, "team-b", json!({})).await;
+    let keys = keygen(&s.dir, "shared");
+    register(
+        base,
+        &a,
+        "team-a",
+        "SHARED_ID",
+        &keys,
+        "http://127.0.0.1:9/notify",
+    )
+    .await;
+    for (token, namespace) in [
+        (&b, Some("team-b")),
+        (&a, Some("team-a")),
+        (&ADMIN.to_owned(), None),
+    ] {
+        let (status, body) = admin(
+            base,
+            token,
+            namespace,
+            Method::POST,
+            "/clients",
+            Some(json!({ "clientId": "SHARED_ID", "publicKeys": { "1": keys.public_pem } })),
+        )
+        .await;
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("SHARED_ID is already registered"),
+            "{body}"
+        );
+    }
+    let (status, body) = admin(
+        base,
+        &b,
+        Some("team-b"),
+        Method::POST,
+        "/clients",
+        Some(json!({ "clientId": "TEST_MERCHANT", "publicKeys": { "1": keys.public_pem } })),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("config-file client"),
+        "{body}"
+    );
+    // Bad registrations name their field.
+    for (registration, field) in [
+        (json!({ "clientId": "X", "publicKeys": {} }), "public_keys"),
+        (
+            json!({ "clientId": "X", "publicKeys": { "1": "not a key" } }),
+            "public_keys.1",
+        ),
+        (
+            json!({ "clientId": "X", "publicKeys": { "1": "file:/etc/passwd" } }),
+            "public_keys.1",
+        ),
+        (
+            json!({ "clientId": "X", "publicKeys": { "1": keys.public_pem }, "endpoints": ["pay"] }),
+            "endpoints",
+        ),
+        (
+            json!({ "clientId": "X", "publicKeys": { "1": keys.public_pem }, "notifyUrl": "ftp://x" }),
+            "notify_url",
+        ),
+        (
+            json!({ "clientId": "X", "publicKeys": { "1": keys.public_pem }, "notifyUrl": "http://10.1.2.3/n" }),
+            "notify_url",
+        ),
+        (
+            json!({ "clientId": "", "publicKeys": { "1": keys.public_pem } }),
+            "client_id",
+        ),
+        (json!({ "clientId": "X", "secret": 1 }), "secret"),
+    ] {
+        let (status, body) = admin(
+            base,
+            &b,
+            Some("team-b"),
+            Method::POST,
+            "/clients",
+            Some(registration.clone()),
+        )
+        .await;
+        assert_eq!(status, 400, "{registration}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(field),
+            "{registration}: {body}"
+        );
+    }
+    // A namespace lists only its own; the default namespace lists config-file clients.
+    let (_, listed) = admin(base, &b, Some("team-b"), Method::GET, "/clients", None).await;
+    assert_eq!(listed, json!([]));
+    let (_, listed) = admin(base, ADMIN, None, Method::GET, "/clients", None).await;
+    assert_eq!(listed[0]["clientId"], "TEST_MERCHANT");
+    assert_eq!(listed[0]["source"], "config");
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    // Another namespace cannot see, change or delete it.
+    let (status, _) = admin(
+        base,
+        &b,
+        Some("team-b"),
+        Method::DELETE,
+        "/clients/SHARED_ID",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = admin(
+        base,
+        ADMIN,
+        None,
+        Method::DELETE,
+        "/clients/TEST_MERCHANT",
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn a_namespace_past_its_limits_answers_request_traffic_exceed_limit_naming_the_limit() {
+    let s = single();
+    let base = &s.gateway.base;
+    let token = create_namespace(
+        base,
+        "small",
+        json!({ "maxPayments": 2, "maxJournalEntries": 4 }),
+    )
+    .await;
+    let keys = keygen(&s.dir, "small");
+    register(
+        base,
+        &token,
+        "small",
+        "SMALL",
+        &keys,
+        "http://127.0.0.1:9/notify",
+    )
+    .await;
+    for id in ["PR-1", "PR-2"] {
+        let answer = signed(base, PUSH, "SMALL", &keys.private_pem, "1", &push_body(id)).await;
+        assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    }
+    let answer = signed(
+        base,
+        PUSH,
+        "SMALL",
+        &keys.private_pem,
+        "1",
+        &push_body("PR-3"),
+    )
+    .await;
+    assert_eq!(code(&answer), "REQUEST_TRAFFIC_EXCEED_LIMIT", "{answer}");
+    assert_eq!(answer["result"]["resultStatus"], "U");
+    assert!(
+        answer["result"]["resultMessage"]
+            .as_str()
+            .unwrap()
+            .contains("maxPayments"),
+        "{answer}"
+    );
+    // Reads still go: the journal has room for one more.
+    let answer = signed(
+        base,
+        INQUIRY,
+        "SMALL",
+        &keys.private_pem,
+        "1",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    // Four entries now: the journal is full, and further requests are refused, unrecorded.
+    let answer = signed(
+        base,
+        INQUIRY,
+        "SMALL",
+        &keys.private_pem,
+        "1",
+        &inquiry_body("PR-2"),
+    )
+    .await;
+    assert_eq!(code(&answer), "REQUEST_TRAFFIC_EXCEED_LIMIT", "{answer}");
+    assert!(
+        answer["result"]["resultMessage"]
+            .as_str()
+            .unwrap()
+            .contains("maxJournalEntries"),
+        "{answer}"
+    );
+    let (_, count) = admin(
+        base,
+        &token,
+        Some("small"),
+        Method::GET,
+        "/journal/count",
+        None,
+    )
+    .await;
+    assert_eq!(count["count"], 4);
+    // A reset makes room again; the default namespace never had a limit.
+    let (status, _) = admin(base, &token, Some("small"), Method::POST, "/reset", None).await;
+    assert_eq!(status, 200);
+    let answer = signed(
+        base,
+        PUSH,
+        "SMALL",
+        &keys.private_pem,
+        "1",
+        &push_body("PR-3"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    let merchant = std::fs::read_to_string(fixture("TEST-ONLY-merchant-private.pem")).unwrap();
+    for i in 0..5 {
+        let answer = signed(
+            base,
+            PUSH,
+            "TEST_MERCHANT",
+            &merchant,
+            "1",
+            &push_body(&format!("D-{i}")),
+        )
+        .await;
+        assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_run_time_client_rotates_its_key_and_survives_a_restart() {
+    let mut s = single();
+    let token = create_namespace(&s.gateway.base, "rotating", json!({})).await;
+    let old = keygen(&s.dir, "old");
+    let new = keygen(&s.dir, "new");
+    register(
+        &s.gateway.base,
+        &token,
+        "rotating",
+        "ROTATING",
+        &old,
+        "http://127.0.0.1:9/notify",
+    )
+    .await;
+    let base = s.gateway.base.clone();
+    let answer = signed(
+        &base,
+        PUSH,
+        "ROTATING",
+        &old.private_pem,
+        "1",
+        &push_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+
+    // Rotation: keyVersion 2 added; both verify. Version 1 cannot be replaced in place.
+    let (status, changed) = admin(
+        &base,
+        &token,
+        Some("rotating"),
+        Method::PATCH,
+        "/clients/ROTATING",
+        Some(json!({ "publicKeys": { "2": new.public_pem } })),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["keyVersions"], json!(["1", "2"]));
+    let answer = signed(
+        &base,
+        INQUIRY,
+        "ROTATING",
+        &new.private_pem,
+        "2",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    let answer = signed(
+        &base,
+        INQUIRY,
+        "ROTATING",
+        &old.private_pem,
+        "1",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    let (status, body) = admin(
+        &base,
+        &token,
+        Some("rotating"),
+        Method::PATCH,
+        "/clients/ROTATING",
+        Some(json!({ "publicKeys": { "1": new.public_pem } })),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _) = admin(
+        &base,
+        &token,
+        Some("rotating"),
+        Method::PATCH,
+        "/clients/ROTATING",
+        Some(json!({ "removeKeyVersions": ["1"] })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer = signed(
+        &base,
+        INQUIRY,
+        "ROTATING",
+        &old.private_pem,
+        "1",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "KEY_NOT_FOUND", "{answer}");
+
+    // kill -9 and start again: the namespace, its client (rotated) and its payment are there.
+    drop(std::mem::replace(&mut s.gateway, Gateway::start(&s.config)));
+    let base = s.gateway.base.clone();
+    let answer = signed(
+        &base,
+        INQUIRY,
+        "ROTATING",
+        &new.private_pem,
+        "2",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    assert_eq!(answer["paymentResult"]["resultCode"], "SUCCESS", "{answer}");
+    let (status, shown) = admin(
+        &base,
+        &token,
+        None,
+        Method::GET,
+        "/namespaces/rotating",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["held"]["paymentsAndRiskReports"], 1, "{shown}");
+
+    // Deleting the client: its requests are refused as any unknown client's.
+    let (status, _) = admin(
+        &base,
+        &token,
+        Some("rotating"),
+        Method::DELETE,
+        "/clients/ROTATING",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer = signed(
+        &base,
+        INQUIRY,
+        "ROTATING",
+        &new.private_pem,
+        "2",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "INVALID_CLIENT", "{answer}");
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_removes_its_store_clients_and_token() {
+    let s = single();
+    let base = &s.gateway.base;
+    let token = create_namespace(base, "gone-soon", json!({})).await;
+    let keys = keygen(&s.dir, "gone");
+    register(
+        base,
+        &token,
+        "gone-soon",
+        "GONE",
+        &keys,
+        "http://127.0.0.1:9/notify",
+    )
+    .await;
+    let answer = signed(
+        base,
+        PUSH,
+        "GONE",
+        &keys.private_pem,
+        "1",
+        &push_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    let file = s.dir.join("data/gateway.ns-gone-soon.db");
+    assert!(file.exists());
+
+    // Its own token may delete it.
+    let (status, body) = admin(
+        base,
+        &token,
+        None,
+        Method::DELETE,
+        "/namespaces/gone-soon",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!file.exists(), "its database file stays");
+    let (status, _) = admin(
+        base,
+        &token,
+        Some("gone-soon"),
+        Method::GET,
+        "/clients",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let answer = signed(
+        base,
+        PUSH,
+        "GONE",
+        &keys.private_pem,
+        "1",
+        &push_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "INVALID_CLIENT", "{answer}");
+
+    // The name is free again, and the client id with it; the new namespace starts empty.
+    let token = create_namespace(base, "gone-soon", json!({})).await;
+    register(
+        base,
+        &token,
+        "gone-soon",
+        "GONE",
+        &keys,
+        "http://127.0.0.1:9/notify",
+    )
+    .await;
+    let answer = signed(
+        base,
+        INQUIRY,
+        "GONE",
+        &keys.private_pem,
+        "1",
+        &inquiry_body("PR-1"),
+    )
+    .await;
+    assert_eq!(code(&answer), "ORDER_NOT_EXIST", "{answer}");
+    let _ = BTreeMap::<String, String>::new();
+}
