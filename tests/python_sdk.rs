@@ -1,7 +1,8 @@
 //! The official Python SDK (`global-open-sdk-python`, unmodified) drives the real binary over
 //! HTTP, and its webhook check verifies a notification the gateway sends: if it cannot talk to
 //! the gateway, the gateway is wrong. It also drives a gateway in real mode, forwarding to a
-//! second one that plays the upstream, in both signing modes. Runs when GATEWAY_TEST_PYTHON
+//! second one that plays the upstream, in both signing modes; and as a CI job's client
+//! registered at run time in a namespace of its own, with a key pair made on the spot. Runs when GATEWAY_TEST_PYTHON
 //! names a Python with `tests/sdk/requirements.txt` installed (`bash .ci/run` sets it up).
 
 use std::io::{BufRead, BufReader};
@@ -230,4 +231,102 @@ pass_through = true
         "the SDK check failed:\n{}",
         failed.join("\n")
     );
+}
+
+#[test]
+fn the_official_python_sdk_talks_as_a_client_registered_at_run_time_in_a_namespace() {
+    let Ok(python) = std::env::var("GATEWAY_TEST_PYTHON") else {
+        skip::skipped(
+            "python_sdk",
+            "needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt installed \
+             (bash .ci/run sets it up)",
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let keys = format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"));
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+[admin]
+token = "TEST-ONLY-admin-token"
+[store]
+url = "sqlite://{data}/gateway.db"
+[signing]
+private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
+"#,
+            data = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let (mut gateway, address) = start(&config);
+    let base = format!("http://{address}");
+
+    // As a CI job's first step: a namespace, a fresh key pair, a client registered with it.
+    let made = Command::new(env!("CARGO_BIN_EXE_alipay-gateway"))
+        .args(["keygen", "--out"])
+        .arg(dir.path().join("job"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "keygen: {made:?}");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join("job").join(name)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let token = runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let created: serde_json::Value = http
+            .post(format!("{base}/admin/namespaces"))
+            .bearer_auth("TEST-ONLY-admin-token")
+            .json(&serde_json::json!({ "name": "sdk-job", "ttlSeconds": 600 }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = created["token"]
+            .as_str()
+            .expect("a namespace token")
+            .to_owned();
+        let registered = http
+            .post(format!("{base}/admin/clients"))
+            .bearer_auth(&token)
+            .header("Gateway-Namespace", "sdk-job")
+            .json(&serde_json::json!({
+                "clientId": "SDK_JOB_CLIENT",
+                "publicKeys": { "1": read("public.b64").trim() },
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), 201, "{:?}", registered.text().await);
+        token
+    });
+
+    let output = Command::new(python)
+        .arg(format!(
+            "{}/tests/sdk/python_sdk_check.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .env("GATEWAY_URL", &base)
+        .env("SDK_CLIENT_ID", "SDK_JOB_CLIENT")
+        .env("SDK_PRIVATE_KEY", read("private.b64").trim())
+        .env("GATEWAY_ADMIN_TOKEN", &token)
+        .env("GATEWAY_NAMESPACE", "sdk-job")
+        .env(
+            "GATEWAY_PUBLIC_KEY",
+            fixture("TEST-ONLY-gateway-public.b64"),
+        )
+        .env("SDK_TLS_SHIM_HOST", "127.0.0.3")
+        .output()
+        .expect("python runs");
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the SDK check failed:\n{stdout}");
+    assert!(stdout.contains("payment result notification"), "{stdout}");
 }

@@ -14,6 +14,9 @@ Environment:
   SDK_TLS_SHIM_HOST    optional loopback address for the TLS shim (default 127.0.0.1)
   GATEWAY_ADMIN_TOKEN  optional: the admin token; with it, a payment result notification the
                        gateway sends is checked with the SDK's webhook_tool.check_signature
+  GATEWAY_NAMESPACE    optional: the namespace SDK_CLIENT_ID was registered in at run time; the
+                       admin calls name it (Gateway-Namespace), and GATEWAY_ADMIN_TOKEN may be
+                       its own token
 
 Why a TLS shim: the SDK's transport (com/alipay/ams/api/net/default_http_rpc.py, __get_http_connection)
 always opens http.client.HTTPSConnection(hostname, port=443, context=ssl.create_default_context()),
@@ -400,9 +403,11 @@ def notification_check(gateway_url, admin_token, client_id, gateway_public_key):
     notify_url = "http://127.0.0.1:%d/alipay/notify" % merchant.server_address[1]
 
     def admin(path, body):
+        headers = {"Authorization": "Bearer " + admin_token, "Content-Type": "application/json"}
+        if os.environ.get("GATEWAY_NAMESPACE"):
+            headers["Gateway-Namespace"] = os.environ["GATEWAY_NAMESPACE"]
         req = urllib.request.Request(gateway_url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Authorization": "Bearer " + admin_token,
-                                              "Content-Type": "application/json"})
+                                     headers=headers)
         with urllib.request.urlopen(req, timeout=10) as rsp:
             return json.load(rsp)
 

@@ -291,7 +291,8 @@ impl AdminOp {
         for status in self.errors {
             let description = match *status {
                 "400" => "The body or a parameter breaks a rule; the message names it",
-                "404" => "No such payment, notification or rule",
+                "403" => "A namespace token, for another namespace",
+                "404" => "No such payment, notification, rule, client or namespace",
                 "409" => "Conflicts with the current state",
                 "413" => "The body is larger than server.body_limit_bytes",
                 _ => "Failed",
@@ -677,8 +678,150 @@ pub fn paths(paths: &mut Paths, currencies: &[String]) {
                 ))),
             ),
     ];
-    for op in ops {
+    for op in ops.into_iter().chain(clients_and_namespaces()) {
         let (method, path) = (op.method.clone(), op.path);
         paths.add_path_operation(path, vec![method], op.build());
     }
+}
+
+/// `/admin/clients` and `/admin/namespaces` ([docs/namespaces.md](../../../docs/namespaces.md)).
+/// A call with a `Gateway-Namespace` header acts within that namespace; the header is left out
+/// of each operation, as every admin operation takes it alike.
+fn clients_and_namespaces() -> Vec<AdminOp> {
+    use HttpMethod::{Delete, Get, Patch, Post};
+    let api_names =
+        || ArrayBuilder::new().items(string().enum_values(Some(Endpoint::ALL.map(Endpoint::name))));
+    let keys = || {
+        ObjectBuilder::new()
+            .description(Some(
+                "Public keys by keyVersion: PEM or single-line base64 (X.509)",
+            ))
+            .additional_properties(Some(string()))
+    };
+    let registration = closed()
+        .property(
+            "clientId",
+            string().min_length(Some(1)).max_length(Some(64)),
+        )
+        .required("clientId")
+        .property("publicKeys", keys())
+        .required("publicKeys")
+        .property("endpoints", api_names())
+        .property("notifyUrl", string())
+        .property(
+            "rateLimitPerSecond",
+            integer().minimum(Some(1)).maximum(Some(u32::MAX)),
+        );
+    let change = closed()
+        .property("publicKeys", keys())
+        .property("removeKeyVersions", ArrayBuilder::new().items(string()))
+        .property("endpoints", api_names())
+        .property("notifyUrl", string())
+        .property(
+            "rateLimitPerSecond",
+            integer().minimum(Some(1)).maximum(Some(u32::MAX)),
+        );
+    let client = || {
+        ObjectBuilder::new()
+            .property("clientId", string())
+            .property("namespace", string())
+            .property("source", string().enum_values(Some(["config", "runtime"])))
+            .property("keyVersions", ArrayBuilder::new().items(string()))
+            .property("endpoints", api_names())
+            .property("notifyUrl", string())
+            .property("rateLimitPerSecond", integer())
+    };
+    let creation = closed()
+        .property(
+            "name",
+            string()
+                .pattern(Some("^[a-z0-9][a-z0-9-]{0,47}$"))
+                .description(Some("Lowercase letters, digits and dashes; not `default`")),
+        )
+        .required("name")
+        .property(
+            "ttlSeconds",
+            integer().minimum(Some(1)).maximum(Some(30 * 24 * 3600)),
+        )
+        .property("maxPayments", integer().minimum(Some(1)))
+        .property("maxJournalEntries", integer().minimum(Some(1)));
+    let namespace = || {
+        ObjectBuilder::new()
+            .property("name", string())
+            .property("createdAt", date_time())
+            .property("expiresAt", date_time())
+            .property("maxPayments", integer())
+            .property("maxJournalEntries", integer())
+    };
+    let deleted = |what: &str| {
+        Some(RefOr::from(
+            ObjectBuilder::new()
+                .property("deleted", string())
+                .required("deleted"),
+        ))
+        .filter(|_| !what.is_empty())
+    };
+    vec![
+        AdminOp::new(Post, "/admin/clients", "registerClient")
+            .summary("Register a client at run time, in the namespace the call names")
+            .body(
+                registration,
+                Some(json!({
+                    "clientId": "CI_SHARD_1",
+                    "publicKeys": {"1": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA..."},
+                    "notifyUrl": "https://merchant.example/alipay/notify"
+                })),
+            )
+            .answers("201", Some(client().into()))
+            .fails(&["400", "404", "409", "413"]),
+        AdminOp::new(Get, "/admin/clients", "listClients")
+            .summary("The namespace's clients (the default namespace's include the config file's)")
+            .answers("200", list_of(client())),
+        AdminOp::new(Get, "/admin/clients/{id}", "readClient")
+            .summary("One client")
+            .answers("200", Some(client().into()))
+            .fails(&["404", "409"]),
+        AdminOp::new(Patch, "/admin/clients/{id}", "changeClient")
+            .summary("Add or remove key versions (key rotation), change APIs, notify URL or rate")
+            .body(
+                change,
+                Some(json!({"publicKeys": {"2": "MIIBIjANBgkqh..."}})),
+            )
+            .answers("200", Some(client().into()))
+            .fails(&["400", "404", "409", "413"]),
+        AdminOp::new(Delete, "/admin/clients/{id}", "deleteClient")
+            .summary("Delete a run-time client")
+            .answers("200", deleted("client"))
+            .fails(&["404", "409"]),
+        AdminOp::new(Post, "/admin/namespaces", "createNamespace")
+            .summary("Create a namespace; answers its admin token, shown once")
+            .body(
+                creation,
+                Some(json!({"name": "shard-1", "ttlSeconds": 3600})),
+            )
+            .answers(
+                "201",
+                Some(
+                    namespace()
+                        .property("token", string())
+                        .required("token")
+                        .into(),
+                ),
+            )
+            .fails(&["400", "409", "413"]),
+        AdminOp::new(Get, "/admin/namespaces", "listNamespaces")
+            .summary("Every live namespace")
+            .answers("200", list_of(namespace())),
+        AdminOp::new(Get, "/admin/namespaces/{name}", "readNamespace")
+            .summary("A namespace and what it holds")
+            .answers(
+                "200",
+                Some(namespace().property("held", ObjectBuilder::new()).into()),
+            )
+            .fails(&["400", "403", "404"]),
+        AdminOp::new(Delete, "/admin/namespaces/{name}", "deleteNamespace")
+            .summary("Delete a namespace with everything it owns")
+            .answers("200", deleted("namespace"))
+            .fails(&["400", "403", "404"]),
+    ]
 }
