@@ -77,8 +77,10 @@ pub async fn serve(
     };
     let closing = state.closing.clone();
     let (router, hub) = build(state);
-    // Namespaces: opened from the store now (their notifications resume), kept in step after.
-    let namespaces = tokio::spawn(hub.run(stop.subscribe()));
+    // Namespaces: opened from the store now (their notifications resume), kept in step after;
+    // closed only once the requests in flight are done, as they may still use them.
+    let (stop_namespaces, namespaces_stopped) = watch::channel(false);
+    let namespaces = tokio::spawn(hub.run(namespaces_stopped));
     let connections = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -129,6 +131,7 @@ pub async fn serve(
         () = connections.shutdown() => {}
         () = tokio::time::sleep(grace) => tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still open after the grace period; closing them"),
     }
+    stop_namespaces.send_replace(true);
     if let Some(sender) = sender {
         let _ = sender.await;
     }

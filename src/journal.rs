@@ -152,6 +152,9 @@ impl Filter {
 pub struct Journal {
     entries: Mutex<VecDeque<Entry>>,
     capacity: usize,
+    /// Full, it keeps what it holds and records nothing more (a namespace's journal limit),
+    /// instead of dropping the oldest.
+    keeps_first: bool,
     max_body: usize,
     seq: AtomicU64,
     /// New entries, for whoever watches (the dashboard's live feed); copied and sent only while
@@ -170,10 +173,25 @@ impl Journal {
         Self {
             entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
             capacity,
+            keeps_first: false,
             max_body,
             seq: AtomicU64::new(0),
             live: broadcast::channel(LIVE_BACKLOG).0,
         }
+    }
+
+    /// A journal of at most `limit` entries that, once full, records nothing more until it is
+    /// cleared: a namespace's `maxJournalEntries`, so the entries a test asserts on stay.
+    pub fn limited(limit: usize, max_body: usize) -> Self {
+        Self {
+            keeps_first: true,
+            ..Self::new(limit, max_body)
+        }
+    }
+
+    /// Whether it holds all it may (a limited journal then records nothing more).
+    pub fn is_full(&self) -> bool {
+        self.len() >= self.capacity
     }
 
     /// New entries from now on, as they are recorded. A watcher that falls more than a few
@@ -264,10 +282,13 @@ impl Journal {
         let watched = self.live.receiver_count() > 0;
         if let Ok(mut entries) = self.entries.lock() {
             // Numbered under the lock, so entries are kept in the order of their numbers.
-            entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-            if entries.len() == self.capacity {
+            if entries.len() >= self.capacity {
+                if self.keeps_first {
+                    return None;
+                }
                 entries.pop_front();
             }
+            entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
             let copy = watched.then(|| entry.clone());
             entries.push_back(entry);
             drop(entries);

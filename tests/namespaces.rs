@@ -10,7 +10,6 @@ mod postgres_schema;
 #[path = "support/skip.rs"]
 mod skip;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -149,7 +148,7 @@ async fn admin(
 }
 
 /// The gateway's config: TEST-ONLY keys, loopback receivers allowed, a quick namespace sync.
-fn write_config(dir: &Path, store_url: &str) -> PathBuf {
+fn write_config(dir: &Path, store_url: &str, extra: &str) -> PathBuf {
     let config = format!(
         r#"
 [server]
@@ -169,6 +168,8 @@ allowed_hosts = ["127.0.0.1"]
 
 [namespaces]
 sync_interval_ms = 100
+
+{extra}
 
 [[clients]]
 client_id = "TEST_MERCHANT"
@@ -686,7 +687,7 @@ async fn eight_jobs_see_only_their_own(gateways: &[String], dir: &Path, store: S
         assert_eq!(code(&answer), "INVALID_CLIENT", "{answer}");
         let (status, gone) = admin(
             base,
-            &doomed_token,
+            ADMIN,
             Some("doomed"),
             Method::GET,
             "/journal/count",
@@ -694,12 +695,22 @@ async fn eight_jobs_see_only_their_own(gateways: &[String], dir: &Path, store: S
         )
         .await;
         assert_eq!(status, 404, "{gone}");
+        let (status, gone) = admin(
+            base,
+            &doomed_token,
+            Some("doomed"),
+            Method::GET,
+            "/journal/count",
+            None,
+        )
+        .await;
+        assert_eq!(status, 403, "{gone}");
     }
     match store {
         Store::Sqlite(ref file) => {
-            let kept = file.with_file_name("gateway.ns-doomed.db");
-            assert!(!kept.exists(), "{} was not removed", kept.display());
-            assert!(file.with_file_name("gateway.ns-job-0.db").exists());
+            let dir = file.parent().unwrap();
+            assert!(namespace_files(dir, "doomed").is_empty(), "its files stay");
+            assert_eq!(namespace_files(dir, "job-0").len(), 3, "a live one's files");
         }
         Store::Postgres => {}
     }
@@ -750,11 +761,86 @@ async fn eight_jobs_see_only_their_own(gateways: &[String], dir: &Path, store: S
         .collect();
     assert_eq!(names.len(), JOBS, "{listed}");
     assert!(!names.contains(&"doomed"));
+
+    // A job's namespace deleted and created again under its name, through the first gateway:
+    // every gateway serves the new one at once, the old token reaches nothing, and it starts
+    // empty, without the old client.
+    let job = &jobs[0];
+    let (status, body) = admin(
+        first,
+        &job.token,
+        None,
+        Method::DELETE,
+        "/namespaces/job-0",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = create_namespace(first, "job-0", json!({})).await;
+    for base in gateways {
+        let (status, body) = admin(
+            base,
+            &job.token,
+            Some("job-0"),
+            Method::GET,
+            "/journal/count",
+            None,
+        )
+        .await;
+        assert_eq!(status, 403, "{body}");
+        let (status, count) = admin(
+            base,
+            &token,
+            Some("job-0"),
+            Method::GET,
+            "/journal/count",
+            None,
+        )
+        .await;
+        assert_eq!((status, count["count"].as_u64()), (200, Some(0)), "{count}");
+        let (status, payments) =
+            admin(base, &token, Some("job-0"), Method::GET, "/payments", None).await;
+        assert_eq!((status, payments), (200, json!([])));
+        let (status, clients) =
+            admin(base, &token, Some("job-0"), Method::GET, "/clients", None).await;
+        assert_eq!((status, clients), (200, json!([])));
+        // Its old client is gone with it; a replica that held it learns so at its next sync.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let answer = signed(
+                base,
+                INQUIRY,
+                &job.client_id,
+                &job.keys.private_pem,
+                "1",
+                &inquiry_body("PR-1"),
+            )
+            .await;
+            if code(&answer) == "INVALID_CLIENT" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the old client is still served: {answer}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 enum Store {
     Sqlite(PathBuf),
     Postgres,
+}
+
+/// The files of the SQLite store of the namespace `name` (`gateway.ns-NAME.ID.db`, `-wal`,
+/// `-shm`) in `dir`.
+fn namespace_files(dir: &Path, name: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with(&format!("gateway.ns-{name}.")))
+        .collect()
 }
 
 /// Awaits every task, panicking with the first failure's message.
@@ -774,7 +860,7 @@ async fn futures_join<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>)
 async fn eight_ci_jobs_share_one_sqlite_gateway_and_each_sees_only_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("data/gateway.db");
-    let config = write_config(dir.path(), &format!("sqlite://{}", file.display()));
+    let config = write_config(dir.path(), &format!("sqlite://{}", file.display()), "");
     let gateway = Gateway::start(&config);
     eight_jobs_see_only_their_own(
         std::slice::from_ref(&gateway.base),
@@ -796,9 +882,31 @@ async fn eight_ci_jobs_share_two_postgres_replicas_and_each_sees_only_its_own() 
     };
     let url = postgres_schema::create(&base, "namespaces").await;
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &url);
+    let config = write_config(dir.path(), &url, "");
+    // A schema a gateway killed mid-delete left behind: the next start drops it.
+    let schema = url.rsplit("search_path%3D").next().unwrap().to_owned();
+    let leftover = format!("{schema}_ns_ghost_0123456789");
+    let pool = sqlx::postgres::PgPool::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {leftover}")))
+        .execute(&pool)
+        .await
+        .unwrap();
     let one = Gateway::start(&config);
     let two = Gateway::start(&config);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left: Option<String> =
+            sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname = $1")
+                .bind(&leftover)
+                .fetch_optional(&pool)
+                .await
+                .unwrap();
+        if left.is_none() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{leftover} stays");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     eight_jobs_see_only_their_own(
         &[one.base.clone(), two.base.clone()],
         dir.path(),
@@ -807,7 +915,6 @@ async fn eight_ci_jobs_share_two_postgres_replicas_and_each_sees_only_its_own() 
     .await;
 
     // The expired namespace's schema is gone; a live one's is there.
-    let pool = sqlx::postgres::PgPool::connect(&url).await.unwrap();
     let schemas: Vec<String> = sqlx::query_scalar(
         "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'namespaces%_ns_%'",
     )
@@ -815,11 +922,11 @@ async fn eight_ci_jobs_share_two_postgres_replicas_and_each_sees_only_its_own() 
     .await
     .unwrap();
     assert!(
-        schemas.iter().any(|s| s.ends_with("_ns_job_0")),
+        schemas.iter().any(|s| s.contains("_ns_job_0_")),
         "{schemas:?}"
     );
     assert!(
-        !schemas.iter().any(|s| s.ends_with("_ns_doomed")),
+        !schemas.iter().any(|s| s.contains("_ns_doomed_")),
         "{schemas:?}"
     );
     pool.close().await;
@@ -837,11 +944,17 @@ struct Single {
 }
 
 fn single() -> Single {
+    single_with("")
+}
+
+/// One SQLite gateway, `extra` TOML added to its config.
+fn single_with(extra: &str) -> Single {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     let config = write_config(
         &path,
         &format!("sqlite://{}/data/gateway.db", path.display()),
+        extra,
     );
     let gateway = Gateway::start(&config);
     Single {
@@ -862,7 +975,7 @@ async fn names_tokens_and_unknown_namespaces_get_json_400_401_403_404() {
         "under_score",
         "-dash",
         "default",
-        &"x".repeat(49),
+        &"x".repeat(33),
         "a/b",
     ] {
         let (status, body) = admin(
@@ -934,6 +1047,20 @@ async fn names_tokens_and_unknown_namespaces_get_json_400_401_403_404() {
     .await;
     assert_eq!(status, 404, "{body}");
     assert!(body["error"].as_str().unwrap().contains("nobody"), "{body}");
+    // Any token but the admin token gets the same 403 for a namespace it does not reach as
+    // for one that does not exist: it cannot find out which names exist.
+    let (status, _) = admin(
+        base,
+        &b,
+        Some("nobody"),
+        Method::GET,
+        "/journal/count",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = admin(base, &b, None, Method::GET, "/namespaces/nobody", None).await;
+    assert_eq!(status, 403);
     // Another namespace's token: 403; a wrong one too; none at all: 401.
     let (status, body) = admin(
         base,
@@ -1133,12 +1260,13 @@ async fn a_client_id_is_unique_across_namespaces_and_config() {
 
 #[tokio::test]
 async fn a_namespace_past_its_limits_answers_request_traffic_exceed_limit_naming_the_limit() {
-    let s = single();
+    // The default journal keeps 2 entries; the namespace's limit (6) replaces that for it.
+    let s = single_with("[journal]\ncapacity = 2");
     let base = &s.gateway.base;
     let token = create_namespace(
         base,
         "small",
-        json!({ "maxPayments": 2, "maxJournalEntries": 4 }),
+        json!({ "maxPayments": 2, "maxJournalEntries": 6 }),
     )
     .await;
     let keys = keygen(&s.dir, "small");
@@ -1151,80 +1279,101 @@ async fn a_namespace_past_its_limits_answers_request_traffic_exceed_limit_naming
         "http://127.0.0.1:9/notify",
     )
     .await;
-    for id in ["PR-1", "PR-2"] {
-        let answer = signed(base, PUSH, "SMALL", &keys.private_pem, "1", &push_body(id)).await;
-        assert_eq!(code(&answer), "SUCCESS", "{answer}");
-    }
-    let answer = signed(
-        base,
-        PUSH,
-        "SMALL",
-        &keys.private_pem,
-        "1",
-        &push_body("PR-3"),
-    )
-    .await;
-    assert_eq!(code(&answer), "REQUEST_TRAFFIC_EXCEED_LIMIT", "{answer}");
-    assert_eq!(answer["result"]["resultStatus"], "U");
-    assert!(
+    let call = |path: &'static str, body: Value| {
+        let key = keys.private_pem.clone();
+        async move { signed(base, path, "SMALL", &key, "1", &body).await }
+    };
+    let message = |answer: &Value| {
         answer["result"]["resultMessage"]
             .as_str()
-            .unwrap()
-            .contains("maxPayments"),
-        "{answer}"
+            .unwrap_or("")
+            .to_owned()
+    };
+
+    // Two payments fill it: a third is refused, naming the limit; a repeat of one it holds
+    // (an SDK's retry) still goes through.
+    for id in ["PR-1", "PR-2"] {
+        assert_eq!(code(&call(PUSH, push_body(id)).await), "SUCCESS");
+    }
+    let answer = call(PUSH, push_body("PR-3")).await;
+    assert_eq!(code(&answer), "REQUEST_TRAFFIC_EXCEED_LIMIT", "{answer}");
+    assert_eq!(answer["result"]["resultStatus"], "U");
+    assert!(message(&answer).contains("maxPayments"), "{answer}");
+    assert_eq!(code(&call(PUSH, push_body("PR-1")).await), "SUCCESS");
+    // Seeding past it is refused too, and so is seeding for another namespace's client.
+    let ns = Some("small");
+    let (status, body) = admin(
+        base,
+        &token,
+        ns,
+        Method::POST,
+        "/payments",
+        Some(json!({ "paymentRequestId": "PR-9" })),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("maxPayments"),
+        "{body}"
     );
-    // Reads still go: the journal has room for one more.
+    let (status, _) = admin(base, &token, ns, Method::POST, "/reset", None).await;
+    assert_eq!(status, 200);
+    let (status, body) = admin(
+        base,
+        &token,
+        ns,
+        Method::POST,
+        "/payments",
+        Some(json!({ "paymentRequestId": "PR-9", "clientId": "TEST_MERCHANT" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("another namespace"),
+        "{body}"
+    );
+
+    // Six journal entries fill its journal (three times the default journal's size).
+    for id in ["PR-1", "PR-2"] {
+        assert_eq!(code(&call(PUSH, push_body(id)).await), "SUCCESS");
+    }
+    for id in ["PR-1", "PR-2", "PR-1", "PR-2"] {
+        assert_eq!(code(&call(INQUIRY, inquiry_body(id)).await), "SUCCESS");
+    }
+    let answer = call(INQUIRY, inquiry_body("PR-1")).await;
+    assert_eq!(code(&answer), "REQUEST_TRAFFIC_EXCEED_LIMIT", "{answer}");
+    assert!(message(&answer).contains("maxJournalEntries"), "{answer}");
+    // Refused for its signature: answered as ever, and the full journal keeps what it holds.
+    let stranger = keygen(&s.dir, "stranger");
     let answer = signed(
         base,
         INQUIRY,
         "SMALL",
-        &keys.private_pem,
+        &stranger.private_pem,
         "1",
         &inquiry_body("PR-1"),
     )
     .await;
-    assert_eq!(code(&answer), "SUCCESS", "{answer}");
-    // Four entries now: the journal is full, and further requests are refused, unrecorded.
-    let answer = signed(
-        base,
-        INQUIRY,
-        "SMALL",
-        &keys.private_pem,
-        "1",
-        &inquiry_body("PR-2"),
-    )
-    .await;
-    assert_eq!(code(&answer), "REQUEST_TRAFFIC_EXCEED_LIMIT", "{answer}");
+    assert_eq!(code(&answer), "INVALID_SIGNATURE", "{answer}");
+    let (_, count) = admin(base, &token, ns, Method::GET, "/journal/count", None).await;
+    assert_eq!(count["count"], 6);
+    let (_, entries) = admin(base, &token, ns, Method::GET, "/journal?limit=10", None).await;
     assert!(
-        answer["result"]["resultMessage"]
-            .as_str()
+        entries
+            .as_array()
             .unwrap()
-            .contains("maxJournalEntries"),
-        "{answer}"
+            .iter()
+            .all(|e| e["resultCode"] == "SUCCESS"),
+        "{entries}"
     );
-    let (_, count) = admin(
-        base,
-        &token,
-        Some("small"),
-        Method::GET,
-        "/journal/count",
-        None,
-    )
-    .await;
-    assert_eq!(count["count"], 4);
+
     // A reset makes room again; the default namespace never had a limit.
-    let (status, _) = admin(base, &token, Some("small"), Method::POST, "/reset", None).await;
+    let (status, _) = admin(base, &token, ns, Method::POST, "/reset", None).await;
     assert_eq!(status, 200);
-    let answer = signed(
-        base,
-        PUSH,
-        "SMALL",
-        &keys.private_pem,
-        "1",
-        &push_body("PR-3"),
-    )
-    .await;
-    assert_eq!(code(&answer), "SUCCESS", "{answer}");
+    assert_eq!(code(&call(PUSH, push_body("PR-3")).await), "SUCCESS");
     let merchant = std::fs::read_to_string(fixture("TEST-ONLY-merchant-private.pem")).unwrap();
     for i in 0..5 {
         let answer = signed(
@@ -1331,7 +1480,18 @@ async fn a_run_time_client_rotates_its_key_and_survives_a_restart() {
     assert_eq!(code(&answer), "KEY_NOT_FOUND", "{answer}");
 
     // kill -9 and start again: the namespace, its client (rotated) and its payment are there.
-    drop(std::mem::replace(&mut s.gateway, Gateway::start(&s.config)));
+    s.gateway.child.kill().unwrap();
+    s.gateway.child.wait().unwrap();
+    // What a gateway killed between deleting a namespace and removing its store left behind
+    // goes at the next start; a live namespace's store stays.
+    let data = s.dir.join("data");
+    for leftover in [
+        "gateway.ns-ghost.0123456789.db",
+        "gateway.ns-ghost.0123456789.db-wal",
+    ] {
+        std::fs::write(data.join(leftover), b"").unwrap();
+    }
+    s.gateway = Gateway::start(&s.config);
     let base = s.gateway.base.clone();
     let answer = signed(
         &base,
@@ -1404,8 +1564,8 @@ async fn deleting_a_namespace_removes_its_store_clients_and_token() {
     )
     .await;
     assert_eq!(code(&answer), "SUCCESS", "{answer}");
-    let file = s.dir.join("data/gateway.ns-gone-soon.db");
-    assert!(file.exists());
+    let data = s.dir.join("data");
+    assert!(!namespace_files(&data, "gone-soon").is_empty());
 
     // Its own token may delete it.
     let (status, body) = admin(
@@ -1418,7 +1578,21 @@ async fn deleting_a_namespace_removes_its_store_clients_and_token() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(!file.exists(), "its database file stays");
+    assert!(
+        namespace_files(&data, "gone-soon").is_empty(),
+        "its database files stay"
+    );
+    // Gone: the admin token learns so; its old token gets what any stranger's token gets.
+    let (status, _) = admin(
+        base,
+        ADMIN,
+        Some("gone-soon"),
+        Method::GET,
+        "/clients",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
     let (status, _) = admin(
         base,
         &token,
@@ -1428,7 +1602,7 @@ async fn deleting_a_namespace_removes_its_store_clients_and_token() {
         None,
     )
     .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 403);
     let answer = signed(
         base,
         PUSH,
@@ -1461,5 +1635,4 @@ async fn deleting_a_namespace_removes_its_store_clients_and_token() {
     )
     .await;
     assert_eq!(code(&answer), "ORDER_NOT_EXIST", "{answer}");
-    let _ = BTreeMap::<String, String>::new();
 }

@@ -1,9 +1,10 @@
 -- Namespaces and the clients registered at run time, kept in the default store so every replica
 -- shares them. A namespace's payments and notifications live apart (its own SQLite file, or its
--- own PostgreSQL schema); these two tables say which exist. Documents are JSON; times are epoch
+-- own PostgreSQL schema, named after its name and id); these two tables say which exist. Documents are JSON; times are epoch
 -- milliseconds.
 CREATE TABLE namespaces (
     name          TEXT PRIMARY KEY,
+    id            TEXT NOT NULL,
     expires_at_ms INTEGER,
     doc           TEXT NOT NULL
 );

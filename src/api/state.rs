@@ -124,12 +124,15 @@ impl AppState {
     /// seen-signature cache). Real mode stays with the default namespace.
     pub fn for_namespace(&self, namespace: Arc<NamespaceRecord>, store: Arc<dyn Store>) -> Self {
         let journal = &self.config.settings.journal;
-        let capacity = match (journal.enabled, namespace.max_journal_entries) {
-            (false, _) => 0,
-            (true, None) => journal.capacity,
-            (true, Some(limit)) => journal
-                .capacity
-                .min(usize::try_from(limit).unwrap_or(usize::MAX)),
+        // A namespace's journal limit is its journal's size, in place of `journal.capacity`;
+        // full, it keeps what it holds.
+        let journal = match (journal.enabled, namespace.max_journal_entries) {
+            (false, _) => Journal::new(0, journal.max_body_bytes),
+            (true, None) => Journal::new(journal.capacity, journal.max_body_bytes),
+            (true, Some(limit)) => Journal::limited(
+                usize::try_from(limit).unwrap_or(usize::MAX),
+                journal.max_body_bytes,
+            ),
         };
         let wake = Arc::new(Notify::new());
         Self(Arc::new(Shared {
@@ -144,7 +147,7 @@ impl AppState {
                 self.config.rules.clone(),
                 self.config.settings.scenario.seed,
             )),
-            journal: Arc::new(Journal::new(capacity, journal.max_body_bytes)),
+            journal: Arc::new(journal),
             in_flight: Arc::clone(&self.in_flight),
             seen_signatures: self.seen_signatures.clone(),
             real: None,

@@ -591,8 +591,21 @@ pub async fn controls(
     let received = app.store.received(None, 20).await.unwrap_or_default();
     let pending = app.store.pending_count().await.ok();
     let next_due = app.store.next_due_ms().await.ok().flatten();
-    let mut clients: Vec<_> = app.config.clients.values().collect();
+    // The config file's clients and those registered at run time in the default namespace.
+    let mut clients: Vec<_> = app
+        .clients
+        .config_clients()
+        .values()
+        .cloned()
+        .chain(
+            app.clients
+                .run_time_in(crate::domain::namespace::DEFAULT_NAMESPACE)
+                .into_iter()
+                .map(|c| c.client),
+        )
+        .collect();
     clients.sort_by(|a, b| a.id.cmp(&b.id));
+    let notify_urls = app.clients.notify_urls();
     let notify = &app.config.settings.notify;
     let body = html! {
         h1 { "Rules & controls" }
@@ -656,7 +669,7 @@ pub async fn controls(
                                     names.sort_unstable();
                                     names.join(", ")
                                 })) }
-                                td { (app.config.notify_urls.get(&c.id).map_or("—", String::as_str)) }
+                                td { (notify_urls.get(&c.id).map_or("—", String::as_str)) }
                             }
                         }
                     }

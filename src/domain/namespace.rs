@@ -15,6 +15,10 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 pub struct NamespaceRecord {
     /// Its name: lowercase letters, digits and dashes.
     pub name: String,
+    /// Which namespace of that name this is: random, given at creation, and part of the name
+    /// of its store (file or schema), so a namespace created again under a deleted one's name
+    /// never meets what the old one left.
+    pub id: String,
     /// SHA-256 of its admin token, hex; the token itself is shown once, when it is created.
     pub token_sha256: String,
     /// When it was created (epoch milliseconds).

@@ -22,6 +22,10 @@ use crate::domain::namespace::NamespaceRecord;
 /// The longest time to live a namespace may ask for: thirty days.
 const MAX_TTL_SECONDS: u64 = 30 * 24 * 3600;
 
+/// The largest journal a namespace may ask for (its entries keep bodies up to
+/// `journal.max_body_bytes` each, in memory).
+const MAX_JOURNAL_ENTRIES: u64 = 1_000_000;
+
 /// The routes, each behind its token check.
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
@@ -149,6 +153,14 @@ async fn create(
             )));
         }
     }
+    if creation
+        .max_journal_entries
+        .is_some_and(|n| n > MAX_JOURNAL_ENTRIES)
+    {
+        return Err(bad(format!(
+            "maxJournalEntries must be at most {MAX_JOURNAL_ENTRIES}"
+        )));
+    }
     let max = state.config.settings.namespaces.max_namespaces;
     if hub.default.registry.namespaces().await?.len() >= max {
         return Err(AdminError::new(
@@ -163,6 +175,7 @@ async fn create(
     let now = chrono::Utc::now().timestamp_millis();
     let record = NamespaceRecord {
         name: creation.name.clone(),
+        id: hex(&rand::random::<[u8; 5]>()),
         token_sha256: token_digest(&token),
         created_at_ms: now,
         expires_at_ms: creation
@@ -177,10 +190,20 @@ async fn create(
             format!("namespace {} exists already", record.name),
         ));
     }
-    if let Err(e) = hub.open(record.clone()).await {
-        // Nothing half-made stays behind: the record goes, and what the store made with it.
-        let _ = hub.delete(&record.name).await;
-        return Err(e.into());
+    match hub.open(record.clone()).await {
+        Ok(Some(_)) => {}
+        // Deleted by another caller before it could open: nothing is left of it.
+        Ok(None) => {
+            return Err(AdminError::new(
+                StatusCode::CONFLICT,
+                format!("namespace {} was deleted while it was created", record.name),
+            ));
+        }
+        Err(e) => {
+            // Nothing half-made stays behind: the record goes, and what the store made with it.
+            let _ = hub.delete(&record).await;
+            return Err(e.into());
+        }
     }
     tracing::info!(namespace = %record.name, ttl_seconds = ?creation.ttl_seconds, "namespace created");
     let mut shown = serde_json::to_value(view(&record))
@@ -211,22 +234,20 @@ async fn list(
     Ok(axum::Json(views).into_response())
 }
 
-/// The namespace `name`, when the bearer reaches it: unknown is 404, another's token 403.
-async fn reach(hub: &Hub, bearer: &Bearer, name: &str) -> Result<Arc<super::Open>, AdminError> {
+/// The namespace `name`, when the bearer reaches it, without opening it. With the admin
+/// token an unknown namespace is a 404; with any other token it is the 403 a namespace of
+/// another token gets, so a namespace token cannot find out which names exist.
+async fn reach(hub: &Hub, bearer: &Bearer, name: &str) -> Result<NamespaceRecord, AdminError> {
     super::check_name(name).map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, e))?;
-    let open = hub
-        .find(name)
-        .await?
-        .ok_or_else(|| AdminError::new(StatusCode::NOT_FOUND, format!("no namespace {name}")))?;
-    match bearer {
-        Bearer::Admin => Ok(open),
-        Bearer::Namespace(digest) if *digest == open.record.token_sha256 => Ok(open),
-        Bearer::Namespace(_) => Err(AdminError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "this token does not reach namespace {name}: use its own token or the admin token"
-            ),
+    let record = hub.record(name).await?;
+    match (bearer, record) {
+        (Bearer::Admin, Some(record)) => Ok(record),
+        (Bearer::Admin, None) => Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no namespace {name}"),
         )),
+        (Bearer::Namespace(digest), Some(record)) if *digest == record.token_sha256 => Ok(record),
+        (Bearer::Namespace(_), _) => Err(super::not_reached(name)),
     }
 }
 
@@ -235,7 +256,11 @@ async fn show(
     axum::Extension(bearer): axum::Extension<Bearer>,
     AdminPath(name): AdminPath,
 ) -> Result<Response, AdminError> {
-    let open = reach(&hub, &bearer, &name).await?;
+    reach(&hub, &bearer, &name).await?;
+    let open = hub
+        .find(&name)
+        .await?
+        .ok_or_else(|| AdminError::new(StatusCode::NOT_FOUND, format!("no namespace {name}")))?;
     let store = &open.state.store;
     let mut shown = serde_json::to_value(view(&open.record))
         .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -253,8 +278,8 @@ async fn delete(
     axum::Extension(bearer): axum::Extension<Bearer>,
     AdminPath(name): AdminPath,
 ) -> Result<Response, AdminError> {
-    reach(&hub, &bearer, &name).await?;
-    if !hub.delete(&name).await? {
+    let record = reach(&hub, &bearer, &name).await?;
+    if !hub.delete(&record).await? {
         return Err(AdminError::new(
             StatusCode::NOT_FOUND,
             format!("no namespace {name}"),

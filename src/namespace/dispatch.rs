@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 
 use super::Hub;
-use crate::api::admin::AdminError;
+use crate::api::admin::{AdminError, bearer_token, same_secret, token_digest};
 use crate::client::Located;
 use crate::domain::namespace::DEFAULT_NAMESPACE;
 
@@ -43,17 +43,8 @@ pub async fn dispatch(State(hub): State<Arc<Hub>>, request: Request, next: Next)
         if let Err(e) = super::check_name(name) {
             return AdminError::new(StatusCode::BAD_REQUEST, e).into_response();
         }
-        return match hub.find(name).await {
-            Ok(Some(open)) => serve(&open.router, request).await,
-            Ok(None) => AdminError::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no namespace {name} (it was never created, was deleted, or ran out of time)"
-                ),
-            )
-            .into_response(),
-            Err(e) => AdminError::from(e).into_response(),
-        };
+        let name = name.to_owned();
+        return admin_call(&hub, &name, request).await;
     }
     let Some(client_id) = request
         .headers()
@@ -74,7 +65,7 @@ pub async fn dispatch(State(hub): State<Arc<Hub>>, request: Request, next: Next)
     if &*namespace == DEFAULT_NAMESPACE {
         return next.run(request).await;
     }
-    match hub.find(&namespace).await {
+    match hub.find_held(&namespace).await {
         Ok(Some(open)) => serve(&open.router, request).await,
         // Its namespace is gone: the default namespace does not know the client either.
         Ok(None) => next.run(request).await,
@@ -83,6 +74,54 @@ pub async fn dispatch(State(hub): State<Arc<Hub>>, request: Request, next: Next)
             tracing::warn!(namespace = %namespace, error = %e, "a namespace could not be opened");
             crate::api::error::ApiError::from(e).into_response()
         }
+    }
+}
+
+/// An admin call naming the namespace `name`. The token is checked before anything else is
+/// looked up: with the admin token an unknown namespace is a 404; with any other token, a
+/// namespace it does not open and one that does not exist are the same 403, so a namespace
+/// token cannot find out which names exist.
+async fn admin_call(hub: &Hub, name: &str, request: Request) -> Response {
+    let Some(admin) = hub.default.config.admin_token.as_ref() else {
+        return AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "the admin API is off: set admin.token",
+        )
+        .into_response();
+    };
+    let Some(token) = bearer_token(&request) else {
+        return AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing Authorization: Bearer <admin token or namespace token>",
+        )
+        .into_response();
+    };
+    let record = match hub.record(name).await {
+        Ok(record) => record,
+        Err(e) => return AdminError::from(e).into_response(),
+    };
+    let reached = same_secret(token, admin.expose())
+        || record
+            .as_ref()
+            .is_some_and(|r| r.token_sha256 == token_digest(token));
+    if !reached {
+        return super::not_reached(name).into_response();
+    }
+    let Some(record) = record else {
+        return AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no namespace {name} (it was never created, was deleted, or ran out of time)"),
+        )
+        .into_response();
+    };
+    match hub.serving(record).await {
+        Ok(Some(open)) => serve(&open.router, request).await,
+        Ok(None) => AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("no namespace {name}: it was deleted just now"),
+        )
+        .into_response(),
+        Err(e) => AdminError::from(e).into_response(),
     }
 }
 

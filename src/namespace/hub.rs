@@ -31,10 +31,16 @@ pub struct Hub {
     /// The default namespace's state: config, clients, the registry.
     pub default: AppState,
     open: RwLock<HashMap<String, Arc<Open>>>,
-    /// One namespace is opened at a time (a store connects and migrates), so two requests for a
-    /// namespace not yet open open it once.
-    opening: tokio::sync::Mutex<()>,
+    /// Opening, replacing and deleting take turns: a store connects and migrates under it, so
+    /// two requests for a namespace not yet open open it once, and a delete never races an open.
+    changing: tokio::sync::Mutex<()>,
+    /// Client-Ids the store did not know lately, with when that stops counting (epoch ms): a
+    /// flood of unknown ids costs one store read per id and sync interval, not one per request.
+    unknown: Mutex<HashMap<String, i64>>,
 }
+
+/// The most unknown Client-Ids remembered; past it the memory starts again.
+const UNKNOWN_KEPT: usize = 10_000;
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -46,7 +52,8 @@ impl Hub {
         Arc::new(Self {
             default,
             open: RwLock::new(HashMap::new()),
-            opening: tokio::sync::Mutex::new(()),
+            changing: tokio::sync::Mutex::new(()),
+            unknown: Mutex::new(HashMap::new()),
         })
     }
 
@@ -58,43 +65,78 @@ impl Hub {
             .cloned()
     }
 
-    /// The namespace `name`, opening it when another replica created it; `None` when it does
-    /// not exist, or its time ran out.
-    pub async fn find(&self, name: &str) -> Result<Option<Arc<Open>>, StoreError> {
-        if let Some(open) = self.cached(name) {
-            return Ok((!open.record.expired(now_ms())).then_some(open));
-        }
-        let record = self
+    /// The live namespace `name` as stored now, without opening it; `None` when it does not
+    /// exist, or its time ran out. Read from the store every time: an admin call must never act
+    /// on a namespace another replica deleted (or deleted and created again) a moment ago.
+    pub async fn record(&self, name: &str) -> Result<Option<NamespaceRecord>, StoreError> {
+        Ok(self
             .default
             .registry
             .namespaces()
             .await?
             .into_iter()
-            .find(|n| n.name == name && !n.expired(now_ms()));
-        match record {
-            Some(record) => self.open(record).await.map(Some),
+            .find(|n| n.name == name && !n.expired(now_ms())))
+    }
+
+    /// The namespace `name` as stored now, opened (again, when the one held here was deleted
+    /// and created again elsewhere); `None` when it does not exist, or its time ran out.
+    pub async fn find(&self, name: &str) -> Result<Option<Arc<Open>>, StoreError> {
+        match self.record(name).await? {
+            Some(record) => self.serving(record).await,
             None => Ok(None),
         }
     }
 
-    /// Opens the namespace `record` describes: its store (created when missing), its state,
-    /// its router, its notification sender.
-    pub async fn open(&self, record: NamespaceRecord) -> Result<Arc<Open>, StoreError> {
-        let _opening = self.opening.lock().await;
-        if let Some(open) = self.cached(&record.name) {
-            return Ok(open);
+    /// The namespace `record` describes, as held here when it is the same, else opened.
+    pub async fn serving(&self, record: NamespaceRecord) -> Result<Option<Arc<Open>>, StoreError> {
+        match self.cached(&record.name) {
+            Some(open) if *open.record == record => Ok(Some(open)),
+            _ => self.open(record).await,
         }
-        let config = &self.default.config.settings;
+    }
+
+    /// The namespace `name` as held here, when it is, else as [`Hub::find`] finds it: for the
+    /// APIs, whose every request would otherwise read the store once more. What is held is at
+    /// most one sync interval behind the store.
+    pub async fn find_held(&self, name: &str) -> Result<Option<Arc<Open>>, StoreError> {
+        match self.cached(name) {
+            Some(open) => Ok((!open.record.expired(now_ms())).then_some(open)),
+            None => self.find(name).await,
+        }
+    }
+
+    /// Opens the namespace `record` describes: its store (created when missing), its state,
+    /// its router, its notification sender. One held under its name with another record (a
+    /// namespace deleted and created again elsewhere) is closed first. `None` when the record
+    /// is no longer stored.
+    pub async fn open(&self, record: NamespaceRecord) -> Result<Option<Arc<Open>>, StoreError> {
+        super::check_name(&record.name).map_err(StoreError::Internal)?;
+        let _changing = self.changing.lock().await;
+        if let Some(open) = self.cached(&record.name) {
+            if *open.record == record {
+                return Ok(Some(open));
+            }
+            self.close(&record.name).await;
+        }
+        let settings = &self.default.config.settings;
         let store = store::open_namespace(
-            &config.store,
+            &settings.store,
             &record.name,
-            config.namespaces.max_connections,
+            &record.id,
+            settings.namespaces.max_connections,
         )
         .await?;
+        // Deleted meanwhile (by another replica): what opening made goes again.
+        let stored = self.default.registry.namespaces().await;
+        if !stored.as_ref().is_ok_and(|all| all.contains(&record)) {
+            store.close().await;
+            store::remove_namespace(&settings.store, &record.name, &record.id).await?;
+            return stored.map(|_| None);
+        }
         let record = Arc::new(record);
         let state = self.default.for_namespace(Arc::clone(&record), store);
         let (stop, stopped) = watch::channel(false);
-        let sender = if config.notify.enabled {
+        let sender = if settings.notify.enabled {
             let worker = state
                 .notification_worker()
                 .map_err(|e| StoreError::Internal(format!("notification sender: {e}")))?;
@@ -114,12 +156,12 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner())
             .insert(open.record.name.clone(), Arc::clone(&open));
         tracing::info!(namespace = %open.record.name, "namespace open");
-        Ok(open)
+        Ok(Some(open))
     }
 
     /// Closes the namespace `name` here: its sender finishes its attempts in flight and gives
     /// back its leases, then its store closes. What it stored stays.
-    pub async fn close(&self, name: &str) {
+    async fn close(&self, name: &str) {
         let Some(open) = self
             .open
             .write()
@@ -134,24 +176,32 @@ impl Hub {
             let _ = sender.await;
         }
         open.state.store.close().await;
-        self.default.clients.forget(
-            self.default
-                .clients
-                .run_time_in(name)
-                .iter()
-                .map(|c| &*c.client.id),
-        );
+        let clients = self.default.clients.run_time_in(name);
+        self.default
+            .clients
+            .forget(clients.iter().map(|c| &*c.client.id));
         tracing::info!(namespace = %name, "namespace closed");
     }
 
-    /// Deletes the namespace `name` with everything it owns; `false` when there was none (or
-    /// another replica deleted it first, and removed what it kept).
-    pub async fn delete(&self, name: &str) -> Result<bool, StoreError> {
-        let deleted = self.default.registry.delete_namespace(name).await?;
-        self.close(name).await;
+    /// Deletes the namespace `record` describes with everything it owns; `false` when it was
+    /// not stored any more (another replica deleted it first, and removed what it kept).
+    pub async fn delete(&self, record: &NamespaceRecord) -> Result<bool, StoreError> {
+        let _changing = self.changing.lock().await;
+        let deleted = self
+            .default
+            .registry
+            .delete_namespace(&record.name, &record.id)
+            .await?;
+        if self
+            .cached(&record.name)
+            .is_some_and(|open| open.record.id == record.id)
+        {
+            self.close(&record.name).await;
+        }
         if deleted {
-            store::remove_namespace(&self.default.config.settings.store, name).await?;
-            tracing::info!(namespace = %name, "namespace deleted");
+            let settings = &self.default.config.settings.store;
+            store::remove_namespace(settings, &record.name, &record.id).await?;
+            tracing::info!(namespace = %record.name, "namespace deleted");
         }
         Ok(deleted)
     }
@@ -171,28 +221,35 @@ impl Hub {
 
     /// Brings this process in step with the store: deletes the namespaces whose time ran out,
     /// opens those another replica created (so their notifications go out from every replica),
-    /// closes those deleted elsewhere, and holds every run-time client as registered now.
+    /// reopens those deleted and created again elsewhere, closes those deleted elsewhere, and
+    /// holds every run-time client as registered now.
     pub async fn sync(&self) -> Result<(), StoreError> {
         let now = now_ms();
         let mut live = HashSet::new();
         for record in self.default.registry.namespaces().await? {
             if record.expired(now) {
                 tracing::info!(namespace = %record.name, "namespace ran out of time");
-                self.delete(&record.name).await?;
-            } else {
-                live.insert(record.name.clone());
-                if self.cached(&record.name).is_none()
-                    && let Err(e) = self.open(record).await
-                {
-                    tracing::warn!(error = %e, "a namespace could not be opened");
-                }
+                self.delete(&record).await?;
+                continue;
+            }
+            live.insert(record.name.clone());
+            let held = self.cached(&record.name);
+            if held.is_none_or(|open| *open.record != record)
+                && let Err(e) = self.open(record).await
+            {
+                tracing::warn!(error = %e, "a namespace could not be opened");
             }
         }
         for name in self.open_names() {
             if !live.contains(&name) {
+                let _changing = self.changing.lock().await;
                 self.close(&name).await;
             }
         }
+        self.unknown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, until| *until > now);
         self.sync_clients(&live).await
     }
 
@@ -222,8 +279,27 @@ impl Hub {
     /// The run-time client `id`, learnt from the store when another replica registered it
     /// since the last sync: its namespace, or `None` when there is no such client.
     pub async fn learn(&self, id: &str) -> Option<Arc<str>> {
+        let now = now_ms();
+        if self
+            .unknown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .is_some_and(|until| *until > now)
+        {
+            return None;
+        }
         let record = match self.default.registry.client(id).await {
-            Ok(record) => record?,
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
+                if unknown.len() >= UNKNOWN_KEPT {
+                    unknown.clear();
+                }
+                let every = self.default.config.settings.namespaces.sync_interval_ms;
+                unknown.insert(id.to_owned(), now + i64::try_from(every).unwrap_or(1000));
+                return None;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "a client could not be looked up");
                 return None;
@@ -242,8 +318,31 @@ impl Hub {
         }
     }
 
-    /// Syncs every `namespaces.sync_interval_ms` until `stopped`, then closes every namespace.
+    /// Removes the stores of namespaces that no longer exist (a gateway killed between deleting
+    /// a namespace and removing its store left them), then syncs every
+    /// `namespaces.sync_interval_ms` until `stopped`, then closes every namespace.
     pub async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        let registry = Arc::clone(&self.default.registry);
+        let live = move || {
+            let registry = Arc::clone(&registry);
+            Box::pin(async move {
+                Ok(registry
+                    .namespaces()
+                    .await?
+                    .into_iter()
+                    .map(|n| (n.name, n.id))
+                    .collect())
+            }) as _
+        };
+        match store::sweep_namespaces(&self.default.config.settings.store, live).await {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(removed = ?removed, "stores of deleted namespaces removed");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "stores of deleted namespaces could not be removed")
+            }
+        }
         let every = Duration::from_millis(self.default.config.settings.namespaces.sync_interval_ms);
         loop {
             if let Err(e) = self.sync().await {
@@ -254,6 +353,7 @@ impl Hub {
                 _ = stopped.wait_for(|stop| *stop) => break,
             }
         }
+        let _changing = self.changing.lock().await;
         for name in self.open_names() {
             self.close(&name).await;
         }

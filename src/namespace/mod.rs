@@ -17,19 +17,19 @@ mod hub;
 pub use dispatch::{HEADER, dispatch};
 pub use hub::{Hub, Open};
 
-/// Whether `name` may name a namespace: 1 to 48 lowercase ASCII letters, digits and dashes,
+/// Whether `name` may name a namespace: 1 to 32 lowercase ASCII letters, digits and dashes,
 /// starting with a letter or digit, and not `default`. It becomes part of a file name and a
 /// PostgreSQL schema name, so nothing else is allowed.
 pub fn check_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
-        && name.len() <= 48
+        && name.len() <= 32
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-');
     if !valid {
         return Err(format!(
-            "namespace name {name:?} must be 1 to 48 lowercase letters, digits and dashes, \
+            "namespace name {name:?} must be 1 to 32 lowercase letters, digits and dashes, \
              starting with a letter or digit"
         ));
     }
@@ -39,13 +39,21 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The JSON 403 of a token that does not reach the namespace `name`.
+fn not_reached(name: &str) -> crate::api::admin::AdminError {
+    crate::api::admin::AdminError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        format!("this token does not reach namespace {name}: use its own token or the admin token"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_name;
 
     #[test]
-    fn names_are_lowercase_letters_digits_and_dashes_up_to_48() {
-        for good in ["ci-1", "shard-07", "a", &"x".repeat(48), "9lives"] {
+    fn names_are_lowercase_letters_digits_and_dashes_up_to_32() {
+        for good in ["ci-1", "shard-07", "a", &"x".repeat(32), "9lives"] {
             assert!(check_name(good).is_ok(), "{good}");
         }
         for bad in [
@@ -57,7 +65,7 @@ mod tests {
             "a/b",
             "ä",
             "default",
-            &"x".repeat(49),
+            &"x".repeat(33),
             "x;drop",
         ] {
             assert!(check_name(bad).is_err(), "{bad}");

@@ -186,16 +186,20 @@ impl Registry for WakingStore {
         self.store.namespaces().await
     }
 
-    async fn delete_namespace(&self, name: &str) -> Result<bool, StoreError> {
-        self.store.delete_namespace(name).await
+    async fn delete_namespace(&self, name: &str, id: &str) -> Result<bool, StoreError> {
+        self.store.delete_namespace(name, id).await
     }
 
     async fn register_client(&self, client: &ClientRecord) -> Result<Registered, StoreError> {
         self.store.register_client(client).await
     }
 
-    async fn update_client(&self, client: &ClientRecord) -> Result<bool, StoreError> {
-        self.store.update_client(client).await
+    async fn update_client(
+        &self,
+        client: &ClientRecord,
+        previous_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.store.update_client(client, previous_ms).await
     }
 
     async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {

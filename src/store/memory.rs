@@ -649,10 +649,14 @@ impl Registry for MemoryStore {
         Ok(self.registry()?.namespaces.values().cloned().collect())
     }
 
-    async fn delete_namespace(&self, name: &str) -> Result<bool, StoreError> {
+    async fn delete_namespace(&self, name: &str, id: &str) -> Result<bool, StoreError> {
         let mut registry = self.registry()?;
+        if registry.namespaces.get(name).is_none_or(|n| n.id != id) {
+            return Ok(false);
+        }
+        registry.namespaces.remove(name);
         registry.clients.retain(|_, c| c.namespace != name);
-        Ok(registry.namespaces.remove(name).is_some())
+        Ok(true)
     }
 
     async fn register_client(&self, client: &ClientRecord) -> Result<Registered, StoreError> {
@@ -671,10 +675,16 @@ impl Registry for MemoryStore {
         Ok(Registered::Done)
     }
 
-    async fn update_client(&self, client: &ClientRecord) -> Result<bool, StoreError> {
+    async fn update_client(
+        &self,
+        client: &ClientRecord,
+        previous_ms: i64,
+    ) -> Result<bool, StoreError> {
         let mut registry = self.registry()?;
         match registry.clients.get_mut(&client.client_id) {
-            Some(stored) if stored.namespace == client.namespace => {
+            Some(stored)
+                if stored.namespace == client.namespace && stored.updated_at_ms == previous_ms =>
+            {
                 *stored = client.clone();
                 Ok(true)
             }

@@ -8,6 +8,7 @@ pub mod registry;
 mod settings;
 mod sql;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -139,70 +140,91 @@ fn sql_options(settings: &StoreSettings, max_connections: u32) -> sql::SqlOption
         sqlite_synchronous: settings.sqlite_synchronous.clone(),
         statement_timeout: std::time::Duration::from_millis(settings.statement_timeout_ms),
         namespace: None,
+        idle_timeout: None,
     }
 }
 
-/// Where a namespace's own store lives, beside the default one: a SQLite file next to the
-/// default file (`gateway.db` → `gateway.ns-NAME.db`), a PostgreSQL schema in the same database
-/// (`gateway_ns_NAME`, or `SCHEMA_ns_NAME` beside a default store in a schema other than
-/// `public`), or, with `memory://`, a memory store of its own.
+/// Where a namespace's own store lives, beside the default one, named after the namespace's
+/// name and id: a SQLite file next to the default file (`gateway.db` →
+/// `gateway.ns-NAME.ID.db`), a PostgreSQL schema in the same database (`gateway_ns_NAME_ID`, or
+/// `SCHEMA_ns_NAME_ID` beside a default store in a schema other than `public`), or, with
+/// `memory://`, a memory store of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NamespacePlace {
     /// A memory store of its own.
     Memory,
     /// A SQLite database: the store URL, and the files to remove with it.
-    Sqlite {
-        url: String,
-        files: Vec<std::path::PathBuf>,
-    },
-    /// A schema of the default PostgreSQL database, named after the namespace.
+    Sqlite { url: String, files: Vec<PathBuf> },
+    /// A schema of the default PostgreSQL database, for the namespace store `namespace`
+    /// (`NAME_ID`).
     Postgres { url: String, namespace: String },
 }
 
-/// Where the namespace `name` (already validated: lowercase letters, digits, dashes) lives.
-pub fn namespace_place(settings: &StoreSettings, name: &str) -> NamespacePlace {
-    let url = settings.url.trim();
-    if let Some(rest) = url.strip_prefix("sqlite://") {
-        let (file, query) = match rest.split_once('?') {
-            Some((file, query)) => (file, format!("?{query}")),
-            None => (rest, String::new()),
-        };
-        let path = std::path::Path::new(file);
-        let stem = path
-            .file_stem()
-            .map_or("gateway".into(), |s| s.to_string_lossy());
-        let name = match path.extension() {
-            Some(ext) => format!("{stem}.ns-{name}.{}", ext.to_string_lossy()),
-            None => format!("{stem}.ns-{name}"),
-        };
-        let own = path.with_file_name(name);
+/// The default SQLite file's directory, name before its extension, extension (with its dot)
+/// and URL query, when the store is SQLite.
+fn sqlite_parts(settings: &StoreSettings) -> Option<(PathBuf, String, String, String)> {
+    let rest = settings.url.trim().strip_prefix("sqlite://")?;
+    let (file, query) = match rest.split_once('?') {
+        Some((file, query)) => (file, format!("?{query}")),
+        None => (rest, String::new()),
+    };
+    let path = Path::new(file);
+    let stem = path.file_stem().map_or_else(
+        || "gateway".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let ext = path
+        .extension()
+        .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
+    let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+    Some((dir, stem, ext, query))
+}
+
+/// The prefix of every namespace's SQLite file name beside the default file.
+fn sqlite_prefix(stem: &str) -> String {
+    format!("{stem}.ns-")
+}
+
+/// Where the namespace `name` with id `id` (both checked: lowercase letters, digits, dashes)
+/// lives.
+pub fn namespace_place(settings: &StoreSettings, name: &str, id: &str) -> NamespacePlace {
+    if let Some((dir, stem, ext, query)) = sqlite_parts(settings) {
+        let own = dir.join(format!("{}{name}.{id}{ext}", sqlite_prefix(&stem)));
         let files = ["", "-wal", "-shm"]
             .iter()
-            .map(|suffix| std::path::PathBuf::from(format!("{}{suffix}", own.display())))
+            .map(|suffix| PathBuf::from(format!("{}{suffix}", own.display())))
             .collect();
         return NamespacePlace::Sqlite {
             url: format!("sqlite://{}{query}", own.display()),
             files,
         };
     }
+    let url = settings.url.trim();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return NamespacePlace::Postgres {
             url: url.to_owned(),
-            namespace: name.to_owned(),
+            namespace: format!("{name}_{id}"),
         };
     }
     NamespacePlace::Memory
 }
 
-/// Opens (creating it when missing) the store of the namespace `name`, with at most
-/// `max_connections` connections, its schema brought up to date.
+/// How long a namespace's idle connections stay open: an idle namespace holds none.
+const NAMESPACE_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Opens (creating it when missing) the store of the namespace `name` with id `id`, with at
+/// most `max_connections` connections, its schema brought up to date.
 pub async fn open_namespace(
     settings: &StoreSettings,
     name: &str,
+    id: &str,
     max_connections: u32,
 ) -> Result<Arc<dyn Store>, StoreError> {
-    let options = sql_options(settings, max_connections);
-    let store = match namespace_place(settings, name) {
+    let options = sql::SqlOptions {
+        idle_timeout: Some(NAMESPACE_IDLE),
+        ..sql_options(settings, max_connections)
+    };
+    let store = match namespace_place(settings, name, id) {
         NamespacePlace::Memory => {
             return Ok(Arc::new(MemoryStore::with_max_entries(
                 settings.memory_max_entries,
@@ -217,29 +239,89 @@ pub async fn open_namespace(
             SqlStore::connect(&url, &options).await?
         }
     };
-    store.migrate().await?;
+    if let Err(e) = store.migrate().await {
+        store.close().await;
+        return Err(e);
+    }
     Ok(Arc::new(store))
 }
 
-/// Removes what the namespace `name` kept: its SQLite files or its PostgreSQL schema. Its
-/// store must be closed first.
-pub async fn remove_namespace(settings: &StoreSettings, name: &str) -> Result<(), StoreError> {
-    match namespace_place(settings, name) {
+/// Removes what the namespace `name` with id `id` kept: its SQLite files or its PostgreSQL
+/// schema. Its store must be closed first.
+pub async fn remove_namespace(
+    settings: &StoreSettings,
+    name: &str,
+    id: &str,
+) -> Result<(), StoreError> {
+    match namespace_place(settings, name, id) {
         NamespacePlace::Memory => Ok(()),
         NamespacePlace::Sqlite { files, .. } => {
             for file in files {
-                match std::fs::remove_file(&file) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(StoreError::Internal(format!(
-                            "cannot remove {}: {e}",
-                            file.display()
-                        )));
-                    }
-                    _ => {}
-                }
+                remove_file(&file)?;
             }
             Ok(())
         }
         NamespacePlace::Postgres { url, namespace } => sql::drop_schema(&url, &namespace).await,
     }
+}
+
+fn remove_file(file: &Path) -> Result<(), StoreError> {
+    match std::fs::remove_file(file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Internal(format!(
+            "cannot remove {}: {e}",
+            file.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Removes the stores of namespaces that no longer exist: what a gateway killed between deleting
+/// a namespace and removing its store left behind. `live` are the (name, id) of those that
+/// exist, read *after* the stores were listed, so a namespace being created meanwhile (its
+/// record is stored before its store is made) is never taken for one left behind. Answers what
+/// it removed.
+pub async fn sweep_namespaces(
+    settings: &StoreSettings,
+    live: impl Fn() -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<(String, String)>, StoreError>> + Send>,
+    >,
+) -> Result<Vec<String>, StoreError> {
+    if let Some((dir, stem, ext, _)) = sqlite_parts(settings) {
+        let prefix = sqlite_prefix(&stem);
+        let listed_dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir.clone()
+        };
+        let found: Vec<String> = match std::fs::read_dir(&listed_dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&prefix))
+                .collect(),
+            Err(_) => return Ok(Vec::new()),
+        };
+        let keep: std::collections::HashSet<String> = live()
+            .await?
+            .iter()
+            .map(|(name, id)| format!("{prefix}{name}.{id}{ext}"))
+            .collect();
+        let mut removed = Vec::new();
+        for file in found {
+            let base = file
+                .strip_suffix("-wal")
+                .or_else(|| file.strip_suffix("-shm"))
+                .unwrap_or(&file);
+            if !keep.contains(base) && base.ends_with(&ext) {
+                remove_file(&dir.join(&file))?;
+                removed.push(file);
+            }
+        }
+        return Ok(removed);
+    }
+    let url = settings.url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return sql::sweep_schemas(url, live).await;
+    }
+    Ok(Vec::new())
 }

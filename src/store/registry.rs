@@ -27,14 +27,21 @@ pub trait Registry: Send + Sync + 'static {
     /// Every namespace, by name.
     async fn namespaces(&self) -> Result<Vec<NamespaceRecord>, StoreError>;
 
-    /// Deletes a namespace and the clients it owns; `false` when there was none.
-    async fn delete_namespace(&self, name: &str) -> Result<bool, StoreError>;
+    /// Deletes the namespace `name` whose id is `id`, and the clients it owns; `false` when
+    /// there was none (another replica deleted it, and it may have been created again since).
+    async fn delete_namespace(&self, name: &str, id: &str) -> Result<bool, StoreError>;
 
     /// Registers a client, unless its id is taken in any namespace or its namespace is gone.
     async fn register_client(&self, client: &ClientRecord) -> Result<Registered, StoreError>;
 
-    /// Replaces a client's registration; `false` when it is not in `client.namespace`.
-    async fn update_client(&self, client: &ClientRecord) -> Result<bool, StoreError>;
+    /// Replaces a client's registration, if it is still the one changed at `previous_ms` (its
+    /// `updated_at_ms` when read); `false` when it is not in `client.namespace`, or another
+    /// change came first, so two key rotations racing on two replicas never lose one.
+    async fn update_client(
+        &self,
+        client: &ClientRecord,
+        previous_ms: i64,
+    ) -> Result<bool, StoreError>;
 
     /// The run-time client with this id, in whichever namespace.
     async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError>;

@@ -297,11 +297,12 @@ async fn change(
     let (client, notify_url) = registration.build(&state.config).map_err(bad)?;
     record.doc = serde_json::to_value(&registration)
         .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    record.updated_at_ms = now_ms().max(record.updated_at_ms + 1);
-    if !state.registry.update_client(&record).await? {
+    let previous = record.updated_at_ms;
+    record.updated_at_ms = now_ms().max(previous + 1);
+    if !state.registry.update_client(&record, previous).await? {
         return Err(AdminError::new(
-            StatusCode::NOT_FOUND,
-            format!("client {id} was deleted meanwhile"),
+            StatusCode::CONFLICT,
+            format!("client {id} was changed or deleted meanwhile; read it again and retry"),
         ));
     }
     state.clients.put(RunTimeClient {

@@ -735,7 +735,7 @@ fn clients_and_namespaces() -> Vec<AdminOp> {
         .property(
             "name",
             string()
-                .pattern(Some("^[a-z0-9][a-z0-9-]{0,47}$"))
+                .pattern(Some("^[a-z0-9][a-z0-9-]{0,31}$"))
                 .description(Some("Lowercase letters, digits and dashes; not `default`")),
         )
         .required("name")
@@ -744,7 +744,10 @@ fn clients_and_namespaces() -> Vec<AdminOp> {
             integer().minimum(Some(1)).maximum(Some(30 * 24 * 3600)),
         )
         .property("maxPayments", integer().minimum(Some(1)))
-        .property("maxJournalEntries", integer().minimum(Some(1)));
+        .property(
+            "maxJournalEntries",
+            integer().minimum(Some(1)).maximum(Some(1_000_000)),
+        );
     let namespace = || {
         ObjectBuilder::new()
             .property("name", string())
@@ -773,6 +776,11 @@ fn clients_and_namespaces() -> Vec<AdminOp> {
                 })),
             )
             .answers("201", Some(client().into()))
+            .links(
+                &["readClient", "changeClient", "deleteClient"],
+                "id",
+                "$response.body#/clientId",
+            )
             .fails(&["400", "404", "409", "413"]),
         AdminOp::new(Get, "/admin/clients", "listClients")
             .summary("The namespace's clients (the default namespace's include the config file's)")

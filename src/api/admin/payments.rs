@@ -97,6 +97,21 @@ async fn seed(
             .check_url(url)
             .map_err(|e| bad(format!("notifyUrl: {e}")))?;
     }
+    if let Some(client_id) = &seed.client_id {
+        own_client(&state, client_id).await?;
+    }
+    if let Some(namespace) = &state.namespace
+        && let Some(max) = namespace.max_payments
+        && state.store.held().await? >= max
+    {
+        return Err(AdminError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "namespace {} holds its limit of {max} payments and risk reports (maxPayments)",
+                namespace.name
+            ),
+        ));
+    }
     let payment = build(seed)?;
     let caller = payment.client_id.clone().unwrap_or_default();
     let urls = state.clients.notify_urls();
@@ -123,6 +138,29 @@ struct Listing {
     id: Option<String>,
     offset: Option<u32>,
     limit: Option<u32>,
+}
+
+/// Refuses a `clientId` that is another namespace's client: its notifications would go out
+/// signed as that client, to its notify URL.
+async fn own_client(state: &AppState, client_id: &str) -> Result<(), AdminError> {
+    let here = state.namespace_name();
+    let elsewhere = if state.clients.in_config(client_id) {
+        (here != crate::domain::namespace::DEFAULT_NAMESPACE)
+            .then(|| crate::domain::namespace::DEFAULT_NAMESPACE.to_owned())
+    } else {
+        state
+            .registry
+            .client(client_id)
+            .await?
+            .map(|c| c.namespace)
+            .filter(|namespace| namespace != here)
+    };
+    match elsewhere {
+        Some(_) => Err(bad(format!(
+            "clientId: {client_id} is a client of another namespace"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Lists payments, newest first.

@@ -90,7 +90,7 @@ pub fn record(
         seconds,
     );
     let journal = &app.journal;
-    if !journal.enabled() || extensions.get::<super::quota::OverLimit>().is_some() {
+    if !journal.enabled() {
         return;
     }
     let admission = extensions.get::<Admission>();

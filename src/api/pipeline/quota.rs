@@ -1,20 +1,17 @@
 //! A namespace's limits: the most payments and risk reports it holds (`maxPayments`) and the
 //! most journal entries (`maxJournalEntries`). Stacked in the handler's place only in a
 //! namespace created with a limit, so no other request pays for it. A request past a limit is
-//! answered REQUEST_TRAFFIC_EXCEED_LIMIT naming it, and leaves the journal as it was.
+//! answered REQUEST_TRAFFIC_EXCEED_LIMIT naming it. A full namespace journal records nothing
+//! more ([`crate::journal::Journal::limited`]), so the entries it holds stay as they are.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::Route;
+use super::admission::ParsedBody;
 use crate::api::error::ApiError;
 use crate::protocol::{Endpoint, ResultCode};
-
-/// A response extension: the answer to a request past the namespace's journal limit, which the
-/// journal leaves out so the entries the limit kept stay.
-#[derive(Debug, Clone, Copy)]
-pub struct OverLimit;
 
 /// Refuses a request past its namespace's limits.
 pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> Response {
@@ -29,16 +26,15 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
         }
         .into_response()
     };
-    if let Some(max) = namespace.max_journal_entries
-        && app.journal.len() as u64 >= max
+    if let Some(max) = namespace
+        .max_journal_entries
+        .filter(|_| app.journal.is_full())
     {
-        let mut response = refuse(format!(
+        return refuse(format!(
             "namespace {} holds its limit of {max} journal entries (maxJournalEntries); \
              reset it (POST /admin/reset) or create it with a higher limit",
             namespace.name
         ));
-        response.extensions_mut().insert(OverLimit);
-        return response;
     }
     let writes = matches!(
         route.endpoint,
@@ -46,7 +42,7 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
     );
     if let Some(max) = namespace.max_payments.filter(|_| writes) {
         match app.store.held().await {
-            Ok(held) if held >= max => {
+            Ok(held) if held >= max && !repeats_a_push(&route, pushed_id(&request)).await => {
                 return refuse(format!(
                     "namespace {} holds its limit of {max} payments and risk reports \
                      (maxPayments); reset it (POST /admin/reset) or create it with a higher limit",
@@ -58,4 +54,26 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
         }
     }
     next.run(request).await
+}
+
+/// The paymentRequestId a request's body names, if any.
+fn pushed_id(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<ParsedBody>()
+        .and_then(|b| b.0.as_ref().ok())
+        .and_then(|body| body.get("paymentRequestId"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Whether the request is a notifyPushPayment for a payment the namespace holds already: a
+/// repeat (an SDK's retry) takes no room, so it goes through at the limit.
+async fn repeats_a_push(route: &Route, payment_request_id: Option<String>) -> bool {
+    match payment_request_id {
+        Some(id) if route.endpoint == Endpoint::NotifyPushPayment => {
+            matches!(route.app.store.payment(&id).await, Ok(Some(_)))
+        }
+        _ => false,
+    }
 }

@@ -94,8 +94,11 @@ impl SqlStore {
         let schema = schema.transpose()?;
         let open = |max_connections: u32| {
             let schema = schema.clone();
-            AnyPoolOptions::new()
-                .max_connections(max_connections)
+            let mut pool = AnyPoolOptions::new();
+            if let Some(idle) = options.idle_timeout {
+                pool = pool.idle_timeout(idle);
+            }
+            pool.max_connections(max_connections)
                 .acquire_timeout(options.acquire_timeout)
                 // A ping per checkout doubles the round trips of a read. A connection that died
                 // with the server fails its next query instead, answers UNKNOWN_EXCEPTION
@@ -211,13 +214,10 @@ impl SqlStore {
     }
 }
 
-/// The schema of the namespace `namespace` (lowercase letters, digits, dashes: checked by the
-/// caller), beside the schema `conn` works in: `gateway_ns_NAME` beside `public`, else
-/// `SCHEMA_ns_NAME`, so two gateways on one database in different schemas keep apart.
-async fn namespace_schema(
-    conn: &mut sqlx::AnyConnection,
-    namespace: &str,
-) -> Result<String, StoreError> {
+/// What every namespace schema's name starts with, beside the schema `conn` works in:
+/// `gateway_ns_` beside `public`, else `SCHEMA_ns_`, so two gateways on one database in
+/// different schemas keep apart.
+async fn schema_prefix(conn: &mut sqlx::AnyConnection) -> Result<String, StoreError> {
     let row = sqlx::query("SELECT COALESCE(current_schema(), 'public')::text AS current")
         .fetch_one(&mut *conn)
         .await
@@ -228,7 +228,20 @@ async fn namespace_schema(
     } else {
         current.as_str()
     };
-    let schema = format!("{base}_ns_{}", namespace.replace('-', "_"));
+    Ok(format!("{base}_ns_"))
+}
+
+/// The schema of the namespace store `namespace` (`NAME_ID`: lowercase letters, digits,
+/// dashes and an underscore, checked by the caller).
+async fn namespace_schema(
+    conn: &mut sqlx::AnyConnection,
+    namespace: &str,
+) -> Result<String, StoreError> {
+    let schema = format!(
+        "{}{}",
+        schema_prefix(conn).await?,
+        namespace.replace('-', "_")
+    );
     // PostgreSQL cuts longer names silently, and two namespaces could meet in one schema.
     if schema.len() > 63
         || !schema
@@ -236,7 +249,8 @@ async fn namespace_schema(
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
     {
         return Err(StoreError::Internal(format!(
-            "namespace {namespace} would live in schema {schema:?}: a PostgreSQL schema name is              at most 63 letters, digits and underscores; use a shorter name"
+            "namespace {namespace} would live in schema {schema:?}: a PostgreSQL schema name is \
+             at most 63 letters, digits and underscores; use a shorter name"
         )));
     }
     Ok(schema)
@@ -262,6 +276,65 @@ async fn create_schema(
             .map_err(classify),
         Err(e) => Err(classify(e)),
     }
+}
+
+/// Drops the namespace schemas beside the default one that belong to no namespace in `live`
+/// (`(name, id)`, read after the schemas were listed), and answers them.
+pub async fn sweep_schemas(
+    url: &str,
+    live: impl Fn() -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<(String, String)>, StoreError>> + Send>,
+    >,
+) -> Result<Vec<String>, StoreError> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {}: {e}", redact(url))))?;
+    let swept = sweep_with(&mut conn, live).await;
+    let _ = conn.close().await;
+    swept
+}
+
+async fn sweep_with(
+    conn: &mut sqlx::AnyConnection,
+    live: impl Fn() -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<(String, String)>, StoreError>> + Send>,
+    >,
+) -> Result<Vec<String>, StoreError> {
+    let prefix = schema_prefix(conn).await?;
+    let rows = sqlx::query("SELECT nspname::text AS name FROM pg_namespace")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let mut found = Vec::new();
+    for row in &rows {
+        let name: String = row.try_get("name").map_err(classify)?;
+        if name.starts_with(&prefix) {
+            found.push(name);
+        }
+    }
+    let keep: std::collections::HashSet<String> = live()
+        .await?
+        .iter()
+        .map(|(name, id)| format!("{prefix}{}_{id}", name.replace('-', "_")))
+        .collect();
+    let mut dropped = Vec::new();
+    for schema in found.into_iter().filter(|s| !keep.contains(s)) {
+        // Listed by the catalogue and made of our own prefix: no quoting needed, but checked.
+        if !schema
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            continue;
+        }
+        let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        dropped.push(schema);
+    }
+    Ok(dropped)
 }
 
 /// Drops a namespace's PostgreSQL schema with everything in it.
@@ -301,6 +374,7 @@ mod tests {
             sqlite_synchronous: "normal".into(),
             statement_timeout: Duration::from_secs(5),
             namespace: None,
+            idle_timeout: None,
         };
         let store = SqlStore::connect(&format!("sqlite://{}", file.display()), &options)
             .await

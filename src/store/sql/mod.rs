@@ -94,6 +94,8 @@ pub struct SqlOptions {
     /// PostgreSQL: the namespace whose schema every connection works in, created when missing
     /// ([`connect::namespace_schema`]); `None` is the database's default.
     pub namespace: Option<String>,
+    /// How long an idle connection stays open; `None` keeps the pool's default.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// The SQLite / PostgreSQL store.
@@ -109,7 +111,7 @@ pub struct SqlStore {
     group: Option<GroupCommit<SqliteWrite>>,
 }
 
-pub use connect::drop_schema;
+pub use connect::{drop_schema, sweep_schemas};
 
 /// Hides the password of a database URL.
 pub fn redact(url: &str) -> String {

@@ -32,13 +32,15 @@ fn doc_of<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 #[async_trait]
 impl Registry for SqlStore {
     async fn create_namespace(&self, namespace: &NamespaceRecord) -> Result<bool, StoreError> {
-        let inserted =
-            sqlx::query("INSERT INTO namespaces (name, expires_at_ms, doc) VALUES ($1, $2, $3)")
-                .bind(namespace.name.as_str())
-                .bind(namespace.expires_at_ms)
-                .bind(doc_of(namespace)?)
-                .execute(&self.writer)
-                .await;
+        let inserted = sqlx::query(
+            "INSERT INTO namespaces (name, id, expires_at_ms, doc) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(namespace.name.as_str())
+        .bind(namespace.id.as_str())
+        .bind(namespace.expires_at_ms)
+        .bind(doc_of(namespace)?)
+        .execute(&self.writer)
+        .await;
         match inserted {
             Ok(_) => Ok(true),
             Err(e) if is_unique_violation(&e) => Ok(false),
@@ -54,12 +56,16 @@ impl Registry for SqlStore {
         rows.iter().map(|row| stored(row, "namespace")).collect()
     }
 
-    async fn delete_namespace(&self, name: &str) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("DELETE FROM namespaces WHERE name = $1")
+    async fn delete_namespace(&self, name: &str, id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM namespaces WHERE name = $1 AND id = $2")
             .bind(name)
+            .bind(id)
             .execute(&self.writer)
             .await
             .map_err(classify)?;
+        if deleted.rows_affected() == 0 {
+            return Ok(false);
+        }
         // Its clients too, and any a registration racing the delete left behind.
         sqlx::query(
             "DELETE FROM clients WHERE namespace = $1 OR (namespace <> $2 \
@@ -70,7 +76,7 @@ impl Registry for SqlStore {
         .execute(&self.writer)
         .await
         .map_err(classify)?;
-        Ok(deleted.rows_affected() > 0)
+        Ok(true)
     }
 
     async fn register_client(&self, client: &ClientRecord) -> Result<Registered, StoreError> {
@@ -99,14 +105,20 @@ impl Registry for SqlStore {
         }
     }
 
-    async fn update_client(&self, client: &ClientRecord) -> Result<bool, StoreError> {
+    async fn update_client(
+        &self,
+        client: &ClientRecord,
+        previous_ms: i64,
+    ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
-            "UPDATE clients SET doc = $1, updated_at_ms = $2 WHERE client_id = $3 AND namespace = $4",
+            "UPDATE clients SET doc = $1, updated_at_ms = $2 \
+             WHERE client_id = $3 AND namespace = $4 AND updated_at_ms = $5",
         )
         .bind(doc_of(&client.doc)?)
         .bind(client.updated_at_ms)
         .bind(client.client_id.as_str())
         .bind(client.namespace.as_str())
+        .bind(previous_ms)
         .execute(&self.writer)
         .await
         .map_err(classify)?;

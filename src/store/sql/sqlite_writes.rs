@@ -277,6 +277,7 @@ mod tests {
             sqlite_synchronous: "normal".into(),
             statement_timeout: std::time::Duration::from_secs(5),
             namespace: None,
+            idle_timeout: None,
         };
         let store = Arc::new(SqlStore::connect(&url, &options).await.unwrap());
         store.migrate().await.unwrap();
