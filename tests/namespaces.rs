@@ -5,15 +5,16 @@
 //! namespace's time to live runs out in the middle and leaves the others intact. Then the
 //! refusals: names, tokens, duplicate client ids, limits; and key rotation, restart, deletion.
 
+#[path = "support/gateway_process.rs"]
+mod gateway_process;
 #[path = "support/postgres_schema.rs"]
 mod postgres_schema;
 #[path = "support/skip.rs"]
 mod skip;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -28,6 +29,8 @@ use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::Barrier;
+
+use gateway_process::Gateway;
 
 const BIN: &str = env!("CARGO_BIN_EXE_alipay-gateway");
 const ADMIN: &str = "TEST-ONLY-admin-token";
@@ -53,75 +56,6 @@ fn http() -> reqwest::Client {
 // ------------------------------------------------------------------------------------------
 // A gateway process
 // ------------------------------------------------------------------------------------------
-
-struct Gateway {
-    child: Child,
-    base: String,
-    logs: Arc<Mutex<Vec<String>>>,
-}
-
-impl Gateway {
-    fn start(config: &Path) -> Gateway {
-        let mut command = Command::new(BIN);
-        command
-            .args(["--log-json", "serve", "--config"])
-            .arg(config);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("GATEWAY_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .env("GATEWAY_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the gateway binary starts");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let (pipe, kept) = (child.stdout.take().unwrap(), Arc::clone(&logs));
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                kept.lock().unwrap().push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let address = loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|e| {
-                    let _ = child.kill();
-                    panic!(
-                        "the gateway did not start ({e}):\n{}",
-                        logs.lock().unwrap().join("\n")
-                    )
-                });
-            if let Ok(v) = serde_json::from_str::<Value>(&line)
-                && v["message"] == "alipay-gateway listening"
-            {
-                break v["address"].as_str().unwrap().to_owned();
-            }
-        };
-        Gateway {
-            child,
-            base: format!("http://{address}"),
-            logs,
-        }
-    }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// An admin call: `namespace` names it in the Gateway-Namespace header, `token` is the bearer.
 async fn admin(
@@ -1012,167 +946,151 @@ fn single_with(extra: &str) -> Single {
     }
 }
 
+/// Admin calls as one caller: a token, and the namespace its calls name (none: the default).
+struct As<'a> {
+    base: &'a str,
+    token: &'a str,
+    namespace: Option<&'a str>,
+}
+
+impl As<'_> {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        admin(self.base, self.token, self.namespace, method, path, body).await
+    }
+
+    /// The HTTP status of a call.
+    async fn status(&self, method: Method, path: &str, body: Option<Value>) -> u16 {
+        self.call(method, path, body).await.0
+    }
+
+    /// Asserts that a call is refused with `status`, in JSON, with an error naming `words`.
+    async fn refused(
+        &self,
+        (method, path): (Method, &str),
+        body: Option<Value>,
+        status: u16,
+        words: &str,
+    ) {
+        let (got, answer) = self.call(method.clone(), path, body.clone()).await;
+        assert_eq!(got, status, "{method} {path} {body:?}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(words), "{method} {path} {body:?}: {answer}");
+    }
+}
+
 #[tokio::test]
 async fn names_tokens_and_unknown_namespaces_get_json_400_401_403_404() {
     let s = single();
     let base = &s.gateway.base;
-    for bad in [
-        "",
-        "Upper",
-        "under_score",
-        "-dash",
-        "default",
-        &"x".repeat(33),
-        "a/b",
-    ] {
-        let (status, body) = admin(
-            base,
-            ADMIN,
-            None,
-            Method::POST,
-            "/namespaces",
-            Some(json!({ "name": bad })),
-        )
-        .await;
-        assert_eq!(status, 400, "{bad:?}: {body}");
-        assert!(
-            body["error"].as_str().unwrap().contains("namespace name"),
-            "{body}"
-        );
+    let gateway = As {
+        base,
+        token: ADMIN,
+        namespace: None,
+    };
+    let long = "x".repeat(33);
+    for bad in ["", "Upper", "under_score", "-dash", "default", &long, "a/b"] {
+        let name = json!({ "name": bad });
+        let create = (Method::POST, "/namespaces");
+        gateway
+            .refused(create, Some(name), 400, "namespace name")
+            .await;
     }
-    let (status, body) = admin(
-        base,
-        ADMIN,
-        None,
-        Method::POST,
-        "/namespaces",
-        Some(json!({ "name": "a", "ttlSeconds": 0 })),
-    )
-    .await;
-    assert_eq!(status, 400, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("ttlSeconds"),
-        "{body}"
-    );
-    let (status, body) = admin(
-        base,
-        ADMIN,
-        None,
-        Method::POST,
-        "/namespaces",
-        Some(json!({ "name": "a", "maxPayments": 0 })),
-    )
-    .await;
-    assert_eq!(status, 400, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("maxPayments"),
-        "{body}"
-    );
-
+    for (field, limit) in [
+        ("ttlSeconds", 0),
+        ("maxPayments", 0),
+        ("maxJournalEntries", 1_000_001),
+    ] {
+        let body = json!({ "name": "a", field: limit });
+        gateway
+            .refused((Method::POST, "/namespaces"), Some(body), 400, field)
+            .await;
+    }
     let a = create_namespace(base, "team-a", json!({})).await;
     let b = create_namespace(base, "team-b", json!({})).await;
-    let (status, body) = admin(
-        base,
-        ADMIN,
-        None,
-        Method::POST,
-        "/namespaces",
-        Some(json!({ "name": "team-a" })),
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
+    let again = json!({ "name": "team-a" });
+    let create = (Method::POST, "/namespaces");
+    gateway
+        .refused(create, Some(again), 409, "exists already")
+        .await;
 
-    // Unknown namespace: 404, with the admin token or any other.
-    let (status, body) = admin(
+    let count = "/journal/count";
+    let with = |token, namespace| As {
         base,
-        ADMIN,
-        Some("nobody"),
-        Method::GET,
-        "/journal/count",
-        None,
-    )
-    .await;
-    assert_eq!(status, 404, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("nobody"), "{body}");
-    // Any token but the admin token gets the same 403 for a namespace it does not reach as
-    // for one that does not exist: it cannot find out which names exist.
-    let (status, _) = admin(
-        base,
-        &b,
-        Some("nobody"),
-        Method::GET,
-        "/journal/count",
-        None,
-    )
-    .await;
-    assert_eq!(status, 403);
-    let (status, _) = admin(base, &b, None, Method::GET, "/namespaces/nobody", None).await;
-    assert_eq!(status, 403);
-    // Another namespace's token: 403; a wrong one too; none at all: 401.
-    let (status, body) = admin(
-        base,
-        &b,
-        Some("team-a"),
-        Method::GET,
-        "/journal/count",
-        None,
-    )
-    .await;
-    assert_eq!(status, 403, "{body}");
-    let (status, _) = admin(
-        base,
-        "gwns_wrong",
-        Some("team-a"),
-        Method::GET,
-        "/journal/count",
-        None,
-    )
-    .await;
-    assert_eq!(status, 403);
-    let (status, _) = admin(base, &b, None, Method::GET, "/namespaces/team-a", None).await;
-    assert_eq!(status, 403);
+        token,
+        namespace,
+    };
+    // Unknown namespace: 404 with the admin token, naming it.
+    let nobody = with(ADMIN, Some("nobody"));
+    nobody
+        .refused((Method::GET, count), None, 404, "no namespace nobody")
+        .await;
+    // Any other token gets the same 403 for a namespace it does not reach as for one that does
+    // not exist: it cannot find out which names exist.
+    assert_eq!(
+        with(&b, Some("nobody"))
+            .status(Method::GET, count, None)
+            .await,
+        403
+    );
+    assert_eq!(
+        with(&b, None)
+            .status(Method::GET, "/namespaces/nobody", None)
+            .await,
+        403
+    );
+    assert_eq!(
+        with(&b, Some("team-a"))
+            .status(Method::GET, count, None)
+            .await,
+        403
+    );
+    assert_eq!(
+        with("gwns_wrong", Some("team-a"))
+            .status(Method::GET, count, None)
+            .await,
+        403
+    );
+    assert_eq!(
+        with(&b, None)
+            .status(Method::GET, "/namespaces/team-a", None)
+            .await,
+        403
+    );
+    // No token at all: 401.
     let response = http()
-        .get(format!("{base}/admin/journal/count"))
+        .get(format!("{base}/admin{count}"))
         .header("Gateway-Namespace", "team-a")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
     // A namespace token reaches its own namespace, and nothing of the gateway's.
-    let (status, _) = admin(
-        base,
-        &a,
-        Some("team-a"),
-        Method::GET,
-        "/journal/count",
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, _) = admin(base, &a, None, Method::GET, "/journal/count", None).await;
-    assert_eq!(status, 401);
-    let (status, _) = admin(base, &a, None, Method::GET, "/namespaces", None).await;
-    assert_eq!(status, 401);
-    let (status, _) = admin(
-        base,
-        &a,
-        None,
-        Method::POST,
-        "/namespaces",
-        Some(json!({ "name": "mine" })),
-    )
-    .await;
-    assert_eq!(status, 401);
-    let (status, _) = admin(
-        base,
-        ADMIN,
-        Some("Bad Name"),
-        Method::GET,
-        "/journal/count",
-        None,
-    )
-    .await;
-    assert_eq!(status, 400);
+    assert_eq!(
+        with(&a, Some("team-a"))
+            .status(Method::GET, count, None)
+            .await,
+        200
+    );
+    assert_eq!(with(&a, None).status(Method::GET, count, None).await, 401);
+    assert_eq!(
+        with(&a, None)
+            .status(Method::GET, "/namespaces", None)
+            .await,
+        401
+    );
+    let mine = Some(json!({ "name": "mine" }));
+    assert_eq!(
+        with(&a, None)
+            .status(Method::POST, "/namespaces", mine)
+            .await,
+        401
+    );
+    assert_eq!(
+        with(ADMIN, Some("Bad Name"))
+            .status(Method::GET, count, None)
+            .await,
+        400
+    );
 }
 
 #[tokio::test]
@@ -1191,47 +1109,36 @@ async fn a_client_id_is_unique_across_namespaces_and_config() {
         "http://127.0.0.1:9/notify",
     )
     .await;
-    for (token, namespace) in [
-        (&b, Some("team-b")),
-        (&a, Some("team-a")),
-        (&ADMIN.to_owned(), None),
-    ] {
-        let (status, body) = admin(
-            base,
-            token,
-            namespace,
-            Method::POST,
-            "/clients",
-            Some(json!({ "clientId": "SHARED_ID", "publicKeys": { "1": keys.public_pem } })),
-        )
-        .await;
-        assert_eq!(status, 409, "{body}");
-        assert!(
-            body["error"]
-                .as_str()
-                .unwrap()
-                .contains("SHARED_ID is already registered"),
-            "{body}"
-        );
-    }
-    let (status, body) = admin(
+    let team_a = As {
         base,
-        &b,
-        Some("team-b"),
-        Method::POST,
-        "/clients",
-        Some(json!({ "clientId": "TEST_MERCHANT", "publicKeys": { "1": keys.public_pem } })),
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("config-file client"),
-        "{body}"
-    );
+        token: &a,
+        namespace: Some("team-a"),
+    };
+    let team_b = As {
+        base,
+        token: &b,
+        namespace: Some("team-b"),
+    };
+    let gateway = As {
+        base,
+        token: ADMIN,
+        namespace: None,
+    };
+    let shared = json!({ "clientId": "SHARED_ID", "publicKeys": { "1": keys.public_pem } });
+    for caller in [&team_b, &team_a, &gateway] {
+        let taken = "SHARED_ID is already registered";
+        let register = (Method::POST, "/clients");
+        caller
+            .refused(register, Some(shared.clone()), 409, taken)
+            .await;
+    }
+    let config = json!({ "clientId": "TEST_MERCHANT", "publicKeys": { "1": keys.public_pem } });
+    let register = (Method::POST, "/clients");
+    team_b
+        .refused(register, Some(config), 409, "config-file client")
+        .await;
     // Bad registrations name their field.
+    let key = keys.public_pem.as_str();
     for (registration, field) in [
         (json!({ "clientId": "X", "publicKeys": {} }), "public_keys"),
         (
@@ -1243,66 +1150,54 @@ async fn a_client_id_is_unique_across_namespaces_and_config() {
             "public_keys.1",
         ),
         (
-            json!({ "clientId": "X", "publicKeys": { "1": keys.public_pem }, "endpoints": ["pay"] }),
+            json!({ "clientId": "X", "publicKeys": { "1": key }, "endpoints": ["pay"] }),
             "endpoints",
         ),
         (
-            json!({ "clientId": "X", "publicKeys": { "1": keys.public_pem }, "notifyUrl": "ftp://x" }),
+            json!({ "clientId": "X", "publicKeys": { "1": key }, "notifyUrl": "ftp://x" }),
             "notify_url",
         ),
         (
-            json!({ "clientId": "X", "publicKeys": { "1": keys.public_pem }, "notifyUrl": "http://10.1.2.3/n" }),
+            json!({ "clientId": "X", "publicKeys": { "1": key }, "notifyUrl": "http://10.1.2.3/n" }),
             "notify_url",
         ),
         (
-            json!({ "clientId": "", "publicKeys": { "1": keys.public_pem } }),
+            json!({ "clientId": "", "publicKeys": { "1": key } }),
             "client_id",
         ),
         (json!({ "clientId": "X", "secret": 1 }), "secret"),
     ] {
-        let (status, body) = admin(
-            base,
-            &b,
-            Some("team-b"),
-            Method::POST,
-            "/clients",
-            Some(registration.clone()),
-        )
-        .await;
-        assert_eq!(status, 400, "{registration}: {body}");
-        assert!(
-            body["error"].as_str().unwrap().contains(field),
-            "{registration}: {body}"
-        );
+        team_b
+            .refused((Method::POST, "/clients"), Some(registration), 400, field)
+            .await;
     }
     // A namespace lists only its own; the default namespace lists config-file clients.
-    let (_, listed) = admin(base, &b, Some("team-b"), Method::GET, "/clients", None).await;
-    assert_eq!(listed, json!([]));
-    let (_, listed) = admin(base, ADMIN, None, Method::GET, "/clients", None).await;
+    assert_eq!(
+        team_b.call(Method::GET, "/clients", None).await,
+        (200, json!([]))
+    );
+    let (_, listed) = gateway.call(Method::GET, "/clients", None).await;
     assert_eq!(listed[0]["clientId"], "TEST_MERCHANT");
     assert_eq!(listed[0]["source"], "config");
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
-    // Another namespace cannot see, change or delete it.
-    let (status, _) = admin(
-        base,
-        &b,
-        Some("team-b"),
-        Method::DELETE,
-        "/clients/SHARED_ID",
-        None,
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = admin(
-        base,
-        ADMIN,
-        None,
-        Method::DELETE,
-        "/clients/TEST_MERCHANT",
-        None,
-    )
-    .await;
-    assert_eq!(status, 409);
+    // Another namespace cannot see, change or delete it; a config-file client is changed in
+    // the config file only.
+    assert_eq!(
+        team_b.status(Method::GET, "/clients/SHARED_ID", None).await,
+        404
+    );
+    assert_eq!(
+        team_b
+            .status(Method::DELETE, "/clients/SHARED_ID", None)
+            .await,
+        404
+    );
+    assert_eq!(
+        gateway
+            .status(Method::DELETE, "/clients/TEST_MERCHANT", None)
+            .await,
+        409
+    );
 }
 
 #[tokio::test]
@@ -1436,19 +1331,26 @@ async fn a_namespace_past_its_limits_answers_request_traffic_exceed_limit_naming
     }
 }
 
+/// The result code of an inquiry for PR-1 by ROTATING, signed with `key` as `version`.
+async fn rotating_inquiry(base: &str, key: &KeyPair, version: &str) -> String {
+    let body = inquiry_body("PR-1");
+    let answer = signed(base, INQUIRY, "ROTATING", &key.private_pem, version, &body).await;
+    code(&answer).to_owned()
+}
+
 #[tokio::test]
 async fn a_run_time_client_rotates_its_key_and_survives_a_restart() {
     let mut s = single();
     let token = create_namespace(&s.gateway.base, "rotating", json!({})).await;
-    let old = keygen(&s.dir, "old");
-    let new = keygen(&s.dir, "new");
+    let (old, new) = (keygen(&s.dir, "old"), keygen(&s.dir, "new"));
+    let nowhere = "http://127.0.0.1:9/notify";
     register(
         &s.gateway.base,
         &token,
         "rotating",
         "ROTATING",
         &old,
-        "http://127.0.0.1:9/notify",
+        nowhere,
     )
     .await;
     let base = s.gateway.base.clone();
@@ -1463,68 +1365,24 @@ async fn a_run_time_client_rotates_its_key_and_survives_a_restart() {
     .await;
     assert_eq!(code(&answer), "SUCCESS", "{answer}");
 
-    // Rotation: keyVersion 2 added; both verify. Version 1 cannot be replaced in place.
-    let (status, changed) = admin(
-        &base,
-        &token,
-        Some("rotating"),
-        Method::PATCH,
-        "/clients/ROTATING",
-        Some(json!({ "publicKeys": { "2": new.public_pem } })),
-    )
-    .await;
+    // Rotation: keyVersion 2 added; both verify. Version 1 cannot be replaced in place; once
+    // removed, it verifies nothing.
+    let client = As {
+        base: &base,
+        token: &token,
+        namespace: Some("rotating"),
+    };
+    let change = |body: Value| client.call(Method::PATCH, "/clients/ROTATING", Some(body));
+    let (status, changed) = change(json!({ "publicKeys": { "2": new.public_pem } })).await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["keyVersions"], json!(["1", "2"]));
-    let answer = signed(
-        &base,
-        INQUIRY,
-        "ROTATING",
-        &new.private_pem,
-        "2",
-        &inquiry_body("PR-1"),
-    )
-    .await;
-    assert_eq!(code(&answer), "SUCCESS", "{answer}");
-    let answer = signed(
-        &base,
-        INQUIRY,
-        "ROTATING",
-        &old.private_pem,
-        "1",
-        &inquiry_body("PR-1"),
-    )
-    .await;
-    assert_eq!(code(&answer), "SUCCESS", "{answer}");
-    let (status, body) = admin(
-        &base,
-        &token,
-        Some("rotating"),
-        Method::PATCH,
-        "/clients/ROTATING",
-        Some(json!({ "publicKeys": { "1": new.public_pem } })),
-    )
-    .await;
+    assert_eq!(rotating_inquiry(&base, &new, "2").await, "SUCCESS");
+    assert_eq!(rotating_inquiry(&base, &old, "1").await, "SUCCESS");
+    let (status, body) = change(json!({ "publicKeys": { "1": new.public_pem } })).await;
     assert_eq!(status, 409, "{body}");
-    let (status, _) = admin(
-        &base,
-        &token,
-        Some("rotating"),
-        Method::PATCH,
-        "/clients/ROTATING",
-        Some(json!({ "removeKeyVersions": ["1"] })),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let answer = signed(
-        &base,
-        INQUIRY,
-        "ROTATING",
-        &old.private_pem,
-        "1",
-        &inquiry_body("PR-1"),
-    )
-    .await;
-    assert_eq!(code(&answer), "KEY_NOT_FOUND", "{answer}");
+    let (status, body) = change(json!({ "removeKeyVersions": ["1"] })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rotating_inquiry(&base, &old, "1").await, "KEY_NOT_FOUND");
 
     // kill -9 and start again: the namespace, its client (rotated) and its payment are there.
     s.gateway.child.kill().unwrap();
@@ -1551,39 +1409,36 @@ async fn a_run_time_client_rotates_its_key_and_survives_a_restart() {
     .await;
     assert_eq!(code(&answer), "SUCCESS", "{answer}");
     assert_eq!(answer["paymentResult"]["resultCode"], "SUCCESS", "{answer}");
-    let (status, shown) = admin(
-        &base,
-        &token,
-        None,
-        Method::GET,
-        "/namespaces/rotating",
-        None,
-    )
-    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !namespace_files(&data, "ghost").is_empty() {
+        assert!(Instant::now() < deadline, "the leftover store stays");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(namespace_files(&data, "rotating").len(), 3);
+    let client = As {
+        base: &base,
+        token: &token,
+        namespace: Some("rotating"),
+    };
+    let gateway_view = As {
+        base: &base,
+        token: &token,
+        namespace: None,
+    };
+    let (status, shown) = gateway_view
+        .call(Method::GET, "/namespaces/rotating", None)
+        .await;
     assert_eq!(status, 200, "{shown}");
     assert_eq!(shown["held"]["paymentsAndRiskReports"], 1, "{shown}");
 
     // Deleting the client: its requests are refused as any unknown client's.
-    let (status, _) = admin(
-        &base,
-        &token,
-        Some("rotating"),
-        Method::DELETE,
-        "/clients/ROTATING",
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    let answer = signed(
-        &base,
-        INQUIRY,
-        "ROTATING",
-        &new.private_pem,
-        "2",
-        &inquiry_body("PR-1"),
-    )
-    .await;
-    assert_eq!(code(&answer), "INVALID_CLIENT", "{answer}");
+    assert_eq!(
+        client
+            .status(Method::DELETE, "/clients/ROTATING", None)
+            .await,
+        200
+    );
+    assert_eq!(rotating_inquiry(&base, &new, "2").await, "INVALID_CLIENT");
 }
 
 #[tokio::test]

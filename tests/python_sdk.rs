@@ -11,6 +11,20 @@ use std::process::{Command, Stdio};
 #[path = "support/skip.rs"]
 mod skip;
 
+/// The Python with the SDK installed (`GATEWAY_TEST_PYTHON`), or `None` after saying `what` is
+/// skipped without it.
+fn sdk_python(what: &str) -> Option<String> {
+    let python = std::env::var("GATEWAY_TEST_PYTHON").ok();
+    if python.is_none() {
+        skip::skipped(
+            what,
+            "needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt installed \
+             (bash .ci/run sets it up)",
+        );
+    }
+    python
+}
+
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -18,12 +32,7 @@ fn fixture(name: &str) -> String {
 
 #[test]
 fn the_official_python_sdk_talks_to_the_gateway_unmodified() {
-    let Ok(python) = std::env::var("GATEWAY_TEST_PYTHON") else {
-        skip::skipped(
-            "python_sdk",
-            "needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt installed \
-             (bash .ci/run sets it up)",
-        );
+    let Some(python) = sdk_python("python_sdk") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -114,12 +123,7 @@ fn start(config: &std::path::Path) -> (std::process::Child, String) {
 
 #[test]
 fn the_official_python_sdk_talks_through_a_real_mode_gateway_in_both_signing_modes() {
-    let Ok(python) = std::env::var("GATEWAY_TEST_PYTHON") else {
-        skip::skipped(
-            "python_sdk real mode",
-            "needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt installed \
-             (bash .ci/run sets it up)",
-        );
+    let Some(python) = sdk_python("python_sdk real mode") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -235,12 +239,7 @@ pass_through = true
 
 #[test]
 fn the_official_python_sdk_talks_as_a_client_registered_at_run_time_in_a_namespace() {
-    let Ok(python) = std::env::var("GATEWAY_TEST_PYTHON") else {
-        skip::skipped(
-            "python_sdk",
-            "needs GATEWAY_TEST_PYTHON, a Python with tests/sdk/requirements.txt installed \
-             (bash .ci/run sets it up)",
-        );
+    let Some(python) = sdk_python("python_sdk") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

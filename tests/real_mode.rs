@@ -4,11 +4,9 @@
 //! forwarding, every way the upstream can fail, recording, restart and replay with the
 //! upstream stopped, run-time mode switching, and the recordings' export and import.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -19,6 +17,10 @@ use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::Sha256;
+
+#[path = "support/gateway_process.rs"]
+mod gateway_process;
+use gateway_process::Gateway;
 
 const BIN: &str = env!("CARGO_BIN_EXE_alipay-gateway");
 const ADMIN: &str = "TEST-ONLY-admin-token";
@@ -185,73 +187,7 @@ fn push(payment_id: &str, payment_request_id: &str) -> Value {
 // Gateway processes
 // ------------------------------------------------------------------------------------------
 
-/// A running gateway; dropping it kills it.
-struct Gateway {
-    child: Child,
-    base: String,
-    logs: Arc<Mutex<Vec<String>>>,
-}
-
 impl Gateway {
-    fn start(config: &Path) -> Gateway {
-        let mut command = Command::new(BIN);
-        command
-            .args(["--log-json", "serve", "--config"])
-            .arg(config);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("GATEWAY_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .env("GATEWAY_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the gateway binary starts");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let (pipe, kept) = (child.stdout.take().unwrap(), Arc::clone(&logs));
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                kept.lock().unwrap().push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let address = loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|e| {
-                    let _ = child.kill();
-                    panic!(
-                        "the gateway did not start ({e}):\n{}",
-                        logs.lock().unwrap().join("\n")
-                    )
-                });
-            if let Ok(v) = serde_json::from_str::<Value>(&line)
-                && v["message"] == "alipay-gateway listening"
-            {
-                break v["address"].as_str().unwrap().to_owned();
-            }
-        };
-        Gateway {
-            child,
-            base: format!("http://{address}"),
-            logs,
-        }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
-
     async fn admin(
         &self,
         method: reqwest::Method,
@@ -273,13 +209,6 @@ impl Gateway {
         let (status, body) = self.admin(reqwest::Method::GET, path, None).await;
         assert_eq!(status, 200, "GET /admin{path}: {body}");
         body
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
