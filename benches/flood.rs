@@ -160,6 +160,7 @@ impl Subject {
             },
             None,
             &env,
+            false,
         )?;
         // The legitimate caller repeats one report: answered SUCCESS whether or not it is new.
         let legit_request: Arc<[u8]> =

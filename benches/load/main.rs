@@ -75,6 +75,9 @@ pub struct Opts {
     /// diagnosis (e.g. `GATEWAY_NOTIFY__ENABLED=false`); the report says so. The bench waits for
     /// the `listening` log line, so `GATEWAY_LOG` must keep `info`.
     pub gateway_env: Vec<(String, String)>,
+    /// `LOAD_NAMESPACE` (`0`; `1`): the bench's client is registered at run time in a namespace
+    /// instead of in the config file, so every gateway request takes the namespaced path.
+    pub namespace: bool,
 }
 
 fn env_f64(name: &str, default: f64) -> f64 {
@@ -123,6 +126,7 @@ impl Opts {
                 .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect()),
             report,
             cores,
+            namespace: std::env::var("LOAD_NAMESPACE").is_ok_and(|v| v == "1"),
             gateway_env: std::env::var("LOAD_GATEWAY_ENV")
                 .unwrap_or_default()
                 .split_whitespace()
@@ -545,7 +549,12 @@ impl Bench {
     fn start(&mut self, sc: &mut Scenario, seed: Option<&Arc<Feed>>) -> Result<Server, String> {
         self.place_driver(sc.placement)?;
         let cpus = sc.placement.server_cpus(self.opts.cores);
-        let server = Server::start(sc.target, cpus.as_deref(), &self.opts.gateway_env)?;
+        let server = Server::start(
+            sc.target,
+            cpus.as_deref(),
+            &self.opts.gateway_env,
+            self.opts.namespace,
+        )?;
         sc.startups.push((server.to_listening, server.to_ready));
         if let Some(seed) = seed {
             self.rt()

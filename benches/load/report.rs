@@ -105,6 +105,7 @@ fn command(opts: &Opts) -> String {
         "LOAD_PEERS",
         "LOAD_ONLY",
         "LOAD_GATEWAY_ENV",
+        "LOAD_NAMESPACE",
     ] {
         if let Ok(v) = std::env::var(key) {
             knobs.push(format!("{key}={v}"));
@@ -204,6 +205,13 @@ pub fn markdown(r: &Results) -> String {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(" ")
+        );
+    }
+    if o.namespace {
+        let _ = writeln!(
+            s,
+            "**Namespaced run (`LOAD_NAMESPACE=1`): the bench's client was registered at run time \
+             in a namespace, so every gateway request took the namespaced path.**\n"
         );
     }
     if o.only.is_some() {

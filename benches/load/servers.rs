@@ -132,12 +132,27 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
-fn gateway_config(dir: &Path, store: StoreKind) -> std::io::Result<PathBuf> {
+/// The admin token of a namespaced run's gateway.
+const ADMIN_TOKEN: &str = "LOAD-BENCH-admin-token";
+/// The namespace of a namespaced run.
+const NAMESPACE: &str = "load-bench";
+
+/// The gateway's config. In a namespaced run its client is not in it: it is registered at run
+/// time, in a namespace ([`register_in_namespace`]).
+fn gateway_config(dir: &Path, store: StoreKind, namespace: bool) -> std::io::Result<PathBuf> {
     let keys = keys_dir();
     let keys = keys.display();
     let url = match store {
         StoreKind::Sqlite => format!("sqlite://{}/gateway.db", dir.display()),
         StoreKind::Memory => "memory://".to_owned(),
+    };
+    let client = if namespace {
+        format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n")
+    } else {
+        format!(
+            "[[clients]]\nclient_id = \"{CLIENT_ID}\"\n\
+             public_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-merchant-public.pem\" }}\n"
+        )
     };
     let path = dir.join("gateway.toml");
     std::fs::write(
@@ -151,13 +166,56 @@ url = "{url}"
 [signing]
 private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
 key_version = "1"
-[[clients]]
-client_id = "{CLIENT_ID}"
-public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
-"#
+{client}"#
         ),
     )?;
     Ok(path)
+}
+
+/// One admin call over a fresh connection: the status and the body.
+fn admin_call(
+    addr: SocketAddr,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> Result<(u16, String), String> {
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\
+         content-type: application/json\r\n{headers}content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    let status = answer.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    Ok((status, body))
+}
+
+/// Creates the namespace of a namespaced run and registers the bench's client in it, as a CI
+/// job does.
+fn register_in_namespace(addr: SocketAddr) -> Result<(), String> {
+    let bearer = format!("authorization: Bearer {ADMIN_TOKEN}\r\n");
+    let created = format!(r#"{{"name":"{NAMESPACE}"}}"#);
+    let (status, body) = admin_call(addr, "/admin/namespaces", &bearer, &created)?;
+    if status != 201 {
+        return Err(format!("creating the namespace answered {status}: {body}"));
+    }
+    let key = std::fs::read_to_string(keys_dir().join("TEST-ONLY-merchant-public.pem"))
+        .map_err(|e| e.to_string())?;
+    let client = serde_json::json!({ "clientId": CLIENT_ID, "publicKeys": { "1": key } });
+    let headers = format!("{bearer}gateway-namespace: {NAMESPACE}\r\n");
+    let (status, body) = admin_call(addr, "/admin/clients", &headers, &client.to_string())?;
+    if status != 201 {
+        return Err(format!("registering the client answered {status}: {body}"));
+    }
+    Ok(())
 }
 
 impl Server {
@@ -167,6 +225,7 @@ impl Server {
         target: Target,
         server_cpus: Option<&str>,
         extra_env: &[(String, String)],
+        namespace: bool,
     ) -> Result<Server, String> {
         if let Target::Peer(peer) = target {
             return crate::peers::start(peer, server_cpus);
@@ -174,7 +233,8 @@ impl Server {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let (program, args, envs): (PathBuf, Vec<String>, Vec<(&str, String)>) = match target {
             Target::Gateway { store, signing } => {
-                let config = gateway_config(dir.path(), store).map_err(|e| e.to_string())?;
+                let config =
+                    gateway_config(dir.path(), store, namespace).map_err(|e| e.to_string())?;
                 (
                     PathBuf::from(env!("CARGO_BIN_EXE_alipay-gateway")),
                     vec![
@@ -280,6 +340,11 @@ impl Server {
             }
             std::thread::sleep(Duration::from_micros(500));
         };
+        if namespace && matches!(target, Target::Gateway { .. }) {
+            register_in_namespace(addr).inspect_err(|_| {
+                let _ = child.kill();
+            })?;
+        }
         Ok(Server {
             child,
             addr,
