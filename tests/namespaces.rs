@@ -634,26 +634,17 @@ async fn eight_jobs_see_only_their_own(gateways: Vec<String>, dir: PathBuf, stor
         )
         .await;
         assert_eq!(code(&answer), "INVALID_CLIENT", "{answer}");
-        let (status, gone) = admin(
+        let doomed = |token| As {
             base,
-            ADMIN,
-            Some("doomed"),
-            Method::GET,
-            "/journal/count",
-            None,
-        )
-        .await;
-        assert_eq!(status, 404, "{gone}");
-        let (status, gone) = admin(
-            base,
-            &doomed_token,
-            Some("doomed"),
-            Method::GET,
-            "/journal/count",
-            None,
-        )
-        .await;
-        assert_eq!(status, 403, "{gone}");
+            token,
+            namespace: Some("doomed"),
+        };
+        let count = "/journal/count";
+        assert_eq!(doomed(ADMIN).status(Method::GET, count, None).await, 404);
+        assert_eq!(
+            doomed(&doomed_token).status(Method::GET, count, None).await,
+            403
+        );
     }
     match store {
         Store::Sqlite(ref file) => {
@@ -727,32 +718,27 @@ async fn eight_jobs_see_only_their_own(gateways: Vec<String>, dir: PathBuf, stor
     assert_eq!(status, 200, "{body}");
     let token = create_namespace(first, "job-0", json!({})).await;
     for base in gateways {
-        let (status, body) = admin(
+        let old = As {
             base,
-            &job.token,
-            Some("job-0"),
-            Method::GET,
-            "/journal/count",
-            None,
-        )
-        .await;
-        assert_eq!(status, 403, "{body}");
-        let (status, count) = admin(
+            token: &job.token,
+            namespace: Some("job-0"),
+        };
+        let new = As {
             base,
-            &token,
-            Some("job-0"),
-            Method::GET,
-            "/journal/count",
-            None,
-        )
-        .await;
+            token: &token,
+            namespace: Some("job-0"),
+        };
+        assert_eq!(old.status(Method::GET, "/journal/count", None).await, 403);
+        let (status, count) = new.call(Method::GET, "/journal/count", None).await;
         assert_eq!((status, count["count"].as_u64()), (200, Some(0)), "{count}");
-        let (status, payments) =
-            admin(base, &token, Some("job-0"), Method::GET, "/payments", None).await;
-        assert_eq!((status, payments), (200, json!([])));
-        let (status, clients) =
-            admin(base, &token, Some("job-0"), Method::GET, "/clients", None).await;
-        assert_eq!((status, clients), (200, json!([])));
+        assert_eq!(
+            new.call(Method::GET, "/payments", None).await,
+            (200, json!([]))
+        );
+        assert_eq!(
+            new.call(Method::GET, "/clients", None).await,
+            (200, json!([]))
+        );
         // Its old client is gone with it; a replica that held it learns so at its next sync.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
