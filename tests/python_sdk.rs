@@ -58,45 +58,45 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
     )
     .unwrap();
 
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_alipay-gateway"))
-        .args(["--log-json", "serve", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the gateway binary starts");
-    let mut lines = BufReader::new(gateway.stdout.take().unwrap()).lines();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let v: serde_json::Value = serde_json::from_str(&line).ok()?;
-            (v["message"] == "alipay-gateway listening")
-                .then(|| v["address"].as_str().map(str::to_owned))?
-        })
-        .expect("the gateway logs its address");
-    // Keep draining the gateway's log so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut gateway, address) = start(&config);
+    let (passed, stdout) = sdk_check(
+        &python,
+        &[
+            ("GATEWAY_URL", &format!("http://{address}")),
+            ("SDK_CLIENT_ID", "SANDBOX_SDK_CLIENT"),
+            (
+                "SDK_PRIVATE_KEY",
+                &fixture("TEST-ONLY-merchant-private.b64"),
+            ),
+            ("GATEWAY_ADMIN_TOKEN", "TEST-ONLY-admin-token"),
+            (
+                "GATEWAY_PUBLIC_KEY",
+                &fixture("TEST-ONLY-gateway-public.b64"),
+            ),
+        ],
+    );
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    assert!(passed, "the SDK check failed:\n{stdout}");
+}
 
-    let output = Command::new(python)
+/// Runs the SDK check (`tests/sdk/python_sdk_check.py`) with `env` and no admin token unless
+/// `env` gives one; answers whether it passed and what it printed (echoed to the test's log).
+fn sdk_check(python: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let mut command = Command::new(python);
+    command
         .arg(format!(
             "{}/tests/sdk/python_sdk_check.py",
             env!("CARGO_MANIFEST_DIR")
         ))
-        .env("GATEWAY_URL", format!("http://{address}"))
-        .env("SDK_CLIENT_ID", "SANDBOX_SDK_CLIENT")
-        .env("SDK_PRIVATE_KEY", fixture("TEST-ONLY-merchant-private.b64"))
-        .env("GATEWAY_ADMIN_TOKEN", "TEST-ONLY-admin-token")
-        .env(
-            "GATEWAY_PUBLIC_KEY",
-            fixture("TEST-ONLY-gateway-public.b64"),
-        )
-        .output()
-        .expect("python runs");
-    let _ = gateway.kill();
-    let _ = gateway.wait();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+        .env_remove("GATEWAY_ADMIN_TOKEN");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     println!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the SDK check failed:\n{stdout}");
+    (output.status.success(), stdout)
 }
 
 /// Starts the binary with `config` and answers it with its address; its log keeps draining.
@@ -203,26 +203,21 @@ pass_through = true
     ];
     let mut failed = Vec::new();
     for (client_id, public_key) in runs {
-        let output = Command::new(&python)
-            .arg(format!(
-                "{}/tests/sdk/python_sdk_check.py",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .env("GATEWAY_URL", format!("http://{front_address}"))
-            .env("SDK_CLIENT_ID", client_id)
-            .env("SDK_PRIVATE_KEY", fixture("TEST-ONLY-merchant-private.b64"))
-            .env("GATEWAY_PUBLIC_KEY", public_key)
-            // Its own loopback address: the other SDK test's shim holds 127.0.0.1:443.
-            .env("SDK_TLS_SHIM_HOST", "127.0.0.2")
-            .env_remove("GATEWAY_ADMIN_TOKEN")
-            .output()
-            .expect("python runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        println!(
-            "{client_id}:\n{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
+        let (passed, stdout) = sdk_check(
+            &python,
+            &[
+                ("GATEWAY_URL", &format!("http://{front_address}")),
+                ("SDK_CLIENT_ID", client_id),
+                (
+                    "SDK_PRIVATE_KEY",
+                    &fixture("TEST-ONLY-merchant-private.b64"),
+                ),
+                ("GATEWAY_PUBLIC_KEY", &public_key),
+                // Its own loopback address: the other SDK tests' shims hold theirs.
+                ("SDK_TLS_SHIM_HOST", "127.0.0.2"),
+            ],
         );
-        if !output.status.success() {
+        if !passed {
             failed.push(format!("{client_id}:\n{stdout}"));
         }
     }
@@ -305,27 +300,23 @@ private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
         token
     });
 
-    let output = Command::new(python)
-        .arg(format!(
-            "{}/tests/sdk/python_sdk_check.py",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .env("GATEWAY_URL", &base)
-        .env("SDK_CLIENT_ID", "SDK_JOB_CLIENT")
-        .env("SDK_PRIVATE_KEY", read("private.b64").trim())
-        .env("GATEWAY_ADMIN_TOKEN", &token)
-        .env("GATEWAY_NAMESPACE", "sdk-job")
-        .env(
-            "GATEWAY_PUBLIC_KEY",
-            fixture("TEST-ONLY-gateway-public.b64"),
-        )
-        .env("SDK_TLS_SHIM_HOST", "127.0.0.3")
-        .output()
-        .expect("python runs");
+    let (passed, stdout) = sdk_check(
+        &python,
+        &[
+            ("GATEWAY_URL", &base),
+            ("SDK_CLIENT_ID", "SDK_JOB_CLIENT"),
+            ("SDK_PRIVATE_KEY", read("private.b64").trim()),
+            ("GATEWAY_ADMIN_TOKEN", &token),
+            ("GATEWAY_NAMESPACE", "sdk-job"),
+            (
+                "GATEWAY_PUBLIC_KEY",
+                &fixture("TEST-ONLY-gateway-public.b64"),
+            ),
+            ("SDK_TLS_SHIM_HOST", "127.0.0.3"),
+        ],
+    );
     let _ = gateway.kill();
     let _ = gateway.wait();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the SDK check failed:\n{stdout}");
+    assert!(passed, "the SDK check failed:\n{stdout}");
     assert!(stdout.contains("payment result notification"), "{stdout}");
 }
