@@ -5,9 +5,12 @@
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::post;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use super::Api;
 use super::answer::Enveloped;
 use super::error::ApiError;
 use super::extract::{Valid, WireRequest};
@@ -15,20 +18,17 @@ use super::pipeline::admission::Caller;
 use super::pipeline::scenario::ForcedPaymentResult;
 use super::reply;
 use super::state::AppState;
+use crate::protocol::Endpoint;
 use crate::protocol::codes::{self, Code, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::schema::{Field, Kind, RESULT, parse_decimal, text};
 use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
 use crate::store::{Payment, PaymentStatus};
 
-use super::Api;
-use crate::protocol::Endpoint;
-use axum::routing::post;
-use serde_json::json;
-
 /// Everything about inquiryPayment.
 pub const API: Api = Api {
     spec: Endpoint::InquiryPayment.spec(),
-    fields: InquiryPaymentRequest::FIELDS,
+    request: InquiryPaymentRequest::FIELDS,
+    response: InquiryPaymentResponse::FIELDS,
     schemas: ("InquiryPaymentRequest", "InquiryPaymentResponse"),
     example: || {
         json!({

@@ -27,7 +27,7 @@ use serde_json::Value;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::protocol::schema::Field;
-use crate::protocol::{Endpoint, Spec};
+use crate::protocol::{Direction, Endpoint, Spec};
 pub use answer::{reply, reply_result};
 use error::ApiError;
 use pipeline::{
@@ -35,13 +35,16 @@ use pipeline::{
 };
 use state::AppState;
 
-/// Everything about one API, declared in its module: its wire description, its request's
-/// field rules, its OpenAPI schema names and example, and its handler.
+/// Everything about one API, declared in its module: its wire description, its request's and
+/// answer's field rules, its OpenAPI schema names and example, and its handler. Routing, the
+/// namespace limits, real mode's forwarding and the OpenAPI document derive from it.
 pub struct Api {
-    /// Name, paths, result codes, key field, summary.
+    /// Name, paths, result codes, key field, direction, what it writes, summary.
     pub spec: &'static Spec,
     /// The request body's field rules.
-    pub fields: &'static [Field],
+    pub request: &'static [Field],
+    /// The answer's field rules (the OpenAPI document's response schema is drawn from them).
+    pub response: &'static [Field],
     /// The OpenAPI schema names of its request and response bodies.
     pub schemas: (&'static str, &'static str),
     /// A request body the OpenAPI document shows.
@@ -60,19 +63,26 @@ impl Api {
     }
 }
 
-/// The four APIs, in page order.
-pub const ALL: [&Api; 4] = [
-    &send_payment_result::API,
-    &notify_push_payment::API,
-    &inquiry_payment::API,
-    &notify_payment::API,
-];
+/// The API that serves `endpoint`: the compiler asks for a module of each new one.
+pub const fn api(endpoint: Endpoint) -> &'static Api {
+    match endpoint {
+        Endpoint::SendPaymentResult => &send_payment_result::API,
+        Endpoint::NotifyPushPayment => &notify_push_payment::API,
+        Endpoint::InquiryPayment => &inquiry_payment::API,
+        Endpoint::NotifyPayment => &notify_payment::API,
+    }
+}
+
+/// Every API, in page order.
+pub fn all() -> impl Iterator<Item = &'static Api> {
+    Endpoint::ALL.into_iter().map(api)
+}
 
 /// Every route, the fallback and the cross-cutting layers.
 pub fn router(state: AppState) -> Router {
     let notify_path = state.config.settings.server.notify_payment_path.clone();
     let mut router = Router::new();
-    for api in ALL {
+    for api in all() {
         router = router.merge(pipeline(&state, api, &api.paths(&notify_path)));
     }
     router
@@ -105,16 +115,17 @@ fn pipeline(state: &AppState, api: &Api, paths: &[&str]) -> Router<AppState> {
     for path in paths {
         router = router.route(path, (api.handler)());
     }
+    let served = api.spec.direction == Direction::Served;
     // Real mode takes the handler's place; without it the stack is the mock's alone.
-    if state.real.is_some() && api.spec.endpoint != Endpoint::NotifyPayment {
+    if state.real.is_some() && served {
         router = router.route_layer(from_fn_with_state(route.clone(), forward::layer));
     }
     // A namespace's limits, checked only where a namespace has them.
-    if state
-        .namespace
-        .as_ref()
-        .is_some_and(|n| n.max_payments.is_some() || n.max_journal_entries.is_some())
-        && api.spec.endpoint != Endpoint::NotifyPayment
+    if served
+        && state
+            .namespace
+            .as_ref()
+            .is_some_and(|n| n.max_payments.is_some() || n.max_journal_entries.is_some())
     {
         router = router.route_layer(from_fn_with_state(route.clone(), quota::layer));
     }

@@ -11,25 +11,26 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::response::Response;
+use axum::routing::post;
 use serde::Deserialize;
+use serde_json::json;
 
+use super::Api;
 use super::extract::{self, WireRequest};
 use super::pipeline::admission::{Caller, ParsedBody};
 use super::reply_result;
 use super::state::AppState;
+use crate::protocol::Endpoint;
+use crate::protocol::schema;
 use crate::protocol::schema::{Field, FieldError, Kind, RESULT, text};
 use crate::protocol::{Amount, ResultCode, ResultStatus, WireResult};
 use crate::store::ReceivedNotification;
 
-use super::Api;
-use crate::protocol::Endpoint;
-use axum::routing::post;
-use serde_json::json;
-
 /// Everything about notifyPayment.
 pub const API: Api = Api {
     spec: Endpoint::NotifyPayment.spec(),
-    fields: NotifyPaymentRequest::FIELDS,
+    request: NotifyPaymentRequest::FIELDS,
+    response: schema::ENVELOPE,
     schemas: ("NotifyPaymentRequest", "ResultResponse"),
     example: || {
         json!({

@@ -4,28 +4,29 @@
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::post;
 use serde::Deserialize;
+use serde_json::json;
 
+use super::Api;
 use super::error::ApiError;
 use super::extract::{Valid, WireRequest};
 use super::pipeline::admission::Caller;
 use super::reply_result;
 use super::state::AppState;
 use crate::journal;
+use crate::protocol::Endpoint;
 use crate::protocol::codes::{self, PUSH_PAYMENT_RESULT};
+use crate::protocol::schema;
 use crate::protocol::schema::{Field, FieldError, Kind, text};
 use crate::protocol::{ResultCode, ResultStatus, WireResult};
 use crate::store::{PaymentStatus, PushReport, ReportOutcome};
 
-use super::Api;
-use crate::protocol::Endpoint;
-use axum::routing::post;
-use serde_json::json;
-
 /// Everything about notifyPushPayment.
 pub const API: Api = Api {
     spec: Endpoint::NotifyPushPayment.spec(),
-    fields: NotifyPushPaymentRequest::FIELDS,
+    request: NotifyPushPaymentRequest::FIELDS,
+    response: schema::ENVELOPE,
     schemas: ("NotifyPushPaymentRequest", "ResultResponse"),
     example: || {
         json!({

@@ -30,7 +30,7 @@ use utoipa::openapi::{
 use super::Api;
 use crate::api::state::AppState;
 use crate::protocol::amount;
-use crate::protocol::schema::{DATETIME_MAX, Field, Kind, Presence};
+use crate::protocol::schema::{DATETIME_MAX, Field, Kind, Presence, RESULT};
 
 /// `GET /openapi.json`: the document for this gateway's notifyPayment path.
 pub async fn serve(State(state): State<AppState>) -> Response {
@@ -70,11 +70,13 @@ pub fn document(notify_payment_path: &str) -> OpenApi {
     let currencies = currencies();
     let mut paths = Paths::new();
     let mut schemas = ComponentsBuilder::new();
-    for api in super::ALL {
-        schemas = schemas.schema(
-            api.schemas.0,
-            body_schema(api.fields, &currencies).description(Some(api.spec.summary)),
-        );
+    for api in super::all() {
+        schemas = schemas
+            .schema(
+                api.schemas.0,
+                body_schema(api.request, &currencies).description(Some(api.spec.summary)),
+            )
+            .schema(api.schemas.1, answer_schema(api.response));
         for (i, path) in api.paths(notify_payment_path).iter().enumerate() {
             paths.add_path_operation(*path, vec![HttpMethod::Post], api_operation(api, path, i));
         }
@@ -84,8 +86,6 @@ pub fn document(notify_payment_path: &str) -> OpenApi {
 
     let components = super::admin::openapi::schemas(schemas)
         .schema("Result", result_schema())
-        .schema("ResultResponse", result_response())
-        .schema("InquiryPaymentResponse", inquiry_response())
         .schema("Amount", amount_schema(false, &currencies))
         .security_scheme(
             ADMIN_AUTH,
@@ -400,29 +400,25 @@ fn result_schema() -> ObjectBuilder {
         )
 }
 
-fn result_response() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .property("result", schema_ref("Result"))
-        .required("result")
-}
-
-/// `InquiryPaymentResponse`: the payment fields only when the payment succeeded.
-fn inquiry_response() -> ObjectBuilder {
-    let amount = || schema_ref("Amount");
-    ObjectBuilder::new()
-        .property("result", schema_ref("Result"))
-        .required("result")
-        .property("paymentResult", schema_ref("Result"))
-        .property("paymentId", string())
-        .property("paymentAmount", amount())
-        .property("payToAmount", amount())
-        .property(
-            "paymentTime",
-            string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
-        )
-        .property("customerId", string())
-        .property("customsDeclarationAmount", amount())
-        .property("passThroughInfo", string())
+/// An answer's schema, from its field rules: the `result` objects and amounts as references,
+/// and no length bounds, since an answer carries what the store holds. Optional fields are
+/// left out of an answer, never null.
+fn answer_schema(fields: &[Field]) -> ObjectBuilder {
+    let mut object = ObjectBuilder::new();
+    for field in fields {
+        let schema: RefOr<Schema> = match field.kind {
+            Kind::Object(children) if children == RESULT => schema_ref("Result").into(),
+            Kind::Amount => schema_ref("Amount").into(),
+            Kind::Datetime => date_time().into(),
+            Kind::Enum { allowed } => string().enum_values(Some(allowed.iter().copied())).into(),
+            _ => string().into(),
+        };
+        object = object.property(field.name, schema);
+        if field.presence == Presence::Required {
+            object = object.required(field.name);
+        }
+    }
+    object
 }
 
 // Schema builders the admin API's description shares.

@@ -4,27 +4,28 @@
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::post;
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::json;
 
+use super::Api;
 use super::error::ApiError;
 use super::extract::{Valid, WireRequest};
 use super::pipeline::admission::Caller;
 use super::reply_result;
 use super::state::AppState;
+use crate::protocol::Endpoint;
+use crate::protocol::schema;
 use crate::protocol::schema::{Field, Kind, text};
 use crate::protocol::{ResultCode, WireResult};
 use crate::store::{ReportOutcome, RiskReport};
 
-use super::Api;
-use crate::protocol::Endpoint;
-use axum::routing::post;
-use serde_json::json;
-
 /// Everything about sendPaymentResult.
 pub const API: Api = Api {
     spec: Endpoint::SendPaymentResult.spec(),
-    fields: SendPaymentResultRequest::FIELDS,
+    request: SendPaymentResultRequest::FIELDS,
+    response: schema::ENVELOPE,
     schemas: ("SendPaymentResultRequest", "ResultResponse"),
     example: || {
         json!({

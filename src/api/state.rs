@@ -18,7 +18,7 @@ use crate::notify::worker::{Lease, Worker};
 use crate::real::Real;
 use crate::scenario::Scenarios;
 use crate::signature::replay::SeenSignatures;
-use crate::store::{Registry, Store};
+use crate::store::{DefaultStore, Registry, Store};
 
 /// What every handler can reach: one `Arc`, so a clone per request and per layer is one
 /// reference count.
@@ -43,9 +43,9 @@ pub struct Shared {
     pub registry: Arc<dyn Registry>,
     /// The namespace this state serves; `None` is the default namespace, today's gateway.
     pub namespace: Option<Arc<NamespaceRecord>>,
-    /// The payment-state store and notification queue; it wakes the sender itself when a write
-    /// makes a notification due ([`WakingStore`]).
-    pub store: Arc<dyn Store>,
+    /// The payment-state store, notification queue and recordings of this namespace; it wakes
+    /// the sender itself when a write makes a notification due ([`WakingStore`]).
+    pub store: WakingStore,
     /// Wakes the notification sender: something became due.
     pub wake: Arc<Notify>,
     /// The notification receiver's scripted failures.
@@ -67,8 +67,8 @@ pub struct Shared {
 }
 
 impl AppState {
-    /// Bundles configuration and store.
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+    /// Bundles configuration and the default store.
+    pub fn new(config: Config, store: Arc<dyn DefaultStore>) -> Self {
         // Metrics are recorded from the first request on.
         crate::telemetry::prometheus();
         let journal = &config.settings.journal;
@@ -93,6 +93,7 @@ impl AppState {
             Arc::clone(&config.notify_urls),
         ));
         let registry: Arc<dyn Registry> = store.clone();
+        let store: Arc<dyn Store> = store;
         Self(Arc::new(Shared {
             clients,
             registry,
@@ -113,7 +114,7 @@ impl AppState {
                 ))
             }),
             config: Arc::new(config),
-            store: Arc::new(WakingStore::new(store, wake.clone())),
+            store: WakingStore::new(store, wake.clone()),
             wake,
             receiver: Arc::new(ReceiverControl::default()),
         }))
@@ -140,7 +141,7 @@ impl AppState {
             clients: Arc::clone(&self.clients),
             registry: Arc::clone(&self.registry),
             namespace: Some(namespace),
-            store: Arc::new(WakingStore::new(store, wake.clone())),
+            store: WakingStore::new(store, wake.clone()),
             wake,
             receiver: Arc::new(ReceiverControl::default()),
             scenarios: Arc::new(Scenarios::new(
@@ -182,7 +183,7 @@ impl AppState {
             &crate::ids::notification_id()[4..12]
         );
         Ok(Worker::new(
-            self.store.clone(),
+            self.store.shared(),
             sender,
             cfg.schedule.clone(),
             Lease {

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::domain::message::{self, NotifyPlan};
 use crate::domain::{Payment, PaymentStatus};
-use crate::protocol::schema::{self, Field, Kind, RESULT};
+use crate::protocol::schema;
 use crate::protocol::{Amount, datetime};
 use crate::signature::{SigningKey, VerifyingKey};
 
@@ -24,9 +24,6 @@ pub const OVERSIZED_BYTES: usize = 1024 * 1024;
 
 /// How old the stale-request-time case's request-time is.
 const STALE_BY: chrono::TimeDelta = chrono::TimeDelta::days(2);
-
-/// The acknowledgement's fields: `result`, a Result object.
-const ACK_FIELDS: &[Field] = &[Field::required("result", Kind::Object(RESULT))];
 
 /// How the kit asks whether the handler stored a result before it answered S.
 #[derive(Debug, Clone)]
@@ -573,7 +570,7 @@ fn judge_format(answer: &Result<Answer, NoAnswer>) -> Judged {
     let Some(json) = a.json() else {
         return Judged::new(Verdict::Fail, a.summary(), "the body is not JSON");
     };
-    if let Err(e) = schema::validate(&json, ACK_FIELDS) {
+    if let Err(e) = schema::validate(&json, schema::ENVELOPE) {
         return Judged::new(
             Verdict::Fail,
             a.summary(),

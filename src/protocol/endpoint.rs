@@ -1,7 +1,8 @@
-//! The four APIs the gateway serves, and each one's wire description: its name, the paths it
-//! answers on, its result-code tables, the key field of the `__<CODE>` convention and what it
-//! is for. Config (reserved paths, allow-lists, rules), scenarios, routing and the OpenAPI
-//! document all read these, so an API's wire facts are written once.
+//! The APIs the gateway speaks, and each one's wire description: its name, the paths it
+//! answers on, its result-code tables, the key field of the `__<CODE>` convention, which side
+//! of the wire it is on, what it writes, and what it is for. Config (reserved paths, allow-lists,
+//! rules), scenarios, routing, limits, real mode and the OpenAPI document all read these, so an
+//! API's wire facts are written once.
 
 use std::fmt;
 
@@ -10,9 +11,24 @@ use super::codes::{
     SEND_PAYMENT_RESULT_RESULT,
 };
 
-/// One of the four APIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Endpoint {
+/// Declares [`Endpoint`] and [`Endpoint::ALL`] from one list, so no API can be in one and
+/// missing from the other.
+macro_rules! endpoints {
+    ($($(#[$doc:meta])* $variant:ident,)+) => {
+        /// One of the APIs the gateway speaks.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Endpoint {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Endpoint {
+            /// Every API, in page order.
+            pub const ALL: [Endpoint; [$(Endpoint::$variant,)+].len()] = [$(Endpoint::$variant,)+];
+        }
+    };
+}
+
+endpoints! {
     /// Antom risk: a merchant reports a card payment's final result.
     SendPaymentResult,
     /// Alipay+: an ACQP reports a push-mode payment's final result.
@@ -21,6 +37,36 @@ pub enum Endpoint {
     InquiryPayment,
     /// A merchant's webhook: receives payment result notifications.
     NotifyPayment,
+}
+
+/// Which side of the wire the gateway stands on for an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The integration calls the real service, and the gateway answers in its place: real mode
+    /// can forward it to the real service, and a namespace's limits apply.
+    Served,
+    /// The real service calls the integration (a notification): the gateway sends it, and its
+    /// receiver stands in for the integration's endpoint.
+    Called,
+}
+
+/// What a successful call keeps in the payment-state store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    /// Nothing: it reads, or keeps only what it received (the receiver).
+    Nothing,
+    /// A payment, keyed by its `paymentRequestId`: a repeat for a payment held already takes
+    /// no room in a namespace's `maxPayments`.
+    Payment,
+    /// A record of its own (a risk report), one per call.
+    Record,
+}
+
+impl Writes {
+    /// Whether the call writes at all.
+    pub fn any(self) -> bool {
+        self != Writes::Nothing
+    }
 }
 
 /// An API's wire description.
@@ -39,6 +85,10 @@ pub struct Spec {
     pub payment_result_codes: &'static [Code],
     /// The field the `__<CODE>` convention reads (and a recording is matched by).
     pub key_field: &'static str,
+    /// Who calls whom.
+    pub direction: Direction,
+    /// What a successful call writes.
+    pub writes: Writes,
     /// What it does, as the OpenAPI document says it.
     pub summary: &'static str,
 }
@@ -54,6 +104,8 @@ const SEND_PAYMENT_RESULT: Spec = Spec {
     result_codes: SEND_PAYMENT_RESULT_RESULT,
     payment_result_codes: &[],
     key_field: "referenceTransactionId",
+    direction: Direction::Served,
+    writes: Writes::Record,
     summary: "Antom risk: a merchant reports a card payment's final result. A repeat answers \
               S; a contradicting repeat REPEAT_REQ_INCONSISTENT and the first report stands.",
 };
@@ -68,6 +120,8 @@ const NOTIFY_PUSH_PAYMENT: Spec = Spec {
     result_codes: PUSH_RESULT,
     payment_result_codes: &[],
     key_field: "paymentId",
+    direction: Direction::Served,
+    writes: Writes::Payment,
     summary: "Alipay+: an ACQP reports a push-mode payment's final result, which becomes what \
               inquiryPayment answers. With resultStatus S, resultCode is SUCCESS and \
               paymentRequestId and paymentTime are required; with F, resultCode is a \
@@ -84,6 +138,8 @@ const INQUIRY_PAYMENT: Spec = Spec {
     result_codes: INQUIRY_RESULT,
     payment_result_codes: INQUIRY_PAYMENT_RESULT,
     key_field: "paymentRequestId",
+    direction: Direction::Served,
+    writes: Writes::Nothing,
     summary: "Alipay+ asks the MPP for a payment's result; the gateway answers from its store \
               (ORDER_NOT_EXIST for an unknown paymentRequestId).",
 };
@@ -95,20 +151,14 @@ const NOTIFY_PAYMENT: Spec = Spec {
     result_codes: NOTIFY_RESULT,
     payment_result_codes: &[],
     key_field: "paymentRequestId",
+    direction: Direction::Called,
+    writes: Writes::Nothing,
     summary: "The merchant's webhook: receives payment result notifications, records each \
               with its verdict and acknowledges. result is required with PAYMENT_RESULT \
               (and is S or F), paymentActionForm with OFFLINE_PAYMENT_CODE.",
 };
 
 impl Endpoint {
-    /// All four, in page order.
-    pub const ALL: [Endpoint; 4] = [
-        Endpoint::SendPaymentResult,
-        Endpoint::NotifyPushPayment,
-        Endpoint::InquiryPayment,
-        Endpoint::NotifyPayment,
-    ];
-
     /// Its wire description.
     pub const fn spec(self) -> &'static Spec {
         match self {
@@ -127,6 +177,13 @@ impl Endpoint {
     /// Looks an endpoint up by its API name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// The APIs the integration calls and the gateway answers in the real service's place.
+    pub fn served() -> impl Iterator<Item = Endpoint> {
+        Self::ALL
+            .into_iter()
+            .filter(|e| e.spec().direction == Direction::Served)
     }
 
     /// Every fixed path any API answers on (config keeps notifyPayment's path off them).

@@ -9,6 +9,6 @@ pub mod result;
 pub mod schema;
 
 pub use amount::{Amount, AmountError};
-pub use endpoint::{Endpoint, Spec};
+pub use endpoint::{Direction, Endpoint, Spec, Writes};
 pub use result::{ResultCode, ResultStatus, WireResult};
 pub use schema::{Field, Kind, Presence, validate};

@@ -16,7 +16,7 @@ pub enum Presence {
 }
 
 /// What a field's value must look like.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A JSON string of at most `max` characters.
     Str {
@@ -40,8 +40,8 @@ pub enum Kind {
     Object(&'static [Field]),
 }
 
-/// One field of a request body.
-#[derive(Debug, Clone, Copy)]
+/// One field of a request body or an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     /// The JSON name.
     pub name: &'static str,
@@ -90,6 +90,10 @@ pub const RESULT: &[Field] = &[
     ),
     Field::optional("resultMessage", text(256)),
 ];
+
+/// An answer that carries its `result` alone: what every API but inquiryPayment answers, and
+/// what a merchant acknowledges a notification with.
+pub const ENVELOPE: &[Field] = &[Field::required("result", Kind::Object(RESULT))];
 
 /// A field rule broken: where and which rule. Displays as `path: rule`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -88,18 +88,17 @@ pub struct Applied {
     pub source: String,
 }
 
-/// A code of `endpoint`'s tables as an outcome: a result code, or for inquiryPayment a payment
-/// result code (SUCCESS there means the payment succeeded). inquiryPayment's two tables share
-/// SUCCESS and PROCESS_FAIL: `RESULT_<CODE>` names the inquiry's own result.
+/// A code of `endpoint`'s tables as an outcome: a result code, or for an API that answers a
+/// `paymentResult` (inquiryPayment) a payment result code (SUCCESS there means the payment
+/// succeeded). Its two tables share SUCCESS and PROCESS_FAIL: `RESULT_<CODE>` names the API's
+/// own result.
 pub fn outcome_for_code(endpoint: Endpoint, code: &str) -> Option<Outcome> {
+    let payment_results = endpoint.spec().payment_result_codes;
     let (code, result_only) = match code.strip_prefix("RESULT_") {
-        Some(rest) if endpoint == Endpoint::InquiryPayment => (rest, true),
+        Some(rest) if !payment_results.is_empty() => (rest, true),
         _ => (code, false),
     };
-    if endpoint == Endpoint::InquiryPayment
-        && !result_only
-        && let Some(c) = codes::find(endpoint.spec().payment_result_codes, code)
-    {
+    if !result_only && let Some(c) = codes::find(payment_results, code) {
         return Some(Outcome {
             payment_result: Some(c),
             ..Outcome::default()

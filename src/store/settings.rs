@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use super::{StoreUrl, UnknownBackend};
+
 /// `[store]`
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +22,13 @@ pub struct StoreSettings {
     pub statement_timeout_ms: u64,
     /// `memory://`: payments (and risk reports) kept; the oldest go first.
     pub memory_max_entries: usize,
+}
+
+impl StoreSettings {
+    /// `url`, parsed.
+    pub fn store_url(&self) -> Result<StoreUrl, UnknownBackend> {
+        StoreUrl::parse(&self.url)
+    }
 }
 
 impl fmt::Debug for StoreSettings {

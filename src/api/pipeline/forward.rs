@@ -20,7 +20,7 @@ use crate::api::error::ApiError;
 use crate::config::Mode;
 use crate::domain::recording::{self, RecordedMessage, Recording};
 use crate::journal::{Direction, Entry, Note};
-use crate::protocol::{Endpoint, ResultStatus, WireResult};
+use crate::protocol::{ResultStatus, WireResult};
 use crate::real::upstream::recorded_headers;
 use crate::real::{Leg, Real, Signing};
 use crate::store::RecordingFilter;
@@ -213,10 +213,7 @@ async fn forward(
         leg.latency_ms,
         signing.name()
     );
-    let writes = matches!(
-        route.endpoint,
-        Endpoint::NotifyPushPayment | Endpoint::SendPaymentResult
-    );
+    let writes = route.endpoint.spec().writes.any();
     if real.update_store && writes && result.result_status == ResultStatus::S {
         // The mock handler makes the same write a mock call would; its answer is not sent.
         let mock = next.run(Request::from_parts(parts, Body::from(body))).await;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::Route;
 use super::admission::ParsedBody;
 use crate::api::error::ApiError;
-use crate::protocol::{Endpoint, ResultCode};
+use crate::protocol::{ResultCode, Writes};
 
 /// Refuses a request past its namespace's limits.
 pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> Response {
@@ -36,13 +36,13 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
             namespace.name
         ));
     }
-    let writes = matches!(
-        route.endpoint,
-        Endpoint::NotifyPushPayment | Endpoint::SendPaymentResult
-    );
-    if let Some(max) = namespace.max_payments.filter(|_| writes) {
+    let writes = route.endpoint.spec().writes;
+    if let Some(max) = namespace.max_payments.filter(|_| writes.any()) {
         match app.store.held().await {
-            Ok(held) if held >= max && !repeats_a_push(&route, pushed_id(&request)).await => {
+            Ok(held)
+                if held >= max
+                    && !repeats_a_payment(&route, writes, written_id(&request)).await =>
+            {
                 return refuse(format!(
                     "namespace {} holds its limit of {max} payments and risk reports \
                      (maxPayments); reset it (POST /admin/reset) or create it with a higher limit",
@@ -57,7 +57,7 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
 }
 
 /// The paymentRequestId a request's body names, if any.
-fn pushed_id(request: &Request) -> Option<String> {
+fn written_id(request: &Request) -> Option<String> {
     request
         .extensions()
         .get::<ParsedBody>()
@@ -67,11 +67,15 @@ fn pushed_id(request: &Request) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Whether the request is a notifyPushPayment for a payment the namespace holds already: a
-/// repeat (an SDK's retry) takes no room, so it goes through at the limit.
-async fn repeats_a_push(route: &Route, payment_request_id: Option<String>) -> bool {
+/// Whether the request writes a payment the namespace holds already: a repeat (an SDK's retry)
+/// takes no room, so it goes through at the limit.
+async fn repeats_a_payment(
+    route: &Route,
+    writes: Writes,
+    payment_request_id: Option<String>,
+) -> bool {
     match payment_request_id {
-        Some(id) if route.endpoint == Endpoint::NotifyPushPayment => {
+        Some(id) if writes == Writes::Payment => {
             matches!(route.app.store.payment(&id).await, Ok(Some(_)))
         }
         _ => false,

@@ -10,8 +10,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection, Executor, Row};
 use tokio::sync::Notify;
 
-use super::{GroupCommit, POSTGRES, SQLITE, SqlOptions, SqlStore, classify, redact};
-use crate::store::StoreError;
+use super::{Backend, GroupCommit, POSTGRES, SQLITE, SqlOptions, SqlStore, classify, redact};
+use crate::store::{StoreError, StoreUrl};
 
 pub(super) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub(super) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -40,44 +40,40 @@ async fn checkpoint_in_background(pool: AnyPool, committed: Arc<Notify>) {
 }
 
 impl SqlStore {
-    /// Connects to `url` (`sqlite://PATH` or `postgres://...`), creating a SQLite file and its
-    /// directory when missing. Fails with the URL (password redacted) when the database cannot
-    /// be reached.
-    pub async fn connect(url: &str, options: &SqlOptions) -> Result<Self, StoreError> {
+    /// Connects to `url` (SQLite or PostgreSQL), creating a SQLite file and its directory when
+    /// missing. Fails with the URL (password redacted) when the database cannot be reached.
+    pub async fn connect(url: &StoreUrl, options: &SqlOptions) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let shown = redact(url);
-        let (dialect, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
-            let file = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = std::path::Path::new(file)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Unavailable(format!(
-                        "cannot create {} for {shown}: {e}",
-                        dir.display()
-                    ))
-                })?;
+        let shown = url.to_string();
+        let (dialect, connect_url) = match url {
+            StoreUrl::Sqlite { path, query } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Unavailable(format!(
+                            "cannot create {} for {shown}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+                let url = match query.as_str() {
+                    "" => format!("{}?mode=rwc", url.to_url()),
+                    q if q.contains("mode=") => url.to_url(),
+                    _ => format!("{}&mode=rwc", url.to_url()),
+                };
+                (&SQLITE, url)
             }
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let url = if path.contains("mode=") {
-                url.to_owned()
-            } else {
-                format!("{url}{sep}mode=rwc")
-            };
-            (&SQLITE, url)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (&POSTGRES, url.to_owned())
-        } else {
-            return Err(StoreError::Unavailable(format!(
-                "store.url {shown} names no known backend (memory://, sqlite://PATH, postgres://...)"
-            )));
+            StoreUrl::Postgres(url) => (&POSTGRES, url.clone()),
+            StoreUrl::Memory => {
+                return Err(StoreError::Unavailable(format!(
+                    "store.url {shown} is not a SQL database"
+                )));
+            }
         };
         let synchronous = match options.sqlite_synchronous.as_str() {
             "full" => "FULL",
             _ => "NORMAL",
         };
-        let is_sqlite = std::ptr::eq(dialect, &SQLITE);
+        let is_sqlite = dialect.kind == Backend::Sqlite;
         let timeout_ms = options.statement_timeout.as_millis();
         let unreachable =
             |e: sqlx::Error| StoreError::Unavailable(format!("cannot connect to {shown}: {e}"));
@@ -376,9 +372,12 @@ mod tests {
             namespace: None,
             idle_timeout: None,
         };
-        let store = SqlStore::connect(&format!("sqlite://{}", file.display()), &options)
-            .await
-            .unwrap();
+        let store = SqlStore::connect(
+            &StoreUrl::parse(&format!("sqlite://{}", file.display())).unwrap(),
+            &options,
+        )
+        .await
+        .unwrap();
         store.migrate().await.unwrap();
         let migrated = std::fs::metadata(&file).unwrap().len();
         let urls = Arc::default();

@@ -32,9 +32,17 @@ macro_rules! notification_columns {
 }
 use notification_columns;
 
+/// Which SQL database a [`Dialect`] speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 /// What differs between the SQL backends.
 #[derive(Debug)]
 struct Dialect {
+    kind: Backend,
     name: &'static str,
     /// Opens a write transaction.
     pub(super) begin: &'static str,
@@ -48,7 +56,8 @@ struct Dialect {
     migrations: &'static Migrator,
 }
 
-const SQLITE: Dialect = Dialect {
+static SQLITE: Dialect = Dialect {
+    kind: Backend::Sqlite,
     name: "sqlite",
     begin: "BEGIN IMMEDIATE",
     locked_read: "SELECT id, doc FROM payments WHERE payment_id = $1 OR payment_request_id = $2",
@@ -63,7 +72,8 @@ const SQLITE: Dialect = Dialect {
     migrations: &connect::SQLITE_MIGRATIONS,
 };
 
-const POSTGRES: Dialect = Dialect {
+static POSTGRES: Dialect = Dialect {
+    kind: Backend::Postgres,
     name: "postgres",
     begin: "BEGIN",
     locked_read: "SELECT id, doc FROM payments WHERE payment_id = $1 OR payment_request_id = $2 FOR UPDATE",

@@ -279,6 +279,7 @@ mod tests {
             namespace: None,
             idle_timeout: None,
         };
+        let url = crate::store::StoreUrl::parse(&url).unwrap();
         let store = Arc::new(SqlStore::connect(&url, &options).await.unwrap());
         store.migrate().await.unwrap();
         let urls = Arc::new(HashMap::from([(
