@@ -39,22 +39,11 @@ fn payment(run: &str, i: usize, url: &str) -> Payment {
     Payment {
         payment_request_id: Some(format!("{run}-R{i}")),
         payment_id: Some(format!("{run}-P{i}")),
-        status: PaymentStatus::Success,
-        result_code: "SUCCESS".into(),
-        result_message: None,
         payment_time: Some("2026-01-01T12:00:00+08:00".into()),
-        payment_create_time: None,
         payment_amount: Some(Amount::new("USD", "100")),
-        pay_to_currency: None,
-        payment_quote: None,
-        customer_id: None,
-        psp_name: None,
-        customs_declaration_amount: None,
-        pass_through_info: None,
         client_id: Some("BENCH_MERCHANT".into()),
         notify_url: Some(url.to_owned()),
-        created_at: now,
-        updated_at: now,
+        ..Payment::new(PaymentStatus::Success, "SUCCESS", now)
     }
 }
 

@@ -137,22 +137,9 @@ fn seeded(request_id: &str) -> Payment {
     Payment {
         payment_request_id: Some(request_id.to_owned()),
         payment_id: Some(format!("P-{request_id}")),
-        status: PaymentStatus::Processing,
-        result_code: "PAYMENT_IN_PROCESS".into(),
-        result_message: None,
-        payment_time: None,
-        payment_create_time: None,
         payment_amount: Some(Amount::new("USD", "1000")),
-        pay_to_currency: None,
-        payment_quote: None,
-        customer_id: None,
-        psp_name: None,
-        customs_declaration_amount: None,
-        pass_through_info: None,
         client_id: Some(MERCHANT.to_owned()),
-        notify_url: None,
-        created_at: now,
-        updated_at: now,
+        ..Payment::new(PaymentStatus::Processing, "PAYMENT_IN_PROCESS", now)
     }
 }
 

@@ -263,10 +263,7 @@ mod tests {
             payment_request_id: Some("REQ-1".into()),
             payment_id: Some("2026112201".into()),
             status,
-            result_code: "RISK_REJECT".into(),
-            result_message: None,
             payment_time: Some("2026-11-22T10:00:00+08:00".into()),
-            payment_create_time: None,
             payment_amount: Some(Amount::new("JPY", "200")),
             pay_to_currency: Some("CNY".into()),
             payment_quote: Some(crate::store::Quote {
@@ -276,12 +273,8 @@ mod tests {
             }),
             customer_id: Some("C1".into()),
             psp_name: Some("ALIPAY_CN".into()),
-            customs_declaration_amount: None,
             pass_through_info: Some("k=v".into()),
-            client_id: None,
-            notify_url: None,
-            created_at: now,
-            updated_at: now,
+            ..Payment::new(status, "RISK_REJECT", now)
         }
     }
 

@@ -441,31 +441,23 @@ fn prepare(
     success: bool,
 ) -> Result<Prepared, String> {
     let now_utc = Utc::now();
+    let (status, code) = if success {
+        (PaymentStatus::Success, "SUCCESS")
+    } else {
+        (PaymentStatus::Fail, "PROCESS_FAIL")
+    };
     let payment = Payment {
         payment_request_id: Some(payment_request_id.to_owned()),
         payment_id: Some(crate::ids::payment_id()),
-        status: if success {
-            PaymentStatus::Success
-        } else {
-            PaymentStatus::Fail
-        },
-        result_code: if success { "SUCCESS" } else { "PROCESS_FAIL" }.to_owned(),
         result_message: (!success).then(|| "A general business failure occurred.".to_owned()),
         payment_time: Some(datetime::format_seconds(now_utc.fixed_offset())),
         payment_create_time: Some(datetime::format_seconds(
             (now_utc - chrono::TimeDelta::minutes(1)).fixed_offset(),
         )),
         payment_amount: Some(o.amount.clone()),
-        pay_to_currency: None,
-        payment_quote: None,
-        customer_id: None,
-        psp_name: None,
-        customs_declaration_amount: None,
-        pass_through_info: None,
         client_id: Some(o.client_id.clone()),
         notify_url: Some(o.url.clone()),
-        created_at: now_utc,
-        updated_at: now_utc,
+        ..Payment::new(status, code, now_utc)
     };
     let plan = NotifyPlan {
         caller: &o.client_id,

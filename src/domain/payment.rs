@@ -102,6 +102,31 @@ pub struct Payment {
 }
 
 impl Payment {
+    /// A payment in `status` with `result_code`, first stored `at`, and nothing else known yet:
+    /// name the rest with struct update syntax (`Payment { payment_id, ..Payment::new(..) }`).
+    pub fn new(status: PaymentStatus, result_code: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Self {
+            payment_request_id: None,
+            payment_id: None,
+            status,
+            result_code: result_code.into(),
+            result_message: None,
+            payment_time: None,
+            payment_create_time: None,
+            payment_amount: None,
+            pay_to_currency: None,
+            payment_quote: None,
+            customer_id: None,
+            psp_name: None,
+            customs_declaration_amount: None,
+            pass_through_info: None,
+            client_id: None,
+            notify_url: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     /// Whether `caller` (a Client-Id; empty for the admin API) may read or change it: a payment
     /// with a merchant belongs to that merchant alone.
     pub fn is_visible_to(&self, caller: &str) -> bool {

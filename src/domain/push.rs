@@ -97,25 +97,6 @@ pub(crate) fn apply_push(
 
 /// A payment that a push report by `reporter` creates from nothing.
 pub(crate) fn new_from_push(report: &PushReport, reporter: &str, now: DateTime<Utc>) -> Payment {
-    let blank = Payment {
-        payment_request_id: None,
-        payment_id: None,
-        status: report.status,
-        result_code: String::new(),
-        result_message: None,
-        payment_time: None,
-        payment_create_time: None,
-        payment_amount: None,
-        pay_to_currency: None,
-        payment_quote: None,
-        customer_id: None,
-        psp_name: None,
-        customs_declaration_amount: None,
-        pass_through_info: None,
-        client_id: None,
-        notify_url: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let blank = Payment::new(report.status, "", now);
     apply_push(blank, report, reporter, now)
 }

@@ -1,5 +1,7 @@
-//! The payment result code tables of the seed pages, with their status and message.
+//! The result code tables of the pages, with their status and message, and the codes the
+//! gateway answers by itself, each written once.
 
+use super::ResultCode;
 use super::ResultStatus::{self, F, S, U};
 
 /// A code of a page's table.
@@ -21,9 +23,59 @@ const fn c(code: &'static str, status: ResultStatus, message: &'static str) -> C
     }
 }
 
+/// The codes the gateway answers by itself ([`ResultCode`]), each with its status and the message
+/// its first page gives (REPEAT_REQ_INCONSISTENT: the pay page's); the page tables below name
+/// them where their pages agree.
+pub const SUCCESS: Code = c("SUCCESS", S, "Success");
+pub const ACCESS_DENIED: Code = c("ACCESS_DENIED", F, "Access is denied.");
+pub const INVALID_CLIENT: Code = c("INVALID_CLIENT", F, "The client is invalid.");
+pub const INVALID_SIGNATURE: Code = c("INVALID_SIGNATURE", F, "The signature is invalid.");
+pub const KEY_NOT_FOUND: Code = c(
+    "KEY_NOT_FOUND",
+    F,
+    "The private key or public key of Alipay or the merchant is not found.",
+);
+pub const MEDIA_TYPE_NOT_ACCEPTABLE: Code = c(
+    "MEDIA_TYPE_NOT_ACCEPTABLE",
+    F,
+    "The server does not implement the media type that is acceptable to the client.",
+);
+pub const METHOD_NOT_SUPPORTED: Code = c(
+    "METHOD_NOT_SUPPORTED",
+    F,
+    "The server does not implement the requested HTTPS method.",
+);
+pub const NO_INTERFACE_DEF: Code = c("NO_INTERFACE_DEF", F, "API is not defined.");
+pub const ORDER_NOT_EXIST: Code = c("ORDER_NOT_EXIST", F, "The order doesn't exist.");
+pub const PARAM_ILLEGAL: Code = c(
+    "PARAM_ILLEGAL",
+    F,
+    "Illegal parameters. For example, non-numeric input, invalid date.",
+);
+pub const PROCESS_FAIL: Code = c(
+    "PROCESS_FAIL",
+    F,
+    "A general business failure occurred. Don't retry.",
+);
+pub const REPEAT_REQ_INCONSISTENT: Code = c(
+    "REPEAT_REQ_INCONSISTENT",
+    F,
+    "The amount or currency is different from the previous request.",
+);
+pub const REQUEST_TRAFFIC_EXCEED_LIMIT: Code = c(
+    "REQUEST_TRAFFIC_EXCEED_LIMIT",
+    U,
+    "The request traffic exceeds the limit.",
+);
+pub const UNKNOWN_EXCEPTION: Code = c(
+    "UNKNOWN_EXCEPTION",
+    U,
+    "An API call has failed, which is caused by unknown reasons.",
+);
+
 /// inquiryPayment, "Payment result codes": what `paymentResult` may carry.
 pub const INQUIRY_PAYMENT_RESULT: &[Code] = &[
-    c("SUCCESS", S, "Success"),
+    SUCCESS,
     c(
         "BUSINESS_NOT_SUPPORT",
         F,
@@ -50,11 +102,7 @@ pub const INQUIRY_PAYMENT_RESULT: &[Code] = &[
         F,
         "The number of payments exceeds the limit.",
     ),
-    c(
-        "PROCESS_FAIL",
-        F,
-        "A general business failure occurred. Don't retry.",
-    ),
+    PROCESS_FAIL,
     c(
         "REGULATION_RESTRICTION",
         F,
@@ -97,7 +145,7 @@ pub const INQUIRY_PAYMENT_RESULT: &[Code] = &[
 
 /// notifyPushPayment, "Payment result codes": what an ACQP may report in `paymentResult`.
 pub const PUSH_PAYMENT_RESULT: &[Code] = &[
-    c("SUCCESS", S, "Success"),
+    SUCCESS,
     c(
         "BUSINESS_NOT_SUPPORT",
         F,
@@ -122,11 +170,7 @@ pub const PUSH_PAYMENT_RESULT: &[Code] = &[
         "The merchant is not registered.",
     ),
     c("ORDER_IS_CLOSED", F, "The order is closed."),
-    c(
-        "PARAM_ILLEGAL",
-        F,
-        "Illegal parameters. For example, non-numeric input, invalid date.",
-    ),
+    PARAM_ILLEGAL,
     c(
         "PAYMENT_AMOUNT_EXCEED_LIMIT",
         F,
@@ -151,19 +195,15 @@ pub const PUSH_PAYMENT_RESULT: &[Code] = &[
 
 /// sendPaymentResult, "Result/Error codes".
 pub const SEND_PAYMENT_RESULT_RESULT: &[Code] = &[
-    c("SUCCESS", S, "Success"),
-    c("ACCESS_DENIED", F, "Access is denied."),
+    SUCCESS,
+    ACCESS_DENIED,
     c("INVALID_API", F, "The called API is invalid or not active."),
     c(
         "INVALID_CONTRACT",
         F,
         "The parameter values in the contract do not match those in the current transaction.",
     ),
-    c(
-        "KEY_NOT_FOUND",
-        F,
-        "The private key or public key of Alipay or the merchant is not found.",
-    ),
+    KEY_NOT_FOUND,
     c(
         "MERCHANT_KYB_NOT_QUALIFIED",
         F,
@@ -174,58 +214,34 @@ pub const SEND_PAYMENT_RESULT_RESULT: &[Code] = &[
         F,
         "The merchant is not registered.",
     ),
-    c("NO_INTERFACE_DEF", F, "API is not defined."),
-    c(
-        "REQUEST_TRAFFIC_EXCEED_LIMIT",
-        U,
-        "The request traffic exceeds the limit.",
-    ),
+    NO_INTERFACE_DEF,
+    REQUEST_TRAFFIC_EXCEED_LIMIT,
     c(
         "PARAM_ILLEGAL",
         F,
         "The required parameters are not passed, or illegal parameters exist.",
     ),
     c("SYSTEM_ERROR", F, "A system error occurred."),
-    c(
-        "UNKNOWN_EXCEPTION",
-        U,
-        "An API call has failed, which is caused by unknown reasons.",
-    ),
+    UNKNOWN_EXCEPTION,
 ];
 
 /// notifyPushPayment, "Result/Error codes": what Alipay+ answers the ACQP.
 pub const PUSH_RESULT: &[Code] = &[
-    c("SUCCESS", S, "Success"),
-    c("ACCESS_DENIED", F, "Access is denied."),
-    c("INVALID_CLIENT", F, "The client is invalid."),
-    c("INVALID_SIGNATURE", F, "The signature is invalid."),
+    SUCCESS,
+    ACCESS_DENIED,
+    INVALID_CLIENT,
+    INVALID_SIGNATURE,
     c("KEY_NOT_FOUND", F, "The key is not found."),
-    c(
-        "MEDIA_TYPE_NOT_ACCEPTABLE",
-        F,
-        "The server does not implement the media type that is acceptable to the client.",
-    ),
-    c(
-        "METHOD_NOT_SUPPORTED",
-        F,
-        "The server does not implement the requested HTTPS method.",
-    ),
-    c("NO_INTERFACE_DEF", F, "API is not defined."),
-    c(
-        "PARAM_ILLEGAL",
-        F,
-        "Illegal parameters. For example, non-numeric input, invalid date.",
-    ),
+    MEDIA_TYPE_NOT_ACCEPTABLE,
+    METHOD_NOT_SUPPORTED,
+    NO_INTERFACE_DEF,
+    PARAM_ILLEGAL,
     c(
         "PROCESS_FAIL",
         F,
         "A general business failure occurred. Do not retry.",
     ),
-    c(
-        "REQUEST_TRAFFIC_EXCEED_LIMIT",
-        U,
-        "The request traffic exceeds the limit.",
-    ),
+    REQUEST_TRAFFIC_EXCEED_LIMIT,
     c(
         "UNKNOWN_EXCEPTION",
         U,
@@ -235,38 +251,22 @@ pub const PUSH_RESULT: &[Code] = &[
 
 /// inquiryPayment, "Result/Error codes": whether the inquiry itself worked.
 pub const INQUIRY_RESULT: &[Code] = &[
-    c("SUCCESS", S, "Success"),
-    c("ACCESS_DENIED", F, "Access is denied."),
-    c("INVALID_CLIENT", F, "The client is invalid."),
-    c("INVALID_SIGNATURE", F, "The signature is invalid."),
+    SUCCESS,
+    ACCESS_DENIED,
+    INVALID_CLIENT,
+    INVALID_SIGNATURE,
     c("KEY_NOT_FOUND", F, "The key is not found."),
-    c(
-        "MEDIA_TYPE_NOT_ACCEPTABLE",
-        F,
-        "The server does not implement the media type that is acceptable to the client.",
-    ),
-    c(
-        "METHOD_NOT_SUPPORTED",
-        F,
-        "The server does not implement the requested HTTPS method.",
-    ),
-    c("NO_INTERFACE_DEF", F, "API is not defined."),
-    c("ORDER_NOT_EXIST", F, "The order doesn't exist."),
-    c(
-        "PARAM_ILLEGAL",
-        F,
-        "Illegal parameters. For example, non-numeric input, invalid date.",
-    ),
+    MEDIA_TYPE_NOT_ACCEPTABLE,
+    METHOD_NOT_SUPPORTED,
+    NO_INTERFACE_DEF,
+    ORDER_NOT_EXIST,
+    PARAM_ILLEGAL,
     c(
         "PROCESS_FAIL",
         F,
         "A general business failure occurred. Do not retry.",
     ),
-    c(
-        "REQUEST_TRAFFIC_EXCEED_LIMIT",
-        U,
-        "The request traffic exceeds the limit.",
-    ),
+    REQUEST_TRAFFIC_EXCEED_LIMIT,
     c(
         "UNKNOWN_EXCEPTION",
         U,
@@ -277,7 +277,7 @@ pub const INQUIRY_RESULT: &[Code] = &[
 /// The payment result notification, "Result/Error codes": the page lists SUCCESS; a merchant that
 /// wants a retry answers anything else, as the SDKs' examples do (PROCESS_FAIL, UNKNOWN_EXCEPTION).
 pub const NOTIFY_RESULT: &[Code] = &[
-    c("SUCCESS", S, "Success"),
+    SUCCESS,
     c(
         "PROCESS_FAIL",
         F,
@@ -303,4 +303,26 @@ pub fn list(table: &[Code], status: ResultStatus) -> String {
         .map(|c| c.code)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+impl ResultCode {
+    /// Its code: wire form, status and the page's message.
+    pub const fn code(self) -> &'static Code {
+        match self {
+            ResultCode::Success => &SUCCESS,
+            ResultCode::AccessDenied => &ACCESS_DENIED,
+            ResultCode::InvalidClient => &INVALID_CLIENT,
+            ResultCode::InvalidSignature => &INVALID_SIGNATURE,
+            ResultCode::KeyNotFound => &KEY_NOT_FOUND,
+            ResultCode::MediaTypeNotAcceptable => &MEDIA_TYPE_NOT_ACCEPTABLE,
+            ResultCode::MethodNotSupported => &METHOD_NOT_SUPPORTED,
+            ResultCode::NoInterfaceDef => &NO_INTERFACE_DEF,
+            ResultCode::OrderNotExist => &ORDER_NOT_EXIST,
+            ResultCode::ParamIllegal => &PARAM_ILLEGAL,
+            ResultCode::ProcessFail => &PROCESS_FAIL,
+            ResultCode::RepeatReqInconsistent => &REPEAT_REQ_INCONSISTENT,
+            ResultCode::RequestTrafficExceedLimit => &REQUEST_TRAFFIC_EXCEED_LIMIT,
+            ResultCode::UnknownException => &UNKNOWN_EXCEPTION,
+        }
+    }
 }

@@ -99,30 +99,11 @@ pub enum ResultCode {
 impl ResultCode {
     /// The upper-case wire form.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ResultCode::Success => "SUCCESS",
-            ResultCode::AccessDenied => "ACCESS_DENIED",
-            ResultCode::InvalidClient => "INVALID_CLIENT",
-            ResultCode::InvalidSignature => "INVALID_SIGNATURE",
-            ResultCode::KeyNotFound => "KEY_NOT_FOUND",
-            ResultCode::MediaTypeNotAcceptable => "MEDIA_TYPE_NOT_ACCEPTABLE",
-            ResultCode::MethodNotSupported => "METHOD_NOT_SUPPORTED",
-            ResultCode::NoInterfaceDef => "NO_INTERFACE_DEF",
-            ResultCode::OrderNotExist => "ORDER_NOT_EXIST",
-            ResultCode::ParamIllegal => "PARAM_ILLEGAL",
-            ResultCode::ProcessFail => "PROCESS_FAIL",
-            ResultCode::RepeatReqInconsistent => "REPEAT_REQ_INCONSISTENT",
-            ResultCode::RequestTrafficExceedLimit => "REQUEST_TRAFFIC_EXCEED_LIMIT",
-            ResultCode::UnknownException => "UNKNOWN_EXCEPTION",
-        }
+        self.code().code
     }
 
     /// The status the pages give this code.
     pub fn status(self) -> ResultStatus {
-        match self {
-            ResultCode::Success => ResultStatus::S,
-            ResultCode::RequestTrafficExceedLimit | ResultCode::UnknownException => ResultStatus::U,
-            _ => ResultStatus::F,
-        }
+        self.code().status
     }
 }
