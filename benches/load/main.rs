@@ -18,8 +18,10 @@
 //! 6. where the server's CPU goes: a `perf` profile of the echo and of the gateway per
 //!    request, by component (`profile.rs`), when `perf` is installed;
 //!
-//! and regenerates BENCHMARKS.md. Knobs (environment): see [`Opts`]. Traffic goes to 127.0.0.1
-//! only; every loop is bounded in time and count; every answer is checked.
+//! and regenerates BENCHMARKS.md (its words: `BENCHMARKS.md.template`). Knobs (environment): see
+//! [`Opts`]. Traffic goes to 127.0.0.1 only; every loop is bounded in time and count; every
+//! answer is checked. `cargo test --bench load` measures nothing: it renders the report from
+//! synthetic results and checks that the template and `report.rs` agree.
 
 mod driver;
 mod echo;
@@ -51,7 +53,7 @@ pub struct Opts {
     pub rounds: usize,
     /// `LOAD_CONNECTIONS` (64): keep-alive connections of the driver.
     pub conns: usize,
-    /// `LOAD_SOAK_SECONDS` (10): the RSS run's length (the figure is 60).
+    /// `LOAD_SOAK_SECONDS` (10): the RSS run's length (BENCHMARKS.md's reference run uses 60).
     pub soak: f64,
     /// `LOAD_CEILING_SECONDS` (2): each round's sign-ceiling measurement.
     pub ceiling_seconds: f64,
@@ -1074,6 +1076,12 @@ fn run(opts: Opts) -> Result<Results, String> {
 fn main() {
     if let Ok(role) = std::env::var("LOAD_BENCH_ROLE") {
         echo::run(&role);
+        return;
+    }
+    // `cargo bench` passes `--bench`; `cargo test --bench load` does not, and checks the report
+    // against its template instead of measuring for half an hour.
+    if !std::env::args().any(|a| a == "--bench") {
+        report::check();
         return;
     }
     let opts = Opts::from_env();

@@ -1,18 +1,105 @@
-//! BENCHMARKS.md: the machine, the command, every figure, the targets with PASS/MISS, and notes
-//! on what the figures say, all generated from one run.
+//! BENCHMARKS.md from one run. The words are `BENCHMARKS.md.template`; this file computes what
+//! fills it: the figures, the tables, PASS/MISS against the targets, and which of the template's
+//! notes the figures call for.
 
-use std::fmt::Write as _;
+mod sample;
+
+use std::fmt::{Display, Write as _};
 use std::time::Duration;
 
 use crate::profile::COMPONENTS;
 use crate::servers::{Placement, StoreKind, Target};
 use crate::workload::Api;
-use crate::{Ceiling, Opts, Results, Scenario, median};
+use crate::{Ceiling, Results, Scenario, Soak, median};
 
 const MIB: f64 = 1024.0;
 const RSS_LIMIT_MIB: f64 = 64.0;
 const P99_LIMIT_MS: f64 = 5.0;
 const STARTUP_LIMIT_MS: f64 = 200.0;
+
+/// BENCHMARKS.md's words, in parts (its opening comment says how they are filled).
+const TEMPLATE: &str = include_str!("BENCHMARKS.md.template");
+
+/// The template's parts, (name, text), in order.
+fn parts() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TEMPLATE.split("<!-- part: ").skip(1).map(|part| {
+        part.split_once(" -->\n")
+            .unwrap_or_else(|| panic!("BENCHMARKS.md.template: `<!-- part: {part}` ends its line"))
+    })
+}
+
+/// The template's part `name` with every `{{placeholder}}` replaced by its value; a placeholder
+/// alone on its line takes the line end with it. Panics when the part, a placeholder's value or
+/// a value's placeholder is missing: the template and this file disagree, which
+/// `cargo test --bench load` catches.
+fn fill(name: &str, values: &[(&str, &dyn Display)]) -> String {
+    let text = parts()
+        .find(|(part, _)| *part == name)
+        .unwrap_or_else(|| panic!("BENCHMARKS.md.template has no part `{name}`"))
+        .1;
+    let mut out = String::with_capacity(text.len());
+    let mut used = vec![false; values.len()];
+    let mut at = 0;
+    while let Some(open) = text[at..].find("{{").map(|i| at + i) {
+        let close = text[open..]
+            .find("}}")
+            .map(|i| open + i)
+            .unwrap_or_else(|| panic!("BENCHMARKS.md.template, part `{name}`: `{{{{` left open"));
+        let key = &text[open + 2..close];
+        let Some(i) = values.iter().position(|(k, _)| *k == key) else {
+            panic!("BENCHMARKS.md.template, part `{name}`: no value for {{{{{key}}}}}");
+        };
+        used[i] = true;
+        out.push_str(&text[at..open]);
+        let _ = write!(out, "{}", values[i].1);
+        at = close + 2;
+        let alone = (open == 0 || text[..open].ends_with('\n')) && text[at..].starts_with('\n');
+        at += usize::from(alone);
+    }
+    out.push_str(&text[at..]);
+    if let Some(((key, _), _)) = values.iter().zip(&used).find(|(_, used)| !**used) {
+        panic!("BENCHMARKS.md.template, part `{name}`: no {{{{{key}}}}} for its value");
+    }
+    out
+}
+
+/// A part that goes inside a sentence: filled, without its line end.
+fn phrase(name: &str, values: &[(&str, &dyn Display)]) -> String {
+    let mut text = fill(name, values);
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    text
+}
+
+/// Renders the report from synthetic results and checks it against the template: every
+/// placeholder of every part rendered gets a value (else `fill` panics), and every part of the
+/// template is rendered by one of the runs (else the check cannot vouch for it).
+pub fn check() {
+    let pages: Vec<String> = sample::runs().iter().map(markdown).collect();
+    for (name, text) in parts() {
+        // The part's longest stretch of its own words shows whether it was rendered.
+        let words = text
+            .split("{{")
+            .map(|piece| {
+                piece
+                    .split_once("}}")
+                    .map_or(piece, |(_, words)| words)
+                    .trim()
+            })
+            .max_by_key(|words| words.len())
+            .unwrap_or_default();
+        assert!(
+            pages.iter().any(|page| page.contains(words)),
+            "BENCHMARKS.md.template: no synthetic run renders the part `{name}`"
+        );
+    }
+    println!(
+        "BENCHMARKS.md.template: its {} parts render, every placeholder filled, from {} synthetic runs",
+        parts().count(),
+        pages.len()
+    );
+}
 
 /// The throughput targets, pinned: signing on, x the sign ceiling; signing off, x the bare
 /// echo.
@@ -89,7 +176,7 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 }
 
 /// The command line that reproduces this run: the knobs set, then the command.
-fn command(opts: &Opts) -> String {
+fn command() -> String {
     let mut knobs = Vec::new();
     for key in [
         "LOAD_SECONDS",
@@ -111,7 +198,6 @@ fn command(opts: &Opts) -> String {
             knobs.push(format!("{key}={v}"));
         }
     }
-    let _ = opts;
     knobs.push("cargo bench --bench load".into());
     knobs.join(" ")
 }
@@ -174,203 +260,85 @@ fn placement_title(placement: Placement, cores: usize) -> String {
 /// The whole report.
 pub fn markdown(r: &Results) -> String {
     let o = &r.opts;
-    let mut s = String::new();
     let errors: u64 = r.scenarios.iter().map(|s| s.errors.count).sum::<u64>()
         + r.soaks.iter().map(|s| s.errors.count).sum::<u64>();
-
-    let _ = writeln!(s, "# Benchmarks\n");
-    let _ = writeln!(
-        s,
-        "Generated by `{}` on {} (UTC); the whole run took {:.0} s. Do not edit: run the command \
-         again. The method: a shared 2-core VM is noisy (up to 1.5–2x over minutes), so \
-         closed-loop figures are medians of {} interleaved rounds and every ratio divides two \
-         figures of the same run, in the same placement.\n",
-        command(o),
-        chrono::Utc::now().format("%Y-%m-%d %H:%M"),
-        r.wall.as_secs_f64(),
-        o.rounds
-    );
+    let mut banners = String::new();
     if errors > 0 {
-        let _ = writeln!(
-            s,
-            "**{errors} requests failed in this run: the figures below are not valid.**\n"
-        );
+        banners += &fill("banner-failed", &[("count", &errors)]);
     }
     if !o.gateway_env.is_empty() {
-        let _ = writeln!(
-            s,
-            "**Diagnostic run: the gateway ran with `{}` (`LOAD_GATEWAY_ENV`), not its defaults.**\n",
-            o.gateway_env
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
+        let settings: Vec<String> = o
+            .gateway_env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        banners += &fill("banner-diagnostic", &[("settings", &settings.join(" "))]);
     }
     if o.namespace {
-        let _ = writeln!(
-            s,
-            "**Namespaced run (`LOAD_NAMESPACE=1`): the bench's client was registered at run time \
-             in a namespace, so every gateway request took the namespaced path.**\n"
-        );
+        banners += &fill("banner-namespaced", &[]);
     }
     if o.only.is_some() {
-        let _ = writeln!(
-            s,
-            "**Partial run (`LOAD_ONLY`): only some scenarios were measured.**\n"
-        );
+        banners += &fill("banner-partial", &[]);
     }
-
-    machine(&mut s, r);
-    setup(&mut s, r);
-    for &placement in &o.placements {
-        placement_section(&mut s, r, placement);
-    }
-    signing_placement(&mut s, r);
-    let sqlite_starts = startup(&mut s, r);
-    let soak_flat = soaks(&mut s, r);
-    profiles(&mut s, r);
-    targets(&mut s, r, &sqlite_starts, &soak_flat);
-    notes(&mut s, r, &soak_flat);
-
-    let failing: Vec<&Scenario> = r.scenarios.iter().filter(|s| s.errors.count > 0).collect();
-    if !failing.is_empty() || r.soaks.iter().any(|k| k.errors.count > 0) {
-        let _ = writeln!(s, "## Failed requests\n");
-        for sc in failing {
-            let _ = writeln!(s, "- {}: {} failed", sc.label(), sc.errors.count);
-            for e in &sc.errors.samples {
-                let _ = writeln!(s, "  - `{}`", e.replace('`', "'"));
-            }
-        }
-        for k in r.soaks.iter().filter(|k| k.errors.count > 0) {
-            let _ = writeln!(s, "- soak {}: {} failed", k.store.name(), k.errors.count);
-            for e in &k.errors.samples {
-                let _ = writeln!(s, "  - `{}`", e.replace('`', "'"));
-            }
-        }
-        let _ = writeln!(s);
-    }
-    s
-}
-
-fn machine(s: &mut String, r: &Results) {
-    let o = &r.opts;
-    let _ = writeln!(s, "## Machine\n");
-    let _ = writeln!(s, "| | |\n|---|---|");
-    let _ = writeln!(s, "| nproc | {} |", o.cores);
-    let _ = writeln!(s, "| CPU | {} (flags: {}) |", cpu_model(), cpu_flags());
-    let _ = writeln!(s, "| memory | {} |", mem_total());
-    let _ = writeln!(
-        s,
-        "| kernel | {} |",
-        read("/proc/sys/kernel/osrelease").trim()
-    );
-    let _ = writeln!(s, "| rustc | {} |", rustc_version());
-    let _ = writeln!(
-        s,
-        "| load average (1, 5, 15 min) | {} at the start, {} at the end |",
-        r.loadavg.0, r.loadavg.1
-    );
     let placements: Vec<String> = o
         .placements
         .iter()
         .map(|p| placement_title(*p, o.cores).to_lowercase())
         .collect();
-    let _ = writeln!(s, "| placements | {} |\n", placements.join("; "));
-}
-
-fn setup(s: &mut String, r: &Results) {
-    let o = &r.opts;
-    let _ = writeln!(s, "## Set-up\n");
-    let _ = writeln!(
-        s,
-        "- Server: the real `alipay-gateway` binary, built by `cargo bench` with the release \
-         settings (`lto = \"thin\"`, `codegen-units = 1`), started as a child process with \
-         `--log-json serve --config <temp config>`: listen `127.0.0.1:0`, a fresh store for \
-         every start (`sqlite://<temp dir>/gateway.db` or `memory://`), the TEST-ONLY gateway \
-         key, one client (the TEST-ONLY merchant key), every other setting its default \
-         (notification sender, journal, log level info). Signing off is \
-         `GATEWAY_SIGNING__SIGN_RESPONSES=false`; requests are verified either way. Its runtime \
-         has one worker per core it may use."
-    );
-    let _ = writeln!(
-        s,
-        "- Placements: every scenario runs twice, interleaved within each round: unpinned (the \
-         scheduler places the driver and the server on any core) and pinned (`taskset`: the \
-         server, and the sign ceiling, on CPU 1; every thread of the driver on CPU 0), so the \
-         server's figures are its own and not shared with the load generator."
-    );
-    let _ = writeln!(
-        s,
-        "- Baseline: a bare axum JSON echo built into the bench binary and run as a child \
-         process of its own, served like the gateway (default multi-thread runtime, hyper \
-         HTTP/1.1 with the same builder settings, Nagle off): it parses the JSON body and \
-         answers it back. No tracing, no pipeline, no store."
-    );
-    let _ = writeln!(
-        s,
-        "- Ceiling: RSA-2048 PKCS#1 v1.5 SHA-256 signs per second with aws-lc-rs (the \
-         gateway's `signature::sign`, base64 included) over a typical response, one thread per \
-         core the server gets, {:.1} s per round, measured at the start of every round with no \
-         server running.",
-        o.ceiling_seconds
-    );
-    let _ = writeln!(
-        s,
-        "- Peers: WireMock 3.13.2 (the npm package's standalone jar on the machine's Java; one \
-         stub mapping answering inquiryPayment's unsigned success body and headers; request \
-         journal off) and Prism 5.16.0 (`prism mock` over the gateway's own OpenAPI document, \
-         validating each request's headers and body; on the machine's Node.js), installed with \
-         npm under `target/load-peers` on first use. They get the same signed inquiryPayment \
-         requests and connections; an answer counts when it is HTTP 200 with a body. A peer \
-         gets at least 15 s of warm-up (JIT: WireMock on one core is still getting faster \
-         after 10 s). Neither verifies a signature nor keeps state."
-    );
-    let _ = writeln!(
-        s,
-        "- Driver: a hand-rolled HTTP/1.1 keep-alive client on a tokio runtime in the bench \
-         process ({} workers unpinned, one on its core pinned), {} connections to 127.0.0.1. Requests are complete byte strings built \
-         and signed with the merchant key before any clock starts ({} signed in {:.1} s). \
-         Writes carry unique ids (notifyPushPayment: paymentId and paymentRequestId; \
-         sendPaymentResult: referenceTransactionId), each sent once per server; inquiryPayment \
-         reads {} payments written by notifyPushPayment before the clock starts, in turn. Every \
-         answer is checked: HTTP 200, `result` SUCCESS/S (inquiryPayment: `paymentResult` \
-         SUCCESS too), a `signature` header with a value when signing is on and an empty one \
-         when it is off; one signed answer per run is verified with the gateway's public key \
-         ({} verified here).",
-        o.driver_threads,
-        o.conns,
-        r.presigned.0,
-        r.presigned.1.as_secs_f64(),
-        o.seed,
-        r.scenarios.iter().map(|sc| sc.verified).sum::<usize>()
-    );
-    let _ = writeln!(
-        s,
-        "- Throughput: closed loop (each connection sends its next request when the answer \
-         arrives), {:.1} s warm-up then {:.1} s measured, a fresh server each time; {} rounds, \
-         the scenarios interleaved within a round; median (min–max). A run also stops when its \
-         pre-signed requests run out (count bound; at most {} per write API), then its window is \
-         shorter.",
-        o.warmup, o.seconds, o.rounds, o.max_pool
-    );
-    let _ = writeln!(
-        s,
-        "- Latency: open loop at half the median maximum, a fresh server, {:.1} s warm-up then \
-         {:.1} s measured; request i is intended at t0 + i/rate (connection c sends requests c, \
-         c + {}, ...). Latency runs from the intended send time when the connection was still \
-         busy then (no coordinated omission), else from the actual send (the client's own timer \
-         wake-up, up to 1 ms late in tokio, is not the server's latency).",
-        o.warmup, o.seconds, o.conns
-    );
-    let _ = writeln!(
-        s,
-        "- Peak RSS: `VmHWM` of the server process at the end of each run (the highest of the \
-         closed and open runs). CPU per request: the server's and the driver's user + system \
-         time over a closed-loop run (warm-up included) divided by its answers; median of the \
-         rounds. Start-up: spawn to the `listening` log line and to the first `GET /readyz` 200, \
-         on a new SQLite file (migrations included), every start of the run.\n"
-    );
+    let sections: String = o
+        .placements
+        .iter()
+        .map(|&placement| placement_section(r, placement))
+        .collect();
+    let sqlite_starts = starts_of(r, StoreKind::Sqlite);
+    let soak_flat: Vec<(StoreKind, bool)> = r
+        .soaks
+        .iter()
+        .filter_map(|soak| growth(soak).map(|(_, flat)| (soak.store, flat)))
+        .collect();
+    fill(
+        "page",
+        &[
+            ("command", &command()),
+            ("date", &chrono::Utc::now().format("%Y-%m-%d %H:%M")),
+            ("wall", &format!("{:.0}", r.wall.as_secs_f64())),
+            ("rounds", &o.rounds),
+            ("banners", &banners),
+            ("nproc", &o.cores),
+            ("cpu", &cpu_model()),
+            ("cpu_flags", &cpu_flags()),
+            ("memory", &mem_total()),
+            ("kernel", &read("/proc/sys/kernel/osrelease").trim()),
+            ("rustc", &rustc_version()),
+            ("load_start", &r.loadavg.0),
+            ("load_end", &r.loadavg.1),
+            ("placements", &placements.join("; ")),
+            ("ceiling_seconds", &format!("{:.1}", o.ceiling_seconds)),
+            ("driver_threads", &o.driver_threads),
+            ("connections", &o.conns),
+            ("presigned", &r.presigned.0),
+            (
+                "presign_seconds",
+                &format!("{:.1}", r.presigned.1.as_secs_f64()),
+            ),
+            ("seed", &o.seed),
+            (
+                "verified",
+                &r.scenarios.iter().map(|sc| sc.verified).sum::<usize>(),
+            ),
+            ("warmup", &format!("{:.1}", o.warmup)),
+            ("seconds", &format!("{:.1}", o.seconds)),
+            ("max_pool", &o.max_pool),
+            ("placement_sections", &sections),
+            ("signing_placement", &signing_placement(r)),
+            ("startup", &startup(r, &sqlite_starts)),
+            ("soak", &soaks(r)),
+            ("profile", &profiles(r)),
+            ("targets", &targets(r, &sqlite_starts, &soak_flat)),
+            ("notes", &notes(r, &soak_flat)),
+            ("failed", &failed(r)),
+        ],
+    )
 }
 
 /// The ratio of a scenario's throughput to its reference (the ceiling or the echo).
@@ -381,47 +349,48 @@ fn ratio_to(sc: &Scenario, reference: Option<f64>) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
-fn placement_section(s: &mut String, r: &Results, placement: Placement) {
+/// One placement: the references (ceiling, verification, echo), the gateway's tables and the
+/// peers'.
+fn placement_section(r: &Results, placement: Placement) -> String {
     let o = &r.opts;
     let pinned = placement == Placement::Pinned;
-    let _ = writeln!(s, "## {}\n", placement_title(placement, o.cores));
     let ceiling = ceiling_of(r, placement);
     let ceiling_rate = ceiling.and_then(|c| median(&c.rates));
     let sign_us = ceiling.and_then(|c| median(&c.sign_cpu_us));
     let echo = echo_of(r, placement);
     let baseline = echo.and_then(Scenario::rate);
     let echo_cpu = echo.and_then(|e| median(&e.server_cpu_us));
-    let _ = writeln!(s, "| | median | per round |\n|---|---|---|");
+    let mut figures = String::from("| | median | per round |\n|---|---|---|\n");
     if let Some(c) = ceiling {
         let _ = writeln!(
-            s,
+            figures,
             "| sign ceiling, signs/s on {} thread(s) | {} | {} |",
             c.threads,
             opt(ceiling_rate, 0),
             per_round(&c.rates)
         );
         let _ = writeln!(
-            s,
+            figures,
             "| one sign, µs of CPU (the signing threads' CPU time / signs) | {} | {} |",
             opt(sign_us, 0),
             per_round(&c.sign_cpu_us)
         );
     }
     let _ = writeln!(
-        s,
+        figures,
         "| one request-signature verification, µs of CPU (one thread, on the server's core) | {} | {} |",
         opt(median(&r.verify_cpu_us), 0),
         per_round(&r.verify_cpu_us)
     );
     if let Some(e) = echo {
         let _ = writeln!(
-            s,
+            figures,
             "| bare axum echo, req/s | {} | {} |",
             opt(baseline, 0),
             per_round(&e.rates)
         );
         let _ = writeln!(
-            s,
+            figures,
             "| echo at half load: p50 / p99 ms; peak RSS MiB; server / driver CPU µs per request | {} / {}; {:.1}; {} / {} | |",
             opt(p50(e), 2),
             opt(p99(e), 2),
@@ -430,8 +399,8 @@ fn placement_section(s: &mut String, r: &Results, placement: Placement) {
             opt(median(&e.driver_cpu_us), 0),
         );
     }
-    let _ = writeln!(s);
 
+    let mut gateway = String::new();
     for signing in [true, false] {
         let rows: Vec<&Scenario> = placed(r, placement)
             .filter(|sc| matches!(sc.target, Target::Gateway { signing: g, .. } if g == signing))
@@ -439,28 +408,9 @@ fn placement_section(s: &mut String, r: &Results, placement: Placement) {
         if rows.is_empty() {
             continue;
         }
-        let _ = writeln!(
-            s,
-            "### Gateway, response signing {} ({}){}\n",
-            if signing { "on" } else { "off" },
-            if signing {
-                "ratio to the sign ceiling"
-            } else {
-                "ratio to the bare echo"
-            },
-            if pinned {
-                ""
-            } else {
-                "; the throughput targets are for the pinned placement"
-            }
-        );
-        let _ = writeln!(
-            s,
-            "| API | store | req/s, median (min–max) | ratio | target | | CPU ratio | p50 @ half ms | p99 @ half ms | < {P99_LIMIT_MS} ms | peak RSS MiB | < {RSS_LIMIT_MIB} MiB | server / driver CPU µs/req | errors |"
-        );
-        let _ = writeln!(
-            s,
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        let mut table = format!(
+            "| API | store | req/s, median (min–max) | ratio | target | | CPU ratio | p50 @ half ms | p99 @ half ms | < {P99_LIMIT_MS} ms | peak RSS MiB | < {RSS_LIMIT_MIB} MiB | server / driver CPU µs/req | errors |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         );
         for sc in rows {
             let Target::Gateway { store, .. } = sc.target else {
@@ -483,7 +433,7 @@ fn placement_section(s: &mut String, r: &Results, placement: Placement) {
                 (format!("({goal} pinned)"), "")
             };
             let _ = writeln!(
-                s,
+                table,
                 "| {} | {} | {}{}{} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} | {} / {} | {} |",
                 sc.api.name(),
                 store.name(),
@@ -515,20 +465,40 @@ fn placement_section(s: &mut String, r: &Results, placement: Placement) {
                 sc.errors.count
             );
         }
-        let _ = writeln!(s);
+        gateway += &fill(
+            "gateway",
+            &[
+                ("signing", &if signing { "on" } else { "off" }),
+                (
+                    "reference",
+                    &if signing { "sign ceiling" } else { "bare echo" },
+                ),
+                (
+                    "targets_where",
+                    &if pinned {
+                        ""
+                    } else {
+                        "; the throughput targets are for the pinned placement"
+                    },
+                ),
+                ("table", &table),
+            ],
+        );
     }
-    let _ = writeln!(
-        s,
-        "CPU ratio: the same ratio from CPU time instead of wall time, i.e. the throughput ratio \
-         the server would reach with its cores to itself: signing on, one sign's CPU / the \
-         server's CPU per request; signing off, the echo's server CPU per request / the \
-         gateway's. Other work on the machine hardly moves it, unlike req/s.\n"
-    );
-    peers_table(s, r, placement, baseline);
+    fill(
+        "placement",
+        &[
+            ("title", &placement_title(placement, o.cores)),
+            ("figures", &figures),
+            ("gateway", &gateway),
+            ("peers", &peers_table(r, placement, baseline)),
+        ],
+    )
 }
 
-/// The gateway's inquiryPayment beside the peers' stubs of the same call.
-fn peers_table(s: &mut String, r: &Results, placement: Placement, baseline: Option<f64>) {
+/// The gateway's inquiryPayment beside the peers' stubs of the same call; nothing when no peer
+/// was asked for.
+fn peers_table(r: &Results, placement: Placement, baseline: Option<f64>) -> String {
     let rows: Vec<&Scenario> = placed(r, placement)
         .filter(|sc| match sc.target {
             Target::Peer(_) => true,
@@ -537,12 +507,10 @@ fn peers_table(s: &mut String, r: &Results, placement: Placement, baseline: Opti
         })
         .collect();
     if !rows.iter().any(|sc| matches!(sc.target, Target::Peer(_))) && r.peers_missing.is_empty() {
-        return;
+        return String::new();
     }
-    let _ = writeln!(s, "### inquiryPayment beside other mocks\n");
-    let _ = writeln!(
-        s,
-        "| server | req/s, median (min–max) | x bare echo | p50 @ half ms | p99 @ half ms | peak RSS MiB | server CPU µs/req | verifies the signature | keeps state | errors |\n|---|---|---|---|---|---|---|---|---|---|"
+    let mut table = String::from(
+        "| server | req/s, median (min–max) | x bare echo | p50 @ half ms | p99 @ half ms | peak RSS MiB | server CPU µs/req | verifies the signature | keeps state | errors |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for sc in rows {
         let (name, verifies, state) = match sc.target {
@@ -559,7 +527,7 @@ fn peers_table(s: &mut String, r: &Results, placement: Placement, baseline: Opti
             Target::Peer(peer) => (format!("{} (static stub)", peer.name()), "no", "no"),
         };
         let _ = writeln!(
-            s,
+            table,
             "| {name} | {}{} | {} | {} | {} | {:.1} | {} | {verifies} | {state} | {} |",
             opt(sc.rate(), 0),
             range(sc),
@@ -572,44 +540,35 @@ fn peers_table(s: &mut String, r: &Results, placement: Placement, baseline: Opti
         );
     }
     for (peer, why) in &r.peers_missing {
-        let _ = writeln!(s, "| {} | not run: {why} | | | | | | | | |", peer.name());
+        let _ = writeln!(
+            table,
+            "| {} | not run: {why} | | | | | | | | |",
+            peer.name()
+        );
     }
-    let _ = writeln!(s);
+    fill("peers", &[("table", &table)])
 }
 
-fn signing_placement(s: &mut String, r: &Results) {
+/// The echo signing inline and on a blocking pool; nothing when not measured.
+fn signing_placement(r: &Results) -> String {
     let rows: Vec<&Scenario> = r
         .scenarios
         .iter()
         .filter(|sc| matches!(sc.target, Target::Echo(m) if m != "echo"))
         .collect();
     let Some(first) = rows.first() else {
-        return;
+        return String::new();
     };
     let ceiling = ceiling_of(r, first.placement).and_then(|c| median(&c.rates));
-    let _ = writeln!(
-        s,
-        "## Signing inline or on a blocking pool ({})\n",
-        first.placement.name()
+    let mut table = String::from(
+        "| signing | req/s, median (min–max) | x ceiling | p50 @ half ms | p99 @ half ms | p99.9 @ half ms | peak RSS MiB | server CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|\n",
     );
-    let _ = writeln!(
-        s,
-        "The gateway signs inline on the runtime worker (`api::pipeline::seal`). Trying a \
-         blocking pool there needs a change in src/, so the comparison runs on the echo \
-         instead: the same bare echo, its answer signed as the gateway signs, inline, in \
-         `spawn_blocking` (tokio's default pool, up to 512 threads) and in `spawn_blocking` with \
-         the pool bounded to one thread per core.\n"
-    );
-    let _ = writeln!(
-        s,
-        "| signing | req/s, median (min–max) | x ceiling | p50 @ half ms | p99 @ half ms | p99.9 @ half ms | peak RSS MiB | server CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|"
-    );
-    for sc in rows {
+    for sc in &rows {
         let Target::Echo(mode) = sc.target else {
             continue;
         };
         let _ = writeln!(
-            s,
+            table,
             "| {} | {}{} | {} | {} | {} | {} | {:.1} | {} | {} |",
             mode.trim_start_matches("echo-sign-"),
             opt(sc.rate(), 0),
@@ -623,7 +582,10 @@ fn signing_placement(s: &mut String, r: &Results) {
             sc.errors.count
         );
     }
-    let _ = writeln!(s);
+    fill(
+        "signing-placement",
+        &[("placement", &first.placement.name()), ("table", &table)],
+    )
 }
 
 type Starts = Vec<(Duration, Duration)>;
@@ -650,22 +612,19 @@ fn startup_max(v: &[(Duration, Duration)]) -> Option<f64> {
         .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
 }
 
-/// The start-up table; answers SQLite's starts for the targets.
-fn startup(s: &mut String, r: &Results) -> Starts {
-    let sqlite_starts = starts_of(r, StoreKind::Sqlite);
+/// The start-up table.
+fn startup(r: &Results, sqlite_starts: &Starts) -> String {
     let memory_starts = starts_of(r, StoreKind::Memory);
-    let _ = writeln!(s, "## Start-up\n");
-    let _ = writeln!(
-        s,
-        "| store | starts | spawn to `listening` log, median ms | spawn to `/readyz` 200, median ms | max ms | < {STARTUP_LIMIT_MS} ms (median) |\n|---|---|---|---|---|---|"
+    let mut table = format!(
+        "| store | starts | spawn to `listening` log, median ms | spawn to `/readyz` 200, median ms | max ms | < {STARTUP_LIMIT_MS} ms (median) |\n|---|---|---|---|---|---|\n"
     );
-    for (name, starts) in [("sqlite", &sqlite_starts), ("memory", &memory_starts)] {
+    for (name, starts) in [("sqlite", sqlite_starts), ("memory", &memory_starts)] {
         if starts.is_empty() {
             continue;
         }
         let med = startup_median(starts, true);
         let _ = writeln!(
-            s,
+            table,
             "| {name} | {} | {} | {} | {} | {} |",
             starts.len(),
             opt(startup_median(starts, false), 1),
@@ -678,71 +637,55 @@ fn startup(s: &mut String, r: &Results) -> Starts {
             }
         );
     }
-    let _ = writeln!(s);
-    sqlite_starts
+    table
 }
 
-/// The RSS runs; answers whether each store's RSS stayed flat.
-fn soaks(s: &mut String, r: &Results) -> Vec<(StoreKind, bool)> {
-    let mut soak_flat = Vec::new();
-    if r.soaks.is_empty() {
-        return soak_flat;
+/// A soak's `VmRSS` a fraction `f` into the run, MiB.
+fn rss_at(soak: &Soak, f: f64) -> Option<f64> {
+    if soak.rss.is_empty() {
+        return None;
     }
-    let _ = writeln!(
-        s,
-        "## RSS over a longer run ({})\n",
-        r.opts.placements[0].name()
-    );
-    let _ = writeln!(
-        s,
-        "Closed loop, {} connections, signing on, a fresh server, a third each of \
-         notifyPushPayment (unique writes), sendPaymentResult (unique writes) and \
-         inquiryPayment (reads, each of the payment pushed {} pushes earlier); `VmRSS` sampled \
-         every second. Flat: the RSS at the end is \
-         within max(2 MiB, 5%) of the RSS a quarter into the run. The reference figure is 60 s \
-         (`LOAD_SOAK_SECONDS=60`). The memory store keeps the newest \
-         `store.memory_max_entries` (100,000) payments and as many risk reports, so its RSS \
-         grows until the cap and then holds.\n",
-        r.opts.conns, r.opts.seed
-    );
-    let _ = writeln!(
-        s,
-        "| store | measured s | req/s | VmRSS MiB at 1 s / 25% / 50% / 75% / end | growth MiB (25% to end) | flat | VmHWM MiB | < {RSS_LIMIT_MIB} MiB | errors |\n|---|---|---|---|---|---|---|---|---|"
+    let i = ((soak.rss.len() - 1) as f64 * f).round() as usize;
+    Some(soak.rss[i].1 as f64 / MIB)
+}
+
+/// A soak's growth from a quarter into the run to its end, MiB, and whether it stayed within
+/// the flat margin, max(2 MiB, 5%).
+fn growth(soak: &Soak) -> Option<(f64, bool)> {
+    let q1 = rss_at(soak, 0.25)?;
+    let growth = rss_at(soak, 1.0)? - q1;
+    Some((growth, growth <= (q1 * 0.05).max(2.0)))
+}
+
+/// The RSS runs; nothing when there were none.
+fn soaks(r: &Results) -> String {
+    if r.soaks.is_empty() {
+        return String::new();
+    }
+    let mut table = format!(
+        "| store | measured s | req/s | VmRSS MiB at 1 s / 25% / 50% / 75% / end | growth MiB (25% to end) | flat | VmHWM MiB | < {RSS_LIMIT_MIB} MiB | errors |\n|---|---|---|---|---|---|---|---|---|\n"
     );
     for soak in &r.soaks {
-        let at = |f: f64| -> Option<f64> {
-            if soak.rss.is_empty() {
-                return None;
-            }
-            let i = ((soak.rss.len() - 1) as f64 * f).round() as usize;
-            Some(soak.rss[i].1 as f64 / MIB)
-        };
-        let q1 = at(0.25);
-        let end = at(1.0);
-        let growth = q1.zip(end).map(|(a, b)| b - a);
-        let flat = q1.zip(growth).map(|(q1, g)| g <= (q1 * 0.05).max(2.0));
-        if let Some(f) = flat {
-            soak_flat.push((soak.store, f));
-        }
+        let growth = growth(soak);
         let hwm = soak.hwm_kib as f64 / MIB;
         let memory = soak.store == StoreKind::Memory;
         let _ = writeln!(
-            s,
+            table,
             "| {} | {:.1}{} | {:.0} | {} / {} / {} / {} / {} | {} | {} | {:.1} | {} | {} |",
             soak.store.name(),
             soak.seconds,
             if soak.exhausted { " (count bound)" } else { "" },
             soak.rate,
             opt(soak.rss.get(1).map(|x| x.1 as f64 / MIB), 1),
-            opt(q1, 1),
-            opt(at(0.5), 1),
-            opt(at(0.75), 1),
-            opt(end, 1),
-            opt(growth, 1),
+            opt(rss_at(soak, 0.25), 1),
+            opt(rss_at(soak, 0.5), 1),
+            opt(rss_at(soak, 0.75), 1),
+            opt(rss_at(soak, 1.0), 1),
+            opt(growth.map(|g| g.0), 1),
             if memory {
                 "(grows to the cap)"
             } else {
-                flat.map_or("n/a", verdict)
+                growth.map_or("n/a", |g| verdict(g.1))
             },
             hwm,
             if memory {
@@ -753,65 +696,63 @@ fn soaks(s: &mut String, r: &Results) -> Vec<(StoreKind, bool)> {
             soak.errors.count
         );
     }
-    let _ = writeln!(s);
-    soak_flat
+    fill(
+        "soak",
+        &[
+            ("placement", &r.opts.placements[0].name()),
+            ("connections", &r.opts.conns),
+            ("seed", &r.opts.seed),
+            ("table", &table),
+        ],
+    )
 }
 
 /// Where the server's CPU goes, component by component, the echo beside the gateway.
-fn profiles(s: &mut String, r: &Results) {
-    let _ = writeln!(s, "## Where the server's CPU goes\n");
+fn profiles(r: &Results) -> String {
     if r.profiles.is_empty() {
-        let _ = writeln!(
-            s,
-            "No profile in this run: {}.\n",
-            r.profile_skipped.as_deref().unwrap_or("none was asked for")
-        );
-        return;
+        let why = r.profile_skipped.as_deref().unwrap_or("none was asked for");
+        return fill("no-profile", &[("why", &why)]);
     }
-    let _ = writeln!(
-        s,
-        "`perf record -F 999` on the server process during a closed-loop run at full load (after \
-         the warm-up, {:.1} s), pinned placement; each sampled function is put into one \
-         component by its name and binary (`benches/load/profile.rs`), and a component's share \
-         of the samples times the server's CPU per request (measured in the same run) is its \
-         µs per request. Inlined code counts where it was inlined.\n",
-        r.opts.seconds
-    );
-    let _ = write!(s, "| component, µs of server CPU per request |");
+    let mut table = String::from("| component, µs of server CPU per request |");
     for p in &r.profiles {
         let _ = write!(
-            s,
+            table,
             " {} |",
             p.label
                 .trim_end_matches(" @pinned")
                 .trim_end_matches(" @unpinned")
         );
     }
-    let _ = write!(s, "\n|---|");
+    table += "\n|---|";
     for _ in &r.profiles {
-        let _ = write!(s, "---|");
+        table += "---|";
     }
-    let _ = writeln!(s);
+    table += "\n";
     for (i, (name, covers)) in COMPONENTS.iter().enumerate() {
         if r.profiles.iter().all(|p| p.shares[i] < 0.005) {
             continue;
         }
-        let _ = write!(s, "| {name} ({covers}) |");
+        let _ = write!(table, "| {name} ({covers}) |");
         for p in &r.profiles {
-            let _ = write!(s, " {} ({:.0}%) |", opt(p.us(i), 1), p.shares[i] * 100.0);
+            let _ = write!(
+                table,
+                " {} ({:.0}%) |",
+                opt(p.us(i), 1),
+                p.shares[i] * 100.0
+            );
         }
-        let _ = writeln!(s);
+        table += "\n";
     }
-    let _ = write!(s, "| **total server CPU per request** |");
+    table += "| **total server CPU per request** |";
     for p in &r.profiles {
-        let _ = write!(s, " **{}** |", opt(p.server_cpu_us, 1));
+        let _ = write!(table, " **{}** |", opt(p.server_cpu_us, 1));
     }
-    let _ = write!(s, "\n| req/s while profiled (samples) |");
+    table += "\n| req/s while profiled (samples) |";
     for p in &r.profiles {
-        let _ = write!(s, " {:.0} ({}) |", p.rate, p.samples);
+        let _ = write!(table, " {:.0} ({}) |", p.rate, p.samples);
     }
-    let _ = writeln!(s, "\n");
-    let _ = writeln!(s, "The heaviest functions of each:\n");
+    table += "\n";
+    let mut heaviest = String::new();
     for p in &r.profiles {
         let top: Vec<String> = p
             .top
@@ -825,15 +766,22 @@ fn profiles(s: &mut String, r: &Results) {
                 format!("`{}` {:.1}%", name.replace('`', "'"), share * 100.0)
             })
             .collect();
-        let _ = writeln!(s, "- {}: {}", p.label, top.join(", "));
+        let _ = writeln!(heaviest, "- {}: {}", p.label, top.join(", "));
     }
-    let _ = writeln!(s);
+    fill(
+        "profile",
+        &[
+            ("seconds", &format!("{:.1}", r.opts.seconds)),
+            ("table", &table),
+            ("heaviest", &heaviest),
+        ],
+    )
 }
 
-fn targets(s: &mut String, r: &Results, sqlite_starts: &Starts, soak_flat: &[(StoreKind, bool)]) {
+/// The targets table: each target's worst figure and PASS/MISS.
+fn targets(r: &Results, sqlite_starts: &Starts, soak_flat: &[(StoreKind, bool)]) -> String {
     let o = &r.opts;
-    let _ = writeln!(s, "## Targets\n");
-    let _ = writeln!(s, "| target | worst figure | |\n|---|---|---|");
+    let mut table = String::from("| target | worst figure | |\n|---|---|---|\n");
     // `pass`: met or missed; `None` when not measured; `Some(Err(why))` when there is no
     // target for the figure.
     let mut line =
@@ -844,7 +792,7 @@ fn targets(s: &mut String, r: &Results, sqlite_starts: &Starts, soak_flat: &[(St
                 Some(Err(why)) => why,
             };
             let _ = writeln!(
-                s,
+                table,
                 "| {name} | {} | {status} |",
                 worst.map_or_else(|| "n/a".into(), |(v, what)| format!("{v:.3} ({what})")),
             );
@@ -949,7 +897,7 @@ fn targets(s: &mut String, r: &Results, sqlite_starts: &Starts, soak_flat: &[(St
         med.map(|m| (m, format!("max {}", opt(startup_max(sqlite_starts), 1)))),
         med.map(|m| Ok(m < STARTUP_LIMIT_MS)),
     );
-    let _ = writeln!(s);
+    table
 }
 
 /// The components where the gateway spends more than the echo, largest first: (name, extra µs).
@@ -980,9 +928,10 @@ fn list_extra(extra: &[(&'static str, f64)]) -> String {
         .join(", ")
 }
 
-/// What the figures say, derived from them: where time goes and why targets are missed.
-fn notes(s: &mut String, r: &Results, soak_flat: &[(StoreKind, bool)]) {
-    let _ = writeln!(s, "## Notes\n");
+/// What the figures say, derived from them: where time goes and why targets are missed. The
+/// notes' words are the template's; these are the figures that call for each.
+fn notes(r: &Results, soak_flat: &[(StoreKind, bool)]) -> String {
+    let mut notes = String::new();
     let noisy = r
         .loadavg
         .0
@@ -991,12 +940,7 @@ fn notes(s: &mut String, r: &Results, soak_flat: &[(StoreKind, bool)]) {
         .and_then(|l| l.parse::<f64>().ok())
         .is_some_and(|l| l > 0.5);
     if noisy {
-        let _ = writeln!(
-            s,
-            "- The machine was busy when the run started (load average {}): other work shares \
-             the 2 cores, so every figure is low and noisy. Run again on a quiet machine.",
-            r.loadavg.0
-        );
+        notes += &fill("note-busy", &[("load", &r.loadavg.0)]);
     }
     let verify = median(&r.verify_cpu_us);
     let pinned = Placement::Pinned;
@@ -1030,30 +974,21 @@ fn notes(s: &mut String, r: &Results, soak_flat: &[(StoreKind, bool)]) {
                 .collect();
             if !missed.is_empty() {
                 let extra = extra_over_echo(r, "memory sign=off inquiryPayment");
-                let _ = writeln!(
-                    s,
-                    "- Pinned, signing off, below target: {}. The bare echo costs {e:.1} µs of \
-                     server CPU a request; the gateway verifies an RSA-2048 signature on every \
-                     request, {v:.1} µs alone, so even a gateway that did nothing else would \
-                     reach only {:.2} x the echo ({e:.1} / ({e:.1} + {v:.1})): a target of 0.5 \
-                     x needs the whole of the gateway's own work, verification included, to \
-                     cost no more than the echo's. {}What would close the rest: fewer \
-                     allocations per request (the allocator's share), and less per-request \
-                     bookkeeping in the journal, metrics and the request span; the \
-                     verification stays, it is the protocol. A cache of verified signatures \
-                     would only help a benchmark that resends identical signed bytes, not \
-                     real traffic, so there is none.",
-                    missed.join("; "),
-                    e / (e + v),
-                    if extra.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "Beyond the echo, the memory-store read spends (µs a request, \
-                             profile above): {}. ",
-                            list_extra(&extra)
-                        )
-                    }
+                let beyond_echo = if extra.is_empty() {
+                    String::new()
+                } else {
+                    let components = list_extra(&extra);
+                    phrase("beyond-echo", &[("components", &components)]) + " "
+                };
+                notes += &fill(
+                    "note-signing-off",
+                    &[
+                        ("missed", &missed.join("; ")),
+                        ("echo", &format!("{e:.1}")),
+                        ("verify", &format!("{v:.1}")),
+                        ("bound", &format!("{:.2}", e / (e + v))),
+                        ("beyond_echo", &beyond_echo),
+                    ],
                 );
             }
         }
@@ -1074,40 +1009,37 @@ fn notes(s: &mut String, r: &Results, soak_flat: &[(StoreKind, bool)]) {
                 if rate / c >= goal {
                     continue;
                 }
-                let _ = writeln!(
-                    s,
-                    "- Pinned, signing on, {} {}: {rate:.0} req/s = {:.3} x the ceiling ({c:.0}, \
-                     target {goal}). One sign is {k:.0} µs of CPU; the server spends \
-                     {server:.0} µs a request, so {:.0} µs goes to everything else, of which \
-                     the request's verification is {}: with its core to itself it reaches at \
-                     most {:.2} x. Reaching {goal} needs everything besides the sign under \
-                     {:.0} µs a request{}.",
-                    sc.api.name(),
-                    store.name(),
-                    rate / c,
-                    (server - k).max(0.0),
-                    opt(verify, 0),
-                    (k / server).min(1.0),
-                    k * (1.0 - goal) / goal,
-                    match verify {
-                        Some(v) if v > k * (1.0 - goal) / goal => format!(
-                            ", less than the one verification ({v:.0} µs) every request needs: \
-                             out of reach while the sign and the verification share a core"
-                        ),
-                        _ => String::new(),
+                // What may go to everything besides the sign for the ratio to reach its goal.
+                let budget = k * (1.0 - goal) / goal;
+                let out_of_reach = match verify {
+                    Some(v) if v > budget => {
+                        phrase("out-of-reach", &[("verify", &format!("{v:.0}"))])
                     }
+                    _ => String::new(),
+                };
+                notes += &fill(
+                    "note-signing-on",
+                    &[
+                        ("api", &sc.api.name()),
+                        ("store", &store.name()),
+                        ("rate", &format!("{rate:.0}")),
+                        ("ratio", &format!("{:.3}", rate / c)),
+                        ("ceiling", &format!("{c:.0}")),
+                        ("goal", &goal),
+                        ("sign", &format!("{k:.0}")),
+                        ("server", &format!("{server:.0}")),
+                        ("rest", &format!("{:.0}", (server - k).max(0.0))),
+                        ("verify", &opt(verify, 0)),
+                        ("reach", &format!("{:.2}", (k / server).min(1.0))),
+                        ("budget", &format!("{budget:.0}")),
+                        ("out_of_reach", &out_of_reach),
+                    ],
                 );
             }
         }
     }
     if r.opts.placements.contains(&Placement::Unpinned) {
-        let _ = writeln!(
-            s,
-            "- Unpinned, the driver runs on the same cores as the server: throughput is then \
-             about cores / (server CPU + driver CPU per request), while the ceiling is measured \
-             with every core signing. The CPU columns show both shares; the pinned tables give \
-             the server's own figures."
-        );
+        notes += &fill("note-unpinned", &[]);
     }
     let gaps: Vec<f64> = r
         .scenarios
@@ -1116,31 +1048,13 @@ fn notes(s: &mut String, r: &Results, soak_flat: &[(StoreKind, bool)]) {
         .flat_map(|sc| sc.startups.iter().map(|(l, ready)| ms(*ready) - ms(*l)))
         .collect();
     if let Some(gap) = median(&gaps).filter(|g| *g > 20.0) {
-        let _ = writeln!(
-            s,
-            "- Start-up: the first answer comes a median {gap:.0} ms after the `listening` log \
-             line. The line is logged once the port is bound, and the work before the accept \
-             loop runs after it; connections wait in the backlog meanwhile. `/readyz` is the \
-             readiness signal to use, not the log line."
-        );
+        notes += &fill("note-startup", &[("gap", &format!("{gap:.0}"))]);
     }
     for (store, flat) in soak_flat {
         if !flat && *store == StoreKind::Memory {
-            let _ = writeln!(
-                s,
-                "- The memory store keeps the newest `store.memory_max_entries` (100,000) \
-                 payments and as many risk reports, so with unique writes its RSS grows until \
-                 the cap is reached; a run shorter than that shows only the growth."
-            );
+            notes += &fill("note-memory-growth", &[]);
         } else if !flat {
-            let _ = writeln!(
-                s,
-                "- RSS grew over the SQLite run by more than the flat margin (see the series \
-                 above). Bounded parts that fill as a run goes on: SQLite's page cache (2 MiB a \
-                 connection at most), the journal ring (its entries share the buffers the \
-                 bodies were read into) and the allocator's per-thread arenas; a longer run \
-                 tells whether the series levels off."
-            );
+            notes += &fill("note-sqlite-growth", &[]);
         }
     }
     if let Some(best) = r
@@ -1154,18 +1068,34 @@ fn notes(s: &mut String, r: &Results, soak_flat: &[(StoreKind, bool)]) {
                 .total_cmp(&p99(b).unwrap_or(f64::MAX))
         })
     {
-        let _ = writeln!(
-            s,
-            "- Signing placement: the lowest p99 at half load was {} ({} ms); compare the rows \
-             above. The gateway signs inline.",
-            best.what().trim_start_matches("echo-sign-"),
-            opt(p99(best), 2)
+        notes += &fill(
+            "note-signing-placement",
+            &[
+                ("mode", &best.what().trim_start_matches("echo-sign-")),
+                ("p99", &opt(p99(best), 2)),
+            ],
         );
     }
-    let _ = writeln!(
-        s,
-        "- A regression check is not a timed test: compare these figures by hand with the \
-         previous BENCHMARKS.md (git history)."
-    );
-    let _ = writeln!(s);
+    notes
+}
+
+/// The failed requests, with the first few of each scenario described; nothing when none failed.
+fn failed(r: &Results) -> String {
+    let mut list = String::new();
+    for sc in r.scenarios.iter().filter(|s| s.errors.count > 0) {
+        let _ = writeln!(list, "- {}: {} failed", sc.label(), sc.errors.count);
+        for e in &sc.errors.samples {
+            let _ = writeln!(list, "  - `{}`", e.replace('`', "'"));
+        }
+    }
+    for k in r.soaks.iter().filter(|k| k.errors.count > 0) {
+        let _ = writeln!(list, "- soak {}: {} failed", k.store.name(), k.errors.count);
+        for e in &k.errors.samples {
+            let _ = writeln!(list, "  - `{}`", e.replace('`', "'"));
+        }
+    }
+    if list.is_empty() {
+        return list;
+    }
+    fill("failed", &[("list", &list)])
 }
