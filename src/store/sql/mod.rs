@@ -13,6 +13,7 @@ mod recordings;
 mod registry;
 mod risk;
 mod sqlite_writes;
+mod write;
 
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! lookups and unique constraints need; a push report decided and written in one transaction.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use sqlx::{AnyConnection, Executor, Row};
 
 use super::notifications::enqueue;
 use super::risk::{insert_risk_reports, risk_report_of};
-use super::sqlite_writes::SqliteWrite;
+use super::sqlite_writes::{OwnedPlan, SqliteWrite};
 use super::{Dialect, SqlStore, classify, is_unique_violation, values};
 use crate::domain::message::NotifyPlan;
 use crate::domain::push::{PushDecision, Which, apply_push, decide_push, new_from_push};
@@ -18,9 +19,6 @@ use crate::store::{
     Payment, PaymentQuery, PaymentStore, PushReport, ReportOutcome, RiskReport, SeedOutcome,
     StoreError, Written,
 };
-
-/// How many times a write is decided again after losing an insert race.
-const RACE_RETRIES: usize = 5;
 
 /// A payment by paymentId.
 const BY_PAYMENT_ID: &str = "SELECT id, doc FROM payments WHERE payment_id = $1";
@@ -58,28 +56,6 @@ impl SqlStore {
             .await
             .map_err(classify)?;
         row.as_ref().map(payment_of).transpose()
-    }
-
-    /// One attempt at a push report in a transaction of its own; `Ok(None)` means an insert
-    /// lost a race and the decision must be made again.
-    async fn try_push(
-        &self,
-        report: &PushReport,
-        plan: &NotifyPlan<'_>,
-    ) -> Result<Option<Written<ReportOutcome<Payment>>>, StoreError> {
-        let mut tx = self
-            .writer
-            .begin_with(self.dialect.begin)
-            .await
-            .map_err(classify)?;
-        let Some(outcome) = push_within(&mut tx, self.dialect, report, plan).await? else {
-            return Ok(None);
-        };
-        match tx.commit().await {
-            Ok(()) => Ok(Some(outcome)),
-            Err(e) if is_unique_violation(&e) => Ok(None),
-            Err(e) => Err(classify(e)),
-        }
     }
 }
 
@@ -253,15 +229,12 @@ impl PaymentStore for SqlStore {
                 .await?
                 .into_push();
         }
-        for _ in 0..RACE_RETRIES {
-            if let Some(outcome) = self.try_push(&report, plan).await? {
-                return Ok(outcome);
-            }
-        }
-        Err(StoreError::Internal(format!(
-            "payment {} kept losing write races; try again",
-            report.payment_id
-        )))
+        let (report, plan, dialect) = (Arc::new(report), OwnedPlan::of(plan), self.dialect);
+        self.write(move |conn| {
+            let (report, plan) = (Arc::clone(&report), plan.clone());
+            Box::pin(async move { push_within(conn, dialect, &report, &plan.plan()).await })
+        })
+        .await
     }
 
     async fn payment(&self, payment_request_id: &str) -> Result<Option<Payment>, StoreError> {

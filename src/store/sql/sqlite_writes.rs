@@ -3,6 +3,7 @@
 //! push reports of payments the store has not seen (the common case) with their notifications.
 //! Only reports of payments already on file are decided one by one.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -13,22 +14,20 @@ use super::group_commit::{BoxFuture, Write};
 use super::notifications::enqueue_all;
 use super::payments::{insert_payments_unless_known, push_within};
 use super::risk::insert_risk_reports;
+use super::write::Statements;
 use super::{SQLITE, classify};
 use crate::domain::message::{self, NotifyPlan, Queuing};
 use crate::domain::push::new_from_push;
 use crate::store::{Payment, PushReport, ReportOutcome, RiskReport, StoreError, Written};
 
-/// One API write.
+/// One write, queued for the writer.
 pub(super) enum SqliteWrite {
-    /// notifyPushPayment, with what it needs of the notification plan.
-    Push {
-        report: PushReport,
-        caller: String,
-        default_urls: Arc<HashMap<String, String>>,
-        first_due_ms: i64,
-    },
+    /// notifyPushPayment, with its notification plan.
+    Push { report: PushReport, plan: OwnedPlan },
     /// sendPaymentResult.
     Risk(RiskReport),
+    /// Any other write ([`SqlStore::write`](super::SqlStore)), run on its own in the group.
+    Other(Statements),
 }
 
 /// What a write did.
@@ -37,6 +36,36 @@ pub(super) enum Done {
     Push(Box<Written<ReportOutcome<Payment>>>),
     /// Whether the risk report was stored (`false`: one with its ids was there).
     Risk(bool),
+    /// Another write's outcome, of the type its caller expects.
+    Other(Box<dyn Any + Send>),
+}
+
+/// A [`NotifyPlan`] that owns what it names, so a write can carry it to the writer.
+#[derive(Clone)]
+pub(super) struct OwnedPlan {
+    caller: String,
+    default_urls: Arc<HashMap<String, String>>,
+    first_due_ms: i64,
+}
+
+impl OwnedPlan {
+    /// Takes `plan`'s values.
+    pub(super) fn of(plan: &NotifyPlan<'_>) -> Self {
+        Self {
+            caller: plan.caller.to_owned(),
+            default_urls: Arc::clone(plan.default_urls),
+            first_due_ms: plan.first_due_ms,
+        }
+    }
+
+    /// The plan it holds.
+    pub(super) fn plan(&self) -> NotifyPlan<'_> {
+        NotifyPlan {
+            caller: &self.caller,
+            default_urls: &self.default_urls,
+            first_due_ms: self.first_due_ms,
+        }
+    }
 }
 
 impl SqliteWrite {
@@ -44,28 +73,7 @@ impl SqliteWrite {
     pub(super) fn push(report: PushReport, plan: &NotifyPlan<'_>) -> Self {
         SqliteWrite::Push {
             report,
-            caller: plan.caller.to_owned(),
-            default_urls: Arc::clone(plan.default_urls),
-            first_due_ms: plan.first_due_ms,
-        }
-    }
-}
-
-impl SqliteWrite {
-    /// A push's notification plan.
-    fn plan(&self) -> Option<NotifyPlan<'_>> {
-        match self {
-            SqliteWrite::Push {
-                caller,
-                default_urls,
-                first_due_ms,
-                ..
-            } => Some(NotifyPlan {
-                caller,
-                default_urls,
-                first_due_ms: *first_due_ms,
-            }),
-            SqliteWrite::Risk(_) => None,
+            plan: OwnedPlan::of(plan),
         }
     }
 }
@@ -75,7 +83,7 @@ impl Done {
     pub(super) fn into_push(self) -> Result<Written<ReportOutcome<Payment>>, StoreError> {
         match self {
             Done::Push(outcome) => Ok(*outcome),
-            Done::Risk(_) => Err(mismatch()),
+            _ => Err(mismatch()),
         }
     }
 
@@ -83,7 +91,7 @@ impl Done {
     pub(super) fn into_risk(self) -> Result<bool, StoreError> {
         match self {
             Done::Risk(stored) => Ok(stored),
-            Done::Push(_) => Err(mismatch()),
+            _ => Err(mismatch()),
         }
     }
 }
@@ -101,9 +109,8 @@ impl Write for SqliteWrite {
     ) -> BoxFuture<'c, Result<Option<Done>, StoreError>> {
         Box::pin(async move {
             match self {
-                SqliteWrite::Push { report, .. } => {
-                    let plan = self.plan().ok_or_else(mismatch)?;
-                    Ok(push_within(conn, &SQLITE, report, &plan)
+                SqliteWrite::Push { report, plan } => {
+                    Ok(push_within(conn, &SQLITE, report, &plan.plan())
                         .await?
                         .map(|outcome| Done::Push(Box::new(outcome))))
                 }
@@ -111,6 +118,7 @@ impl Write for SqliteWrite {
                     let stored = insert_risk_reports(conn, &[report]).await?;
                     Ok(Some(Done::Risk(!stored.is_empty())))
                 }
+                SqliteWrite::Other(statements) => Ok(statements(conn).await?.map(Done::Other)),
             }
         })
     }
@@ -121,11 +129,12 @@ impl Write for SqliteWrite {
     ) -> BoxFuture<'c, Result<Vec<Option<Done>>, StoreError>> {
         Box::pin(async move {
             let mut outcomes: Vec<Option<Done>> = writes.iter().map(|_| None).collect();
-            let (mut risks, mut pushes) = (Vec::new(), Vec::new());
+            let (mut risks, mut pushes, mut alone) = (Vec::new(), Vec::new(), Vec::new());
             for (i, write) in writes.iter().enumerate() {
                 match write {
                     SqliteWrite::Risk(report) => risks.push((i, report)),
                     SqliteWrite::Push { .. } => pushes.push(i),
+                    SqliteWrite::Other(_) => alone.push(i),
                 }
             }
             // Risk reports: the first of each id in one insert; repeats of an id in the batch
@@ -152,16 +161,16 @@ impl Write for SqliteWrite {
                     }
                     ids
                 }
-                SqliteWrite::Risk(_) => Vec::new(),
+                _ => Vec::new(),
             });
             let now = Utc::now();
             let created: Vec<(usize, Payment)> = fresh
                 .iter()
                 .filter_map(|i| match writes[*i] {
-                    SqliteWrite::Push { report, caller, .. } => {
-                        Some((*i, new_from_push(report, caller, now)))
+                    SqliteWrite::Push { report, plan } => {
+                        Some((*i, new_from_push(report, &plan.caller, now)))
                     }
-                    SqliteWrite::Risk(_) => None,
+                    _ => None,
                 })
                 .collect();
             let payments: Vec<&Payment> = created.iter().map(|(_, p)| p).collect();
@@ -177,13 +186,15 @@ impl Write for SqliteWrite {
                     known.push(i);
                     continue;
                 }
-                let queuing = match writes[i].plan().map(|plan| message::build(&payment, &plan)) {
-                    Some(Ok(notification)) => {
+                let SqliteWrite::Push { plan, .. } = writes[i] else {
+                    return Err(mismatch());
+                };
+                let queuing = match message::build(&payment, &plan.plan()) {
+                    Ok(notification) => {
                         notifications.push(notification);
                         Queuing::Queued
                     }
-                    Some(Err(queuing)) => queuing,
-                    None => Queuing::Unchanged,
+                    Err(queuing) => queuing,
                 };
                 outcomes[i] = Some(Done::Push(Box::new(Written {
                     outcome: ReportOutcome::Recorded(payment),
@@ -192,7 +203,8 @@ impl Write for SqliteWrite {
             }
             enqueue_all(conn, notifications).await.map_err(classify)?;
             known.sort_unstable();
-            for i in known {
+            // Other writes share no statements: each runs on its own, after the batched ones.
+            for i in known.into_iter().chain(alone) {
                 outcomes[i] = writes[i].run(&mut *conn).await?;
             }
             Ok(outcomes)
