@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::notify::check_notify_url;
 use super::{Config, ConfigError, lenient_string, resolve};
 use crate::client::{Client, ClientError, ClientSpec};
 use crate::notify::outbound::OutboundPolicy;
+use crate::notify::outbound::check_notify_url;
 
 /// One `[[clients]]` entry.
 #[derive(Debug, Clone, Deserialize)]

@@ -33,10 +33,10 @@ pub use self::clients::ClientSettings;
 pub use self::env::unrecognised_env;
 pub use self::journal::JournalSettings;
 pub use self::namespaces::NamespaceSettings;
-pub use self::notify::{NotifySettings, check_notify_url};
+pub use self::notify::NotifySettings;
 pub use self::real::{
-    Mode, ModeRoute, RealConfig, RealSettings, RelayConfig, RelaySettings, RouteSettings, Upstream,
-    UpstreamSettings, parse_routes,
+    Mode, ModeRoute, RealConfig, RealSettings, RelayConfig, RelaySettings, RouteSettings,
+    UnknownMode, Upstream, UpstreamSettings, parse_routes,
 };
 pub use self::scenario::ScenarioSettings;
 pub use self::server::ServerSettings;
@@ -44,6 +44,7 @@ pub use self::signing::SigningSettings;
 pub use crate::client::Client;
 use crate::client::ClientError;
 use crate::notify::outbound::OutboundPolicy;
+pub use crate::notify::outbound::check_notify_url;
 use crate::notify::schedule::Schedule;
 use crate::scenario::Rule;
 use crate::signature::SigningKey;

@@ -89,12 +89,3 @@ const MAX_INTERVAL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The slowest and fastest a schedule may run (0.01: a hundred times slower than real time).
 const MIN_TIME_SCALE: f64 = 0.01;
 const MAX_TIME_SCALE: f64 = 1_000_000.0;
-
-/// A notify URL must be absolute http or https.
-pub fn check_notify_url(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(format!("{url:?} must be an http:// or https:// URL"));
-    }
-    Ok(())
-}

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::notify::check_notify_url;
 use super::{ConfigError, lenient_string, resolve};
+use crate::notify::outbound::check_notify_url;
 use crate::protocol::Endpoint;
 use crate::signature::{PublicKeys, SigningKey, VerifyingKey};
 
@@ -122,15 +122,13 @@ pub enum Mode {
 
 impl Mode {
     /// Parses `mock`, `proxy`, `replay` or `replay-or-proxy`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, UnknownMode> {
         match text {
             "mock" => Ok(Mode::Mock),
             "proxy" => Ok(Mode::Proxy),
             "replay" => Ok(Mode::Replay),
             "replay-or-proxy" => Ok(Mode::ReplayOrProxy),
-            other => Err(format!(
-                "unknown mode {other:?} (expected mock, proxy, replay or replay-or-proxy)"
-            )),
+            other => Err(UnknownMode(other.to_owned())),
         }
     }
 
@@ -139,6 +137,11 @@ impl Mode {
         matches!(self, Mode::Proxy | Mode::ReplayOrProxy)
     }
 }
+
+/// A mode that is none of the four.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown mode {0:?} (expected mock, proxy, replay or replay-or-proxy)")]
+pub struct UnknownMode(pub String);
 
 /// A validated `[[real.routes]]` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
