@@ -12,7 +12,6 @@
 #[path = "../api/helpers/mod.rs"]
 #[expect(
     dead_code,
-    unused_imports,
     reason = "the API suite's helpers, of which the dashboard tests use a part"
 )]
 mod helpers;
