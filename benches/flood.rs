@@ -21,16 +21,28 @@
 
 // The load benchmark's server harness, driver and request builder, shared rather than copied;
 // this benchmark uses a part of each.
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "shared with the load benchmark, which uses the rest"
+)]
 #[path = "load/driver.rs"]
 mod driver;
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "shared with the load benchmark, which uses the rest"
+)]
 #[path = "load/peers.rs"]
 mod peers;
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "shared with the load benchmark, which uses the rest"
+)]
 #[path = "load/servers.rs"]
 mod servers;
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "shared with the load benchmark, which uses the rest"
+)]
 #[path = "load/workload.rs"]
 mod workload;
 

@@ -16,6 +16,7 @@ use tokio_io_timeout::TimeoutStream;
 use crate::api;
 use crate::dashboard;
 use crate::namespace::{self, Hub};
+use crate::notify::sender::SendError;
 use crate::notify::worker::Worker;
 
 pub use crate::api::state::AppState;
@@ -45,7 +46,7 @@ pub fn build(state: AppState) -> (Router, Arc<Hub>) {
 }
 
 /// The notification sender for this process's default namespace, under a lease name of its own.
-pub fn notification_worker(state: &AppState) -> Result<Worker, String> {
+pub fn notification_worker(state: &AppState) -> Result<Worker, SendError> {
     state.notification_worker()
 }
 

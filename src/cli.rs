@@ -271,6 +271,8 @@ pub struct ConformInquiryArgs {
 }
 
 /// A CLI failure, printed as it is.
+// A String on purpose: this is the boundary. Each command's error is the final line
+// `alipay-gateway: <message>` that main prints before exiting 1, worded where it happens.
 pub type CliResult = Result<(), String>;
 
 /// Reads a key argument: a file's content if it names a file, else the text itself.
@@ -543,7 +545,9 @@ pub fn drift(args: &DriftArgs) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let report = runtime.block_on(crate::api::drift::run(config, &recordings))?;
+    let report = runtime
+        .block_on(crate::api::drift::run(config, &recordings))
+        .map_err(|e| e.to_string())?;
     print!("{}", report.table());
     if let Some(path) = &args.junit {
         std::fs::write(path, report.junit())

@@ -1,14 +1,15 @@
 //! A registered client: who may call, with which keys, which APIs and at what rate; and the
 //! directory of every client, from the config file and registered at run time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
 
-use governor::DefaultDirectRateLimiter;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::protocol::Endpoint;
-use crate::signature::PublicKeys;
+use crate::signature::{KeyError, PublicKeys, VerifyingKey};
 
 /// A client the gateway accepts, with its keys parsed.
 pub struct Client {
@@ -37,7 +38,125 @@ impl fmt::Debug for Client {
     }
 }
 
+/// What a client is built from, as the config file's `[[clients]]` or the admin API describe
+/// it: its keys still text.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientSpec<'a> {
+    /// The Client-Id.
+    pub id: &'a str,
+    /// Public keys by keyVersion, as given (required unless `pass_through`).
+    pub public_keys: &'a BTreeMap<String, String>,
+    /// API names it may call; `None` is all.
+    pub endpoints: Option<&'a [String]>,
+    /// Requests per second it may make.
+    pub rate_limit_per_second: Option<u32>,
+    /// It signs for the upstream itself (real mode).
+    pub pass_through: bool,
+}
+
+/// Why a client cannot be built; each names the setting, under `at` (`clients[0]`, `client`).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The Client-Id is empty or too long.
+    #[error("{at}.client_id: must be 1 to 64 characters")]
+    Id {
+        /// Where the client is.
+        at: String,
+    },
+    /// No public key, and the client does not pass through.
+    #[error("{at}.public_keys: needs at least one keyVersion = key")]
+    NoKeys {
+        /// Where the client is.
+        at: String,
+    },
+    /// A run-time client names a key file: the admin API reads no files.
+    #[error("{key}: give the key itself (PEM or base64): a file: path is for the config file")]
+    KeyFile {
+        /// The setting, e.g. `client.public_keys.1`.
+        key: String,
+    },
+    /// A public key that does not parse.
+    #[error("{key}: {problem}")]
+    Key {
+        /// The setting, e.g. `clients[0].public_keys.1`.
+        key: String,
+        /// What is wrong with the key.
+        problem: KeyError,
+    },
+    /// An API name that is not one of the gateway's.
+    #[error(
+        "{at}.endpoints: unknown API {name:?} (expected {})",
+        Endpoint::ALL.map(Endpoint::name).join(", ")
+    )]
+    UnknownApi {
+        /// Where the client is.
+        at: String,
+        /// The name given.
+        name: String,
+    },
+    /// A rate limit of 0.
+    #[error("{at}.rate_limit_per_second: must be at least 1 (omit it for no limit)")]
+    ZeroRate {
+        /// Where the client is.
+        at: String,
+    },
+}
+
 impl Client {
+    /// A client from its description, keys parsed; `at` names it in errors. `key_text` turns a
+    /// key as given (setting name, value) into the key's text: the config file reads `file:PATH`,
+    /// the admin API refuses it.
+    pub fn build<E: From<ClientError>>(
+        spec: ClientSpec<'_>,
+        at: &str,
+        mut key_text: impl FnMut(&str, &str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let at = || at.to_owned();
+        if spec.id.is_empty() || spec.id.len() > 64 {
+            return Err(ClientError::Id { at: at() }.into());
+        }
+        if spec.public_keys.is_empty() && !spec.pass_through {
+            return Err(ClientError::NoKeys { at: at() }.into());
+        }
+        let mut keys = HashMap::new();
+        for (version, text) in spec.public_keys {
+            let key_at = format!("{}.public_keys.{version}", at());
+            let text = key_text(&key_at, text)?;
+            let key = VerifyingKey::from_text(&text).map_err(|problem| ClientError::Key {
+                key: key_at,
+                problem,
+            })?;
+            keys.insert(version.clone(), Arc::new(key));
+        }
+        let allowed = match spec.endpoints {
+            None => None,
+            Some(names) => Some(
+                names
+                    .iter()
+                    .map(|n| {
+                        Endpoint::from_name(n).ok_or_else(|| ClientError::UnknownApi {
+                            at: at(),
+                            name: n.clone(),
+                        })
+                    })
+                    .collect::<Result<HashSet<_>, _>>()?,
+            ),
+        };
+        let limiter = match spec.rate_limit_per_second {
+            None => None,
+            Some(n) => Some(RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(n).ok_or_else(|| ClientError::ZeroRate { at: at() })?,
+            ))),
+        };
+        Ok(Client {
+            id: spec.id.to_owned(),
+            keys: PublicKeys::new(keys),
+            allowed,
+            limiter,
+            pass_through: spec.pass_through,
+        })
+    }
+
     /// Whether a request now stays within the client's rate limit.
     pub fn within_rate_limit(&self) -> bool {
         self.limiter.as_ref().is_none_or(|l| l.check().is_ok())

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
     }
 }
 
+// The binary's boundary: these errors are the final message `main` prints, so they stay text.
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -23,15 +23,30 @@ use crate::config::Config;
 use crate::domain::recording::Recording;
 use crate::protocol::{Endpoint, datetime};
 use crate::real::drift::{Compared, Report, compare};
-use crate::signature::{self, Message, PublicKeys, SigningKey, VerifyingKey, header, keys};
+use crate::signature::{
+    self, KeyError, Message, PublicKeys, SigningKey, VerifyingKey, header, keys,
+};
 use crate::store::MemoryStore;
 
+/// Why a drift run stopped before comparing every recording.
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    /// The run's own key could not be made or used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A recorded request could not be rebuilt.
+    #[error("{0}")]
+    Request(#[from] axum::http::Error),
+    /// The mock's answer could not be read.
+    #[error("{0}")]
+    Answer(#[from] axum::Error),
+}
+
 /// Sends every recording's request to the mock of `config` and compares the answers.
-pub async fn run(mut config: Config, recordings: &[Recording]) -> Result<Report, String> {
-    let key = SigningKey::generate().map_err(|e| e.to_string())?;
-    let public = key.public_spki_der().map_err(|e| e.to_string())?;
-    let verifying =
-        Arc::new(VerifyingKey::from_text(&keys::to_base64(&public)).map_err(|e| e.to_string())?);
+pub async fn run(mut config: Config, recordings: &[Recording]) -> Result<Report, DriftError> {
+    let key = SigningKey::generate()?;
+    let public = key.public_spki_der()?;
+    let verifying = Arc::new(VerifyingKey::from_text(&keys::to_base64(&public))?);
     // Every recorded caller, registered with the run's key; the mock alone answers.
     let mut clients = HashMap::new();
     for r in recordings {
@@ -71,23 +86,16 @@ pub async fn run(mut config: Config, recordings: &[Recording]) -> Result<Report,
             .unwrap_or_else(|_| endpoint.spec().paths[0].to_owned());
         let time = datetime::format_millis(chrono::Utc::now());
         let body = r.request.body.as_bytes();
-        let signed = signature::sign(&key, &Message::post(&path, &r.client_id, &time, body))
-            .map_err(|e| e.to_string())?;
+        let signed = signature::sign(&key, &Message::post(&path, &r.client_id, &time, body))?;
         let request = Request::post(path.as_str())
             .header("content-type", "application/json; charset=UTF-8")
             .header("client-id", &r.client_id)
             .header("request-time", &time)
             .header("signature", header::format("1", &signed))
-            .body(Body::from(r.request.body.clone()))
-            .map_err(|e| e.to_string())?;
-        let response = router
-            .clone()
-            .oneshot(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .map_err(|e| e.to_string())?;
+            .body(Body::from(r.request.body.clone()))?;
+        // The router's error is `Infallible`: every failure is an answer.
+        let Ok(response) = router.clone().oneshot(request).await;
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
         let mock = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
         report.compared.push(Compared {
             id: r.id,

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::pipeline::admission::ParsedBody;
 use crate::api::error::ApiError;
@@ -41,13 +42,25 @@ impl<S: Send + Sync, T: WireRequest> FromRequest<S> for Valid<T> {
     }
 }
 
+/// Why a body is not JSON, as serde_json tells it; shared, as the parsed body is a request
+/// extension that is cloned.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct NotJson(Arc<serde_json::Error>);
+
+impl From<serde_json::Error> for NotJson {
+    fn from(e: serde_json::Error) -> Self {
+        NotJson(Arc::new(e))
+    }
+}
+
 /// Parses and checks a body against `T`'s rules.
 pub fn parse<T: WireRequest>(bytes: &[u8]) -> Result<T, ApiError> {
-    check(serde_json::from_slice(bytes).map_err(|e| e.to_string()))
+    check(serde_json::from_slice(bytes).map_err(NotJson::from))
 }
 
 /// Checks a parsed body (or why it is not JSON) against `T`'s rules, then builds `T`.
-pub fn check<T: WireRequest>(parsed: Result<Value, String>) -> Result<T, ApiError> {
+pub fn check<T: WireRequest>(parsed: Result<Value, NotJson>) -> Result<T, ApiError> {
     let value = parsed.map_err(|e| ApiError::Param(format!("the body is not valid JSON: {e}")))?;
     schema::validate(&value, T::FIELDS)?;
     let typed: T = serde_json::from_value(value)

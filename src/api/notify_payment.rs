@@ -187,7 +187,7 @@ pub async fn handle(
     // The body admission parsed; read here only when the handler runs outside the pipeline.
     let value = match parsed {
         Some(Extension(ParsedBody(value))) => value,
-        None => serde_json::from_slice(&body).map_err(|e| e.to_string()),
+        None => serde_json::from_slice(&body).map_err(extract::NotJson::from),
     };
     let payment_request_id = value
         .as_ref()

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::domain::message::NotifyPlan;
 use crate::domain::namespace::NamespaceRecord;
 use crate::journal::Journal;
-use crate::notify::sender::Sender;
+use crate::notify::sender::{SendError, Sender};
 use crate::notify::wake::WakingStore;
 use crate::notify::worker::{Lease, Worker};
 use crate::real::Real;
@@ -166,7 +166,7 @@ impl AppState {
     }
 
     /// The notification sender of this namespace, under a lease name of its own.
-    pub fn notification_worker(&self) -> Result<Worker, String> {
+    pub fn notification_worker(&self) -> Result<Worker, SendError> {
         let cfg = &self.config;
         let notify = &cfg.settings.notify;
         let sender = Sender::new(

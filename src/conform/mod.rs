@@ -230,10 +230,12 @@ impl Http {
             .body(request.body.clone())
             .send()
             .await
-            .map_err(|e| no_answer(sender::describe(e)))?;
+            .map_err(|e| no_answer(sender::describe(e).to_string()))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = sender::read_limited(response).await.map_err(no_answer)?;
+        let body = sender::read_limited(response)
+            .await
+            .map_err(|e| no_answer(e.to_string()))?;
         // A body trickled past the timeout is no answer either.
         if started.elapsed() > self.timeout {
             return Err(no_answer(sender::TIMED_OUT.to_owned()));

@@ -29,8 +29,19 @@ fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// Why a form makes no JSON body; the page shows the text.
+#[derive(Debug, thiserror::Error)]
+enum FormError {
+    /// An `n.<name>` field that is no whole number.
+    #[error("{key}: {value:?} is not a whole number")]
+    NotANumber { key: String, value: String },
+    /// The body could not be written.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+}
+
 /// The admin call's JSON body, from the form.
-fn body_of(fields: &Fields) -> Result<Vec<u8>, String> {
+fn body_of(fields: &Fields) -> Result<Vec<u8>, FormError> {
     if let Some(raw) = field(fields, "body") {
         return Ok(raw.as_bytes().to_vec());
     }
@@ -41,17 +52,17 @@ fn body_of(fields: &Fields) -> Result<Vec<u8>, String> {
                 object.insert(key.to_owned(), Value::String(value.clone()));
             }
         } else if let Some(key) = name.strip_prefix("n.") {
-            let number: u64 = value
-                .trim()
-                .parse()
-                .map_err(|_| format!("{key}: {value:?} is not a whole number"))?;
+            let number: u64 = value.trim().parse().map_err(|_| FormError::NotANumber {
+                key: key.to_owned(),
+                value: value.clone(),
+            })?;
             object.insert(key.to_owned(), Value::from(number));
         }
     }
     if object.is_empty() {
         return Ok(Vec::new());
     }
-    serde_json::to_vec(&object).map_err(|e| e.to_string())
+    Ok(serde_json::to_vec(&object)?)
 }
 
 /// Where to go after a control: a dashboard page, never another site.
@@ -93,7 +104,7 @@ pub async fn forward(
     let back = back_to(&fields);
     let body = match body_of(&fields) {
         Ok(body) => body,
-        Err(e) => return view::failed(StatusCode::BAD_REQUEST, &e, Some(&back)),
+        Err(e) => return view::failed(StatusCode::BAD_REQUEST, &e.to_string(), Some(&back)),
     };
     let method = match field(&fields, "method") {
         Some("DELETE") => Method::DELETE,

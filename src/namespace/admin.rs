@@ -135,7 +135,7 @@ async fn create(
     let bad = |m: String| AdminError::new(StatusCode::BAD_REQUEST, m);
     let creation: Creation =
         serde_json::from_slice(&body).map_err(|e| bad(format!("not a namespace: {e}")))?;
-    super::check_name(&creation.name).map_err(bad)?;
+    super::check_name(&creation.name).map_err(|e| bad(e.to_string()))?;
     if let Some(ttl) = creation.ttl_seconds
         && !(1..=MAX_TTL_SECONDS).contains(&ttl)
     {
@@ -238,7 +238,7 @@ async fn list(
 /// token an unknown namespace is a 404; with any other token it is the 403 a namespace of
 /// another token gets, so a namespace token cannot find out which names exist.
 async fn reach(hub: &Hub, bearer: &Bearer, name: &str) -> Result<NamespaceRecord, AdminError> {
-    super::check_name(name).map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, e))?;
+    super::check_name(name).map_err(|e| AdminError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let record = hub.record(name).await?;
     match (bearer, record) {
         (Bearer::Admin, Some(record)) => Ok(record),

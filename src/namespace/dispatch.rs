@@ -41,7 +41,7 @@ pub async fn dispatch(State(hub): State<Arc<Hub>>, request: Request, next: Next)
             return next.run(request).await;
         }
         if let Err(e) = super::check_name(name) {
-            return AdminError::new(StatusCode::BAD_REQUEST, e).into_response();
+            return AdminError::new(StatusCode::BAD_REQUEST, e.to_string()).into_response();
         }
         let name = name.to_owned();
         return admin_call(&hub, &name, request).await;

@@ -110,7 +110,7 @@ impl Hub {
     /// namespace deleted and created again elsewhere) is closed first. `None` when the record
     /// is no longer stored.
     pub async fn open(&self, record: NamespaceRecord) -> Result<Option<Arc<Open>>, StoreError> {
-        super::check_name(&record.name).map_err(StoreError::Internal)?;
+        super::check_name(&record.name).map_err(|e| StoreError::Internal(e.to_string()))?;
         let _changing = self.changing.lock().await;
         if let Some(open) = self.cached(&record.name) {
             if *open.record == record {

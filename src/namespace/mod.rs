@@ -17,10 +17,24 @@ mod hub;
 pub use dispatch::{HEADER, dispatch};
 pub use hub::{Hub, Open};
 
+/// Why a name cannot name a namespace.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// Not 1 to 32 lowercase letters, digits and dashes, starting with a letter or digit.
+    #[error(
+        "namespace name {0:?} must be 1 to 32 lowercase letters, digits and dashes, \
+         starting with a letter or digit"
+    )]
+    Form(String),
+    /// `default`, which the default namespace holds.
+    #[error("namespace name \"default\" is the default namespace's")]
+    Default,
+}
+
 /// Whether `name` may name a namespace: 1 to 32 lowercase ASCII letters, digits and dashes,
 /// starting with a letter or digit, and not `default`. It becomes part of a file name and a
 /// PostgreSQL schema name, so nothing else is allowed.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), NameError> {
     let valid = !name.is_empty()
         && name.len() <= 32
         && name
@@ -28,13 +42,10 @@ pub fn check_name(name: &str) -> Result<(), String> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-');
     if !valid {
-        return Err(format!(
-            "namespace name {name:?} must be 1 to 32 lowercase letters, digits and dashes, \
-             starting with a letter or digit"
-        ));
+        return Err(NameError::Form(name.to_owned()));
     }
     if name == crate::domain::namespace::DEFAULT_NAMESPACE {
-        return Err("namespace name \"default\" is the default namespace's".into());
+        return Err(NameError::Default);
     }
     Ok(())
 }

@@ -15,6 +15,57 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
+/// Why a notify URL or an allow-list entry is refused; the text names the entry, URL or host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboundError {
+    /// An entry of `notify.allowed_hosts` that is none of the four forms.
+    #[error("{entry:?} is not a host name, *.domain, address or network (10.0.0.0/8)")]
+    Entry {
+        /// The entry as written.
+        entry: String,
+    },
+    /// A URL that does not parse.
+    #[error("{url:?} is not a URL: {problem}")]
+    NotUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it does not parse.
+        problem: url::ParseError,
+    },
+    /// A URL without a host.
+    #[error("{url:?} has no host")]
+    NoHost {
+        /// The URL as given.
+        url: String,
+    },
+    /// A notify URL that is not absolute http or https.
+    #[error("{url:?} must be an http:// or https:// URL")]
+    NotHttp {
+        /// The URL as given.
+        url: String,
+    },
+    /// An address outside every listed network.
+    #[error("address {0} is not in notify.allowed_hosts; the gateway does not send there")]
+    Address(IpAddr),
+    /// A host name that is not listed, with no network listed to judge its addresses.
+    #[error("host {0} is not in notify.allowed_hosts; the gateway does not send there")]
+    Host(String),
+}
+
+/// A notify URL must be absolute http or https.
+pub fn check_notify_url(url: &str) -> Result<(), OutboundError> {
+    let parsed = url::Url::parse(url).map_err(|problem| OutboundError::NotUrl {
+        url: url.to_owned(),
+        problem,
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(OutboundError::NotHttp {
+            url: url.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// The allow-list, parsed.
 #[derive(Debug, Clone, Default)]
 pub struct OutboundPolicy {
@@ -26,7 +77,7 @@ pub struct OutboundPolicy {
 impl OutboundPolicy {
     /// Parses the entries of `notify.allowed_hosts`; `Err` names the entry that is none of the
     /// four forms.
-    pub fn parse(entries: &[String]) -> Result<Self, String> {
+    pub fn parse(entries: &[String]) -> Result<Self, OutboundError> {
         let mut policy = Self::default();
         for entry in entries {
             let entry = entry.trim();
@@ -51,35 +102,35 @@ impl OutboundPolicy {
     /// Whether a URL whose host is `host` may be sent to before any name is resolved: a
     /// listed name, a listed address, or a name that resolution will then judge. `Err` says why
     /// not, naming the host.
-    pub fn check_host(&self, host: &url::Host<&str>) -> Result<(), String> {
+    pub fn check_host(&self, host: &url::Host<&str>) -> Result<(), OutboundError> {
         if self.allows_anywhere() {
             return Ok(());
         }
-        let refused = |what: &str| {
-            Err(format!(
-                "{what} is not in notify.allowed_hosts; the gateway does not send there"
-            ))
-        };
         match host {
             url::Host::Ipv4(ip) if !self.allows_address(IpAddr::V4(*ip)) => {
-                refused(&format!("address {ip}"))
+                Err(OutboundError::Address(IpAddr::V4(*ip)))
             }
             url::Host::Ipv6(ip) if !self.allows_address(IpAddr::V6(*ip)) => {
-                refused(&format!("address {ip}"))
+                Err(OutboundError::Address(IpAddr::V6(*ip)))
             }
             url::Host::Domain(name) if !self.allows_name(name) && self.networks.is_empty() => {
-                refused(&format!("host {name}"))
+                Err(OutboundError::Host((*name).to_owned()))
             }
             _ => Ok(()),
         }
     }
 
     /// [`OutboundPolicy::check_host`] for a whole URL.
-    pub fn check_url(&self, url: &str) -> Result<(), String> {
-        let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    pub fn check_url(&self, url: &str) -> Result<(), OutboundError> {
+        let parsed = url::Url::parse(url).map_err(|problem| OutboundError::NotUrl {
+            url: url.to_owned(),
+            problem,
+        })?;
         match parsed.host() {
             Some(host) => self.check_host(&host),
-            None => Err(format!("{url:?} has no host")),
+            None => Err(OutboundError::NoHost {
+                url: url.to_owned(),
+            }),
         }
     }
 
@@ -112,7 +163,7 @@ impl OutboundPolicy {
 }
 
 /// `domain` lower-cased, if it is a plausible host name.
-fn host_name(domain: &str, entry: &str) -> Result<String, String> {
+fn host_name(domain: &str, entry: &str) -> Result<String, OutboundError> {
     let valid = !domain.is_empty()
         && domain.len() <= 253
         && domain.split('.').all(|label| {
@@ -123,9 +174,9 @@ fn host_name(domain: &str, entry: &str) -> Result<String, String> {
     if valid {
         Ok(domain.to_ascii_lowercase())
     } else {
-        Err(format!(
-            "{entry:?} is not a host name, *.domain, address or network (10.0.0.0/8)"
-        ))
+        Err(OutboundError::Entry {
+            entry: entry.to_owned(),
+        })
     }
 }
 
@@ -171,7 +222,7 @@ mod tests {
         OutboundPolicy::parse(&entries.iter().map(|e| (*e).to_owned()).collect::<Vec<_>>()).unwrap()
     }
 
-    fn host(url: &str) -> Result<(), String> {
+    fn host(url: &str) -> Result<(), OutboundError> {
         let url = url::Url::parse(url).unwrap();
         policy(&["merchant.example", "*.shop.example", "10.0.0.0/8", "::1"])
             .check_host(&url.host().unwrap())
@@ -194,7 +245,9 @@ mod tests {
 
     #[test]
     fn an_address_outside_every_network_is_refused_naming_it() {
-        let refused = host("http://169.254.169.254/latest").unwrap_err();
+        let refused = host("http://169.254.169.254/latest")
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("address 169.254.169.254"), "{refused}");
         assert!(refused.contains("notify.allowed_hosts"), "{refused}");
         assert!(host("http://[::ffff:127.0.0.1]/").is_err());
@@ -247,7 +300,9 @@ mod tests {
 
     #[test]
     fn an_entry_of_no_form_is_refused_naming_it() {
-        let e = OutboundPolicy::parse(&["http://merchant.example".to_owned()]).unwrap_err();
+        let e = OutboundPolicy::parse(&["http://merchant.example".to_owned()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("http://merchant.example"), "{e}");
     }
 }

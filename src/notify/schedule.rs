@@ -57,13 +57,25 @@ impl Schedule {
     }
 }
 
+/// A schedule interval that is no duration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{text:?} is not a duration like 2m or 1h: {problem}")]
+pub struct IntervalError {
+    /// The text as given.
+    pub text: String,
+    /// Why it is no duration.
+    pub problem: humantime::DurationError,
+}
+
 /// Parses an interval such as `0s`, `2m`, `1h`, `250ms`.
-pub fn parse_interval(text: &str) -> Result<Duration, String> {
+pub fn parse_interval(text: &str) -> Result<Duration, IntervalError> {
     if text.trim() == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{text:?} is not a duration like 2m or 1h: {e}"))
+    humantime::parse_duration(text.trim()).map_err(|problem| IntervalError {
+        text: text.to_owned(),
+        problem,
+    })
 }
 
 #[cfg(test)]

@@ -10,9 +10,11 @@ use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
 use crate::client::Directory;
-use crate::notify::outbound::OutboundPolicy;
+use crate::notify::outbound::{OutboundError, OutboundPolicy};
 use crate::protocol::datetime;
-use crate::signature::{self, Message, SignatureHeader, SigningKey, header};
+use crate::signature::{
+    self, KeyError, Message, SignatureError, SignatureHeader, SigningKey, header,
+};
 use crate::store::{Attempt, Notification};
 
 /// Largest acknowledgement body read; a merchant's answer is a few hundred bytes.
@@ -20,6 +22,63 @@ pub(crate) const ACK_LIMIT: usize = 64 * 1024;
 
 /// How a request that got no answer within the timeout is described.
 pub(crate) const TIMED_OUT: &str = "no answer within the timeout";
+
+/// Why an attempt has no acknowledgement to judge; the text is what the attempt records.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The HTTP client could not be built.
+    #[error("notification HTTP client: {0}")]
+    Client(reqwest::Error),
+    /// The notification's URL does not parse.
+    #[error("notify URL {url:?} is not a URL: {problem}")]
+    NotUrl {
+        /// The URL as stored.
+        url: String,
+        /// Why it does not parse.
+        problem: url::ParseError,
+    },
+    /// The URL's host is outside `notify.allowed_hosts`.
+    #[error(transparent)]
+    Outbound(#[from] OutboundError),
+    /// The gateway's key could not sign.
+    #[error(transparent)]
+    Sign(#[from] KeyError),
+    /// No answer came.
+    #[error(transparent)]
+    Transport(#[from] Transport),
+    /// The answer is past [`ACK_LIMIT`].
+    #[error("the acknowledgement is larger than {ACK_LIMIT} bytes")]
+    TooLarge,
+}
+
+/// A transport failure in words: a timeout, a failed connection, anything else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Transport {
+    /// No answer within the timeout.
+    #[error("{TIMED_OUT}")]
+    TimedOut,
+    /// The connection failed; the root cause.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// Anything else; the root cause.
+    #[error("transport error: {0}")]
+    Other(String),
+}
+
+/// Why a merchant's acknowledgement signature is refused (`notify.require_signed_ack`).
+#[derive(Debug, thiserror::Error)]
+enum AckSignatureError {
+    #[error("client {0} has no registered key")]
+    NoClient(String),
+    #[error("missing")]
+    Missing,
+    #[error("no response-time header")]
+    NoTime,
+    #[error("no key with keyVersion {0}")]
+    UnknownVersion(String),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+}
 
 /// Sends attempts.
 #[derive(Clone)]
@@ -41,7 +100,7 @@ impl Sender {
         require_signed_ack: bool,
         clients: Arc<Directory>,
         outbound: Arc<OutboundPolicy>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SendError> {
         let mut http = reqwest::Client::builder();
         if !outbound.allows_anywhere() {
             // A proxy would connect wherever it is told, past the allow-list.
@@ -53,7 +112,7 @@ impl Sender {
             .connect_timeout(timeout)
             .user_agent(concat!("alipay-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("notification HTTP client: {e}"))?;
+            .map_err(SendError::Client)?;
         Ok(Self {
             http,
             key,
@@ -83,7 +142,7 @@ impl Sender {
                 ack.problem,
                 ack.body,
             ),
-            Err(e) => (None, None, None, Some(e), Vec::new()),
+            Err(e) => (None, None, None, Some(e.to_string()), Vec::new()),
         };
         let attempt = Attempt {
             notification_id: n.id.clone(),
@@ -102,15 +161,17 @@ impl Sender {
     }
 
     /// The HTTP exchange; `Err` when no answer came at all.
-    async fn deliver(&self, n: &Notification) -> Result<Ack, String> {
-        let url = reqwest::Url::parse(&n.url)
-            .map_err(|e| format!("notify URL {:?} is not a URL: {e}", n.url))?;
+    async fn deliver(&self, n: &Notification) -> Result<Ack, SendError> {
+        let url = reqwest::Url::parse(&n.url).map_err(|problem| SendError::NotUrl {
+            url: n.url.clone(),
+            problem,
+        })?;
         if let Some(host) = url.host() {
             self.outbound.check_host(&host)?;
         }
         let time = datetime::format_millis(Utc::now());
         let message = Message::post(url.path(), &n.client_id, &time, n.body.as_bytes());
-        let signed = signature::sign(&self.key, &message).map_err(|e| e.to_string())?;
+        let signed = signature::sign(&self.key, &message)?;
         let response = self
             .http
             .post(url.clone())
@@ -135,7 +196,7 @@ impl Sender {
         path: &str,
         status: u16,
         headers: &HeaderMap,
-        body: Result<Vec<u8>, String>,
+        body: Result<Vec<u8>, SendError>,
     ) -> Ack {
         let mut ack = Ack {
             status,
@@ -146,7 +207,7 @@ impl Sender {
         };
         let body = match body {
             Ok(b) => b,
-            Err(e) => return ack.failed(e),
+            Err(e) => return ack.failed(e.to_string()),
         };
         if (300..400).contains(&status) {
             return ack.failed(format!("HTTP {status}: redirects are not followed"));
@@ -181,7 +242,7 @@ impl Sender {
         path: &str,
         headers: &HeaderMap,
         body: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), AckSignatureError> {
         let get = |name: &str| {
             headers
                 .get(name)
@@ -191,16 +252,21 @@ impl Sender {
         let client = self
             .clients
             .get(&n.client_id)
-            .ok_or_else(|| format!("client {} has no registered key", n.client_id))?;
-        let value = get("signature").ok_or("missing")?;
-        let time = get("response-time").ok_or("no response-time header")?;
-        let parsed = SignatureHeader::parse(value).map_err(|e| e.to_string())?;
+            .ok_or_else(|| AckSignatureError::NoClient(n.client_id.clone()))?;
+        let value = get("signature").ok_or(AckSignatureError::Missing)?;
+        let time = get("response-time").ok_or(AckSignatureError::NoTime)?;
+        let parsed = SignatureHeader::parse(value)?;
         let (version, key) = client
             .keys
             .resolve(parsed.key_version.as_deref())
-            .map_err(|e| format!("no key with keyVersion {}", e.version))?;
+            .map_err(|e| AckSignatureError::UnknownVersion(e.version))?;
         let message = Message::post(path, get("client-id").unwrap_or(&n.client_id), time, body);
-        signature::verify(&key, &version, &message, &parsed.signature).map_err(|e| e.to_string())
+        Ok(signature::verify(
+            &key,
+            &version,
+            &message,
+            &parsed.signature,
+        )?)
     }
 }
 
@@ -221,13 +287,11 @@ impl Ack {
 }
 
 /// Reads a body of at most [`ACK_LIMIT`] bytes.
-pub(crate) async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, SendError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(describe)? {
         if body.len() + chunk.len() > ACK_LIMIT {
-            return Err(format!(
-                "the acknowledgement is larger than {ACK_LIMIT} bytes"
-            ));
+            return Err(SendError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
@@ -235,13 +299,13 @@ pub(crate) async fn read_limited(mut response: reqwest::Response) -> Result<Vec<
 }
 
 /// A transport failure in words: a timeout, a failed connection, anything else.
-pub(crate) fn describe(e: reqwest::Error) -> String {
+pub(crate) fn describe(e: reqwest::Error) -> Transport {
     if e.is_timeout() {
-        TIMED_OUT.into()
+        Transport::TimedOut
     } else if e.is_connect() {
-        format!("connection failed: {}", root_cause(&e))
+        Transport::Connect(root_cause(&e))
     } else {
-        format!("transport error: {}", root_cause(&e))
+        Transport::Other(root_cause(&e))
     }
 }
 

@@ -16,8 +16,19 @@ use crate::config::RealConfig;
 use crate::signature::SigningKey;
 
 pub use modes::Modes;
-pub use relay::Relay;
-pub use upstream::{Forwarder, Leg, Signing};
+pub use relay::{Relay, RelayError};
+pub use upstream::{Forwarder, Leg, Signing, UpstreamError};
+
+/// Why real mode's HTTP clients cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RealError {
+    /// The upstream's client.
+    #[error("upstream HTTP client: {0}")]
+    UpstreamClient(reqwest::Error),
+    /// The relay's client.
+    #[error("relay HTTP client: {0}")]
+    RelayClient(reqwest::Error),
+}
 
 /// Real mode in a running gateway.
 #[derive(Debug)]
@@ -39,7 +50,7 @@ impl Real {
         config: &RealConfig,
         key: Arc<SigningKey>,
         key_version: &str,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RealError> {
         let forwarder = config
             .upstream
             .as_ref()

@@ -9,12 +9,48 @@ use bytes::Bytes;
 use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
+use super::RealError;
 use crate::config::RelayConfig;
 use crate::protocol::{WireResult, datetime};
-use crate::signature::{self, Message, SigningKey, header};
+use crate::signature::{self, KeyError, Message, SigningKey, header};
 
 /// The largest acknowledgement read.
 const ACK_LIMIT: usize = 64 * 1024;
+
+/// Why a notification has no acknowledgement to relay back.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// `real.relay.forward_to` does not parse.
+    #[error("{0}")]
+    Url(#[from] url::ParseError),
+    /// The gateway key could not sign.
+    #[error("{0}")]
+    Sign(#[from] KeyError),
+    /// A header value the handler could not read.
+    #[error("a header would not be visible ASCII")]
+    NotAscii,
+    /// No answer within `real.relay.timeout_ms`.
+    #[error("no answer within {ms} ms (real.relay.timeout_ms)")]
+    TimedOut {
+        /// The timeout.
+        ms: u128,
+    },
+    /// The connection failed.
+    #[error("connection failed")]
+    Connect,
+    /// Anything else on the way.
+    #[error("transport error")]
+    Transport,
+    /// The acknowledgement is past the limit.
+    #[error("the acknowledgement is larger than {ACK_LIMIT} bytes")]
+    TooLarge,
+    /// A status other than 200.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// A body without a `result`.
+    #[error("the acknowledgement is not JSON with a result object")]
+    NoResult,
+}
 
 /// What the local handler answered.
 #[derive(Debug, Clone)]
@@ -48,14 +84,14 @@ impl Relay {
         config: RelayConfig,
         key: Arc<SigningKey>,
         key_version: String,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RealError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             .user_agent(concat!("alipay-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("relay HTTP client: {e}"))?;
+            .map_err(RealError::RelayClient)?;
         Ok(Self {
             http,
             config,
@@ -71,8 +107,8 @@ impl Relay {
 
     /// Sends one notification and answers the handler's acknowledgement, or why there is none
     /// to relay: no answer, a status other than 200, a body without a `result`.
-    pub async fn deliver(&self, received: &HeaderMap, body: &Bytes) -> Result<Ack, String> {
-        let url = reqwest::Url::parse(&self.config.url).map_err(|e| e.to_string())?;
+    pub async fn deliver(&self, received: &HeaderMap, body: &Bytes) -> Result<Ack, RelayError> {
+        let url = reqwest::Url::parse(&self.config.url)?;
         let headers = if self.config.resign {
             self.signed(received, url.path(), body)?
         } else {
@@ -94,19 +130,17 @@ impl Relay {
         let mut read = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.describe(&e))? {
             if read.len() + chunk.len() > ACK_LIMIT {
-                return Err(format!(
-                    "the acknowledgement is larger than {ACK_LIMIT} bytes"
-                ));
+                return Err(RelayError::TooLarge);
             }
             read.extend_from_slice(&chunk);
         }
         if status != 200 {
-            return Err(format!("HTTP {status}"));
+            return Err(RelayError::Status(status));
         }
         let result = serde_json::from_slice::<serde_json::Value>(&read)
             .ok()
             .and_then(|v| serde_json::from_value::<WireResult>(v.get("result")?.clone()).ok())
-            .ok_or("the acknowledgement is not JSON with a result object")?;
+            .ok_or(RelayError::NoResult)?;
         Ok(Ack {
             body: Bytes::from(read),
             result,
@@ -115,18 +149,19 @@ impl Relay {
 
     /// The notification's headers signed again with the gateway key, for the handler's path,
     /// under the Client-Id it arrived with.
-    fn signed(&self, received: &HeaderMap, path: &str, body: &[u8]) -> Result<HeaderMap, String> {
+    fn signed(
+        &self,
+        received: &HeaderMap,
+        path: &str,
+        body: &[u8],
+    ) -> Result<HeaderMap, RelayError> {
         let client_id = received
             .get("client-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let time = datetime::format_millis(Utc::now());
-        let signed = signature::sign(&self.key, &Message::post(path, client_id, &time, body))
-            .map_err(|e| e.to_string())?;
-        let value = |text: &str| {
-            HeaderValue::from_str(text)
-                .map_err(|_| "a header would not be visible ASCII".to_owned())
-        };
+        let signed = signature::sign(&self.key, &Message::post(path, client_id, &time, body))?;
+        let value = |text: &str| HeaderValue::from_str(text).map_err(|_| RelayError::NotAscii);
         let mut headers = HeaderMap::new();
         headers.insert(
             CONTENT_TYPE,
@@ -141,16 +176,15 @@ impl Relay {
         Ok(headers)
     }
 
-    fn describe(&self, e: &reqwest::Error) -> String {
+    fn describe(&self, e: &reqwest::Error) -> RelayError {
         if e.is_timeout() {
-            format!(
-                "no answer within {} ms (real.relay.timeout_ms)",
-                self.config.timeout.as_millis()
-            )
+            RelayError::TimedOut {
+                ms: self.config.timeout.as_millis(),
+            }
         } else if e.is_connect() {
-            "connection failed".to_owned()
+            RelayError::Connect
         } else {
-            "transport error".to_owned()
+            RelayError::Transport
         }
     }
 }

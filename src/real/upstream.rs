@@ -12,10 +12,11 @@ use bytes::Bytes;
 use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 
+use super::RealError;
 use crate::config::Upstream;
 use crate::domain::recording::without_signature_value;
 use crate::protocol::{Endpoint, ResultStatus, WireResult, datetime};
-use crate::signature::{self, Message, SignatureHeader, header};
+use crate::signature::{self, KeyError, Message, SignatureError, SignatureHeader, header};
 
 /// How a forwarded request is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,67 @@ impl Signing {
             Signing::PassThrough => "pass-through",
         }
     }
+}
+
+/// Why an upstream answer is not passed on: it never came, or it is refused. The text is the
+/// recording's verdict and the caller's UNKNOWN_EXCEPTION message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// Not sent yet.
+    #[error("not sent")]
+    NotSent,
+    /// The gateway's upstream key could not sign.
+    #[error("the gateway could not sign for it: {0}")]
+    Sign(KeyError),
+    /// A header the gateway signs could not be sent.
+    #[error("the gateway could not sign for it: the {0} header would not be visible ASCII")]
+    HeaderNotAscii(&'static str),
+    /// No answer within `real.upstream.timeout_ms`.
+    #[error("no answer within {ms} ms (real.upstream.timeout_ms)")]
+    TimedOut {
+        /// The timeout.
+        ms: u128,
+    },
+    /// The connection failed; the root cause.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// Anything else on the way; the root cause.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The answer is past `real.upstream.max_body_bytes`.
+    #[error("the answer is larger than {limit} bytes (real.upstream.max_body_bytes)")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// A redirect, which is not followed.
+    #[error("HTTP {0}: redirects are not followed")]
+    Redirect(u16),
+    /// A status other than 200.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// A body without a `result`.
+    #[error("the answer is not JSON with a result object (malformed body)")]
+    Malformed,
+    /// An answer that should be signed and is not.
+    #[error("the answer ({status}/{code}) is not signed")]
+    Unsigned {
+        /// Its resultStatus.
+        status: &'static str,
+        /// Its resultCode.
+        code: String,
+    },
+    /// A signed answer without its time.
+    #[error("the answer has no response-time header")]
+    NoTime,
+    /// A keyVersion the gateway does not have.
+    #[error(
+        "the answer is signed with keyVersion {0}, which real.upstream.public_keys does not have"
+    )]
+    UnknownVersion(String),
+    /// A signature that does not verify.
+    #[error("the answer's signature does not verify (bad signature): {0}")]
+    BadSignature(SignatureError),
 }
 
 /// One forwarded request and what came of it.
@@ -57,7 +119,7 @@ pub struct Leg {
     /// The upstream's body, as read.
     pub response_body: Bytes,
     /// The answer's `result`, or why the answer is refused.
-    pub outcome: Result<WireResult, String>,
+    pub outcome: Result<WireResult, UpstreamError>,
 }
 
 impl Leg {
@@ -65,7 +127,7 @@ impl Leg {
     pub fn verdict(&self) -> String {
         match &self.outcome {
             Ok(_) => crate::domain::recording::VALID.to_owned(),
-            Err(reason) => reason.clone(),
+            Err(reason) => reason.to_string(),
         }
     }
 }
@@ -118,14 +180,14 @@ pub struct Forwarder {
 
 impl Forwarder {
     /// A client for `upstream`: no redirects, its timeout for connecting and answering.
-    pub fn new(upstream: Arc<Upstream>) -> Result<Self, String> {
+    pub fn new(upstream: Arc<Upstream>) -> Result<Self, RealError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(upstream.timeout)
             .connect_timeout(upstream.timeout)
             .user_agent(concat!("alipay-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("upstream HTTP client: {e}"))?;
+            .map_err(RealError::UpstreamClient)?;
         Ok(Self { http, upstream })
     }
 
@@ -169,13 +231,13 @@ impl Forwarder {
             status: None,
             response_headers: HeaderMap::new(),
             response_body: Bytes::new(),
-            outcome: Err(String::new()),
+            outcome: Err(UpstreamError::NotSent),
         };
         leg.request_headers = match signing {
             Signing::ReSign => match self.signed_headers(&path, &body) {
                 Ok(headers) => headers,
                 Err(e) => {
-                    leg.outcome = Err(format!("the gateway could not sign for it: {e}"));
+                    leg.outcome = Err(e);
                     return leg;
                 }
             },
@@ -214,16 +276,16 @@ impl Forwarder {
     }
 
     /// The three protocol headers, signed for the upstream as its client.
-    fn signed_headers(&self, path: &str, body: &[u8]) -> Result<HeaderMap, String> {
+    fn signed_headers(&self, path: &str, body: &[u8]) -> Result<HeaderMap, UpstreamError> {
         let u = &self.upstream;
         let time = datetime::format_millis(Utc::now());
         let signed = signature::sign(&u.key, &Message::post(path, &u.client_id, &time, body))
-            .map_err(|e| e.to_string())?;
+            .map_err(UpstreamError::Sign)?;
         let mut headers = HeaderMap::new();
-        let mut put = |name: &'static str, value: &str| -> Result<(), String> {
+        let mut put = |name: &'static str, value: &str| -> Result<(), UpstreamError> {
             let value = value
                 .parse()
-                .map_err(|_| format!("the {name} header would not be visible ASCII"))?;
+                .map_err(|_| UpstreamError::HeaderNotAscii(name))?;
             headers.insert(HeaderName::from_static(name), value);
             Ok(())
         };
@@ -237,18 +299,18 @@ impl Forwarder {
     /// Whether the answer is one to pass on: HTTP 200, JSON with a `result`, signed by the
     /// upstream (an unsigned F or U answer passes in pass-through mode only: it is about the
     /// caller's own signature, and the real service sends those unsigned).
-    fn judge(&self, signing: Signing, path: &str, leg: &Leg) -> Result<WireResult, String> {
+    fn judge(&self, signing: Signing, path: &str, leg: &Leg) -> Result<WireResult, UpstreamError> {
         let status = leg.status.unwrap_or_default();
         if (300..400).contains(&status) {
-            return Err(format!("HTTP {status}: redirects are not followed"));
+            return Err(UpstreamError::Redirect(status));
         }
         if status != 200 {
-            return Err(format!("HTTP {status}"));
+            return Err(UpstreamError::Status(status));
         }
         let result = serde_json::from_slice::<serde_json::Value>(&leg.response_body)
             .ok()
             .and_then(|v| serde_json::from_value::<WireResult>(v.get("result")?.clone()).ok())
-            .ok_or("the answer is not JSON with a result object (malformed body)")?;
+            .ok_or(UpstreamError::Malformed)?;
         let get = |name: &str| {
             leg.response_headers
                 .get(name)
@@ -262,13 +324,12 @@ impl Forwarder {
             if signing == Signing::PassThrough && result.result_status != ResultStatus::S {
                 return Ok(result);
             }
-            return Err(format!(
-                "the answer ({}/{}) is not signed",
-                result.result_status.as_str(),
-                result.result_code
-            ));
+            return Err(UpstreamError::Unsigned {
+                status: result.result_status.as_str(),
+                code: result.result_code,
+            });
         };
-        let time = get("response-time").ok_or("the answer has no response-time header")?;
+        let time = get("response-time").ok_or(UpstreamError::NoTime)?;
         let sent_as = leg
             .request_headers
             .get("client-id")
@@ -279,27 +340,20 @@ impl Forwarder {
             .upstream
             .public_keys
             .resolve(parsed.key_version.as_deref())
-            .map_err(|e| {
-                format!(
-                    "the answer is signed with keyVersion {}, which real.upstream.public_keys does not have",
-                    e.version
-                )
-            })?;
+            .map_err(|e| UpstreamError::UnknownVersion(e.version))?;
         let message = Message::post(path, client_id, time, &leg.response_body);
         signature::verify(&key, &version, &message, &parsed.signature)
-            .map_err(|e| format!("the answer's signature does not verify (bad signature): {e}"))?;
+            .map_err(UpstreamError::BadSignature)?;
         Ok(result)
     }
 
     /// Reads the answer up to `real.upstream.max_body_bytes`.
-    async fn read_limited(&self, mut response: reqwest::Response) -> Result<Bytes, String> {
+    async fn read_limited(&self, mut response: reqwest::Response) -> Result<Bytes, UpstreamError> {
         let limit = self.upstream.max_body_bytes;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.describe(&e))? {
             if body.len() + chunk.len() > limit {
-                return Err(format!(
-                    "the answer is larger than {limit} bytes (real.upstream.max_body_bytes)"
-                ));
+                return Err(UpstreamError::TooLarge { limit });
             }
             body.extend_from_slice(&chunk);
         }
@@ -307,16 +361,15 @@ impl Forwarder {
     }
 
     /// A transport failure in words.
-    fn describe(&self, e: &reqwest::Error) -> String {
+    fn describe(&self, e: &reqwest::Error) -> UpstreamError {
         if e.is_timeout() {
-            format!(
-                "no answer within {} ms (real.upstream.timeout_ms)",
-                self.upstream.timeout.as_millis()
-            )
+            UpstreamError::TimedOut {
+                ms: self.upstream.timeout.as_millis(),
+            }
         } else if e.is_connect() {
-            format!("connection failed: {}", root_cause(e))
+            UpstreamError::Connect(root_cause(e))
         } else {
-            format!("transport error: {}", root_cause(e))
+            UpstreamError::Transport(root_cause(e))
         }
     }
 }

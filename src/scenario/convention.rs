@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::latency::Latency;
+use super::latency::{Latency, LatencyError};
 use super::{Fault, Outcome, outcome_for_code};
 use crate::protocol::Endpoint;
 
@@ -21,8 +21,36 @@ pub(super) fn from_key_field(endpoint: Endpoint, body: &Value) -> Option<Outcome
     outcome_for_code(endpoint, code)
 }
 
+/// Why a `Gateway-Scenario` header cannot be used; the caller gets the text as PARAM_ILLEGAL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// A latency out of bounds.
+    #[error("Gateway-Scenario: latency: {0}")]
+    Latency(#[from] LatencyError),
+    /// A latency that is no number of milliseconds.
+    #[error("Gateway-Scenario: latency {0:?} is not milliseconds")]
+    Milliseconds(String),
+    /// A fault the gateway does not know.
+    #[error(
+        "Gateway-Scenario: fault {0:?} is not one of {faults}",
+        faults = Fault::ALL.map(Fault::name).join(", ")
+    )]
+    Fault(String),
+    /// An item of no known form.
+    #[error("Gateway-Scenario: unknown item {0:?} (expected a code, latency= or fault=)")]
+    Item(String),
+    /// A code that is not in the API's table.
+    #[error("Gateway-Scenario: {code:?} is not a result code of {endpoint}")]
+    Code {
+        /// The code as given.
+        code: String,
+        /// The API called.
+        endpoint: Endpoint,
+    },
+}
+
 /// Parses a `Gateway-Scenario` header.
-pub(super) fn parse_header(endpoint: Endpoint, header: &str) -> Result<Outcome, String> {
+pub(super) fn parse_header(endpoint: Endpoint, header: &str) -> Result<Outcome, HeaderError> {
     let mut outcome = Outcome::default();
     for item in header
         .split([';', ','])
@@ -35,27 +63,21 @@ pub(super) fn parse_header(endpoint: Endpoint, header: &str) -> Result<Outcome, 
                     Some((lo, hi)) => Latency::UniformMs([ms(lo)?, ms(hi)?]),
                     None => Latency::FixedMs(ms(value)?),
                 };
-                latency
-                    .check()
-                    .map_err(|e| format!("Gateway-Scenario: latency: {e}"))?;
+                latency.check()?;
                 outcome.latency = Some(latency);
             }
             Some(("fault", name)) => {
-                outcome.fault = Some(Fault::parse(name.trim()).ok_or_else(|| {
-                    format!(
-                        "Gateway-Scenario: fault {name:?} is not one of {}",
-                        Fault::ALL.map(Fault::name).join(", ")
-                    )
-                })?);
+                outcome.fault = Some(
+                    Fault::parse(name.trim()).ok_or_else(|| HeaderError::Fault(name.to_owned()))?,
+                );
             }
             Some((key, _)) => {
-                return Err(format!(
-                    "Gateway-Scenario: unknown item {key:?} (expected a code, latency= or fault=)"
-                ));
+                return Err(HeaderError::Item(key.to_owned()));
             }
             None => {
-                let code = outcome_for_code(endpoint, item).ok_or_else(|| {
-                    format!("Gateway-Scenario: {item:?} is not a result code of {endpoint}")
+                let code = outcome_for_code(endpoint, item).ok_or_else(|| HeaderError::Code {
+                    code: item.to_owned(),
+                    endpoint,
                 })?;
                 outcome.result = code.result;
                 outcome.payment_result = code.payment_result;
@@ -65,13 +87,13 @@ pub(super) fn parse_header(endpoint: Endpoint, header: &str) -> Result<Outcome, 
     Ok(outcome)
 }
 
-fn ms(text: &str) -> Result<u64, String> {
+fn ms(text: &str) -> Result<u64, HeaderError> {
     let text = text.trim();
     text.strip_suffix("ms")
         .unwrap_or(text)
         .parse::<u64>()
         .or_else(|_| humantime::parse_duration(text).map(|d: Duration| d.as_millis() as u64))
-        .map_err(|_| format!("Gateway-Scenario: latency {text:?} is not milliseconds"))
+        .map_err(|_| HeaderError::Milliseconds(text.to_owned()))
 }
 
 #[cfg(test)]
@@ -131,11 +153,13 @@ mod tests {
         assert!(
             parse_header(Endpoint::InquiryPayment, "RISK")
                 .unwrap_err()
+                .to_string()
                 .contains("not a result code")
         );
         assert!(
             parse_header(Endpoint::InquiryPayment, "fault=fire")
                 .unwrap_err()
+                .to_string()
                 .contains("fault")
         );
     }

@@ -28,18 +28,30 @@ pub enum Latency {
 /// with room.
 pub const MAX_MS: u64 = 120_000;
 
+/// A latency out of bounds; the text names the form and its bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LatencyError {
+    /// `fixed_ms` past [`MAX_MS`].
+    #[error("fixed_ms: at most {MAX_MS}")]
+    Fixed,
+    /// `uniform_ms` reversed or past [`MAX_MS`].
+    #[error("uniform_ms: [low, high] with low <= high <= {MAX_MS}")]
+    Uniform,
+    /// `log_normal` with a median or sigma out of bounds.
+    #[error("log_normal: median_ms 1..{MAX_MS}, sigma 0..3")]
+    LogNormal,
+}
+
 impl Latency {
     /// Checks the bounds.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), LatencyError> {
         match self {
-            Latency::FixedMs(ms) if *ms > MAX_MS => Err(format!("fixed_ms: at most {MAX_MS}")),
-            Latency::UniformMs([lo, hi]) if lo > hi || *hi > MAX_MS => Err(format!(
-                "uniform_ms: [low, high] with low <= high <= {MAX_MS}"
-            )),
+            Latency::FixedMs(ms) if *ms > MAX_MS => Err(LatencyError::Fixed),
+            Latency::UniformMs([lo, hi]) if lo > hi || *hi > MAX_MS => Err(LatencyError::Uniform),
             Latency::LogNormal { median_ms, sigma }
                 if *median_ms == 0 || *median_ms > MAX_MS || !(0.0..=3.0).contains(sigma) =>
             {
-                Err(format!("log_normal: median_ms 1..{MAX_MS}, sigma 0..3"))
+                Err(LatencyError::LogNormal)
             }
             _ => Ok(()),
         }

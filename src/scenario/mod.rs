@@ -15,8 +15,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::Value;
 
-pub use latency::Latency;
-pub use rules::{Rule, RuleSpec};
+pub use convention::HeaderError;
+pub use latency::{Latency, LatencyError};
+pub use rules::{Rule, RuleError, RuleSpec};
 
 use crate::protocol::codes::{self, Code};
 use crate::protocol::{Endpoint, ResultStatus, WireResult};
@@ -139,7 +140,7 @@ impl Scenarios {
         client_id: &str,
         body: &Value,
         header: Option<&str>,
-    ) -> Result<Option<Applied>, String> {
+    ) -> Result<Option<Applied>, HeaderError> {
         if let Some(header) = header {
             let outcome = convention::parse_header(endpoint, header)?;
             return Ok(Some(Applied {

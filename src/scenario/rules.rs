@@ -6,7 +6,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::latency::Latency;
+use super::latency::{Latency, LatencyError};
 use super::{Fault, Outcome, result_of};
 use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::{Endpoint, ResultStatus};
@@ -98,25 +98,65 @@ pub struct Rule {
     pub hits: u64,
 }
 
+/// Why a rule cannot be compiled; the text names the setting and the problem.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RuleError {
+    /// An API the gateway does not serve.
+    #[error(
+        "endpoint: unknown API {0:?} (expected {apis})",
+        apis = Endpoint::ALL.map(Endpoint::name).join(", ")
+    )]
+    Endpoint(String),
+    /// A regular expression that does not compile.
+    #[error("matches: {0}")]
+    Matches(regex::Error),
+    /// A field without a test.
+    #[error("field: needs one of equals, starts_with, ends_with, contains, matches")]
+    FieldWithoutTest,
+    /// A test without a field.
+    #[error("equals/starts_with/ends_with/contains/matches: needs a field")]
+    TestWithoutField,
+    /// More than one test.
+    #[error("field: give only one of equals, starts_with, ends_with, contains, matches")]
+    TwoTests,
+    /// A result status other than S, F or U.
+    #[error("result.status: {0:?} must be S, F or U")]
+    Status(String),
+    /// A result code that is empty or too long.
+    #[error("result.code: 1 to 64 characters")]
+    Code,
+    /// A payment result for an API that answers none.
+    #[error("payment_result: only inquiryPayment answers a paymentResult")]
+    PaymentResultOutsideInquiry,
+    /// A payment result outside inquiryPayment's table.
+    #[error(
+        "payment_result: {0:?} is not in inquiryPayment's payment result table ({codes})",
+        codes = INQUIRY_PAYMENT_RESULT.iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
+    )]
+    PaymentResult(String),
+    /// A latency out of bounds.
+    #[error("latency.{0}")]
+    Latency(#[from] LatencyError),
+    /// A fault the gateway does not know.
+    #[error("fault: {0:?} is not one of {faults}", faults = Fault::ALL.map(Fault::name).join(", "))]
+    Fault(String),
+    /// No outcome at all.
+    #[error("a rule needs an outcome: result, payment_result, latency or fault")]
+    NoOutcome,
+}
+
 impl Rule {
     /// Checks and compiles a rule; the error names the setting and the problem.
-    pub fn compile(id: String, spec: RuleSpec) -> Result<Self, String> {
-        let endpoint = Endpoint::from_name(&spec.endpoint).ok_or_else(|| {
-            format!(
-                "endpoint: unknown API {:?} (expected {})",
-                spec.endpoint,
-                Endpoint::ALL.map(Endpoint::name).join(", ")
-            )
-        })?;
+    pub fn compile(id: String, spec: RuleSpec) -> Result<Self, RuleError> {
+        let endpoint = Endpoint::from_name(&spec.endpoint)
+            .ok_or_else(|| RuleError::Endpoint(spec.endpoint.clone()))?;
         let tests = [
             spec.equals.clone().map(Test::Equals),
             spec.starts_with.clone().map(Test::StartsWith),
             spec.ends_with.clone().map(Test::EndsWith),
             spec.contains.clone().map(Test::Contains),
             match &spec.matches {
-                Some(re) => Some(Test::Matches(
-                    Regex::new(re).map_err(|e| format!("matches: {e}"))?,
-                )),
+                Some(re) => Some(Test::Matches(Regex::new(re).map_err(RuleError::Matches)?)),
                 None => None,
             },
         ];
@@ -125,18 +165,14 @@ impl Rule {
             (Some(path), Some(test)) => Some((path.split('.').map(str::to_owned).collect(), test)),
             (None, None) => None,
             (Some(_), None) => {
-                return Err(
-                    "field: needs one of equals, starts_with, ends_with, contains, matches".into(),
-                );
+                return Err(RuleError::FieldWithoutTest);
             }
             (None, Some(_)) => {
-                return Err("equals/starts_with/ends_with/contains/matches: needs a field".into());
+                return Err(RuleError::TestWithoutField);
             }
         };
         if tests.next().is_some() {
-            return Err(
-                "field: give only one of equals, starts_with, ends_with, contains, matches".into(),
-            );
+            return Err(RuleError::TwoTests);
         }
         let result = spec
             .result
@@ -148,11 +184,11 @@ impl Rule {
                     Some("F") => Some(ResultStatus::F),
                     Some("U") => Some(ResultStatus::U),
                     Some(other) => {
-                        return Err(format!("result.status: {other:?} must be S, F or U"));
+                        return Err(RuleError::Status(other.to_owned()));
                     }
                 };
                 if r.code.is_empty() || r.code.len() > 64 {
-                    return Err("result.code: 1 to 64 characters".into());
+                    return Err(RuleError::Code);
                 }
                 Ok(result_of(
                     &r.code,
@@ -165,30 +201,19 @@ impl Rule {
         let payment_result = match &spec.payment_result {
             None => None,
             Some(_) if endpoint != Endpoint::InquiryPayment => {
-                return Err("payment_result: only inquiryPayment answers a paymentResult".into());
+                return Err(RuleError::PaymentResultOutsideInquiry);
             }
-            Some(code) => Some(codes::find(INQUIRY_PAYMENT_RESULT, code).ok_or_else(|| {
-                format!(
-                    "payment_result: {code:?} is not in inquiryPayment's payment result table ({})",
-                    INQUIRY_PAYMENT_RESULT
-                        .iter()
-                        .map(|c| c.code)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?),
+            Some(code) => Some(
+                codes::find(INQUIRY_PAYMENT_RESULT, code)
+                    .ok_or_else(|| RuleError::PaymentResult(code.clone()))?,
+            ),
         };
         if let Some(l) = &spec.latency {
-            l.check().map_err(|e| format!("latency.{e}"))?;
+            l.check()?;
         }
         let fault = match &spec.fault {
             None => None,
-            Some(name) => Some(Fault::parse(name).ok_or_else(|| {
-                format!(
-                    "fault: {name:?} is not one of {}",
-                    Fault::ALL.map(Fault::name).join(", ")
-                )
-            })?),
+            Some(name) => Some(Fault::parse(name).ok_or_else(|| RuleError::Fault(name.clone()))?),
         };
         let outcome = Outcome {
             result,
@@ -197,7 +222,7 @@ impl Rule {
             fault,
         };
         if outcome == Outcome::default() {
-            return Err("a rule needs an outcome: result, payment_result, latency or fault".into());
+            return Err(RuleError::NoOutcome);
         }
         Ok(Self {
             id,
@@ -297,7 +322,7 @@ mod tests {
 
     #[test]
     fn bad_rules_name_the_setting() {
-        let err = |spec: RuleSpec| Rule::compile("r".into(), spec).unwrap_err();
+        let err = |spec: RuleSpec| Rule::compile("r".into(), spec).unwrap_err().to_string();
         assert!(
             err(RuleSpec {
                 endpoint: "refund".into(),

@@ -10,7 +10,10 @@
 //! screenshots there.
 
 #[path = "../api/helpers/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[expect(
+    dead_code,
+    reason = "the API suite's helpers, of which the dashboard tests use a part"
+)]
 mod helpers;
 mod webdriver;
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::{AdminBody, AdminError, AdminPath};
 use crate::api::state::AppState;
 use crate::client::{Client, RunTimeClient};
-use crate::config::{ClientSettings, Config};
+use crate::config::{ClientSettings, Config, ConfigError};
 use crate::domain::namespace::ClientRecord;
 use crate::store::Registered;
 
@@ -49,9 +49,20 @@ pub struct Registration {
     pub rate_limit_per_second: Option<u32>,
 }
 
+/// Why a stored registration is not a client this process can hold.
+#[derive(Debug, thiserror::Error)]
+pub enum HeldError {
+    /// The stored document is no registration.
+    #[error("{0}")]
+    Record(#[from] serde_json::Error),
+    /// The registration is refused by this process's config.
+    #[error(transparent)]
+    Client(#[from] ConfigError),
+}
+
 impl Registration {
     /// The client it describes, checked as a config-file client is; the error names the field.
-    pub fn build(&self, config: &Config) -> Result<(Client, Option<String>), String> {
+    pub fn build(&self, config: &Config) -> Result<(Client, Option<String>), ConfigError> {
         let settings = ClientSettings {
             client_id: self.client_id.clone(),
             public_keys: self.public_keys.clone(),
@@ -60,15 +71,12 @@ impl Registration {
             rate_limit_per_second: self.rate_limit_per_second,
             pass_through: false,
         };
-        config
-            .run_time_client(&settings, "client")
-            .map_err(|e| e.to_string())
+        config.run_time_client(&settings, "client")
     }
 
     /// The client a stored record describes, as this process holds it.
-    pub fn held(record: &ClientRecord, config: &Config) -> Result<RunTimeClient, String> {
-        let registration: Registration =
-            serde_json::from_value(record.doc.clone()).map_err(|e| e.to_string())?;
+    pub fn held(record: &ClientRecord, config: &Config) -> Result<RunTimeClient, HeldError> {
+        let registration: Registration = serde_json::from_value(record.doc.clone())?;
         let (client, notify_url) = registration.build(config)?;
         Ok(RunTimeClient {
             client: Arc::new(client),
@@ -175,7 +183,9 @@ async fn register(
     let bad = |m: String| AdminError::new(StatusCode::BAD_REQUEST, m);
     let registration: Registration =
         serde_json::from_slice(&body).map_err(|e| bad(format!("not a client: {e}")))?;
-    let (client, notify_url) = registration.build(&state.config).map_err(bad)?;
+    let (client, notify_url) = registration
+        .build(&state.config)
+        .map_err(|e| bad(e.to_string()))?;
     let id = registration.client_id.clone();
     if state.clients.in_config(&id) {
         return Err(AdminError::new(
@@ -294,7 +304,9 @@ async fn change(
     if change.rate_limit_per_second.is_some() {
         registration.rate_limit_per_second = change.rate_limit_per_second;
     }
-    let (client, notify_url) = registration.build(&state.config).map_err(bad)?;
+    let (client, notify_url) = registration
+        .build(&state.config)
+        .map_err(|e| bad(e.to_string()))?;
     record.doc = serde_json::to_value(&registration)
         .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let previous = record.updated_at_ms;

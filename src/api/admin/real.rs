@@ -39,7 +39,7 @@ async fn drift(
     recordings.reverse();
     let report = crate::api::drift::run(state.config.as_ref().clone(), &recordings)
         .await
-        .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+        .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(axum::Json(json!({
         "drifting": report.drifting(),
         "compared": report.compared,

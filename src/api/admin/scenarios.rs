@@ -58,7 +58,7 @@ async fn add(
         format!("rule-{}", &crate::ids::notification_id()[4..12]),
         spec,
     )
-    .map_err(bad)?;
+    .map_err(|e| bad(e.to_string()))?;
     state
         .scenarios
         .add(rule.clone(), placement.first.unwrap_or(false));

@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::{Route, header_str, signed_path};
 use crate::api::answer::Answered;
 use crate::api::error::ApiError;
+use crate::api::extract::NotJson;
 use crate::api::state::AppState;
 use crate::body::{self, BodyError};
 use crate::client::Client;
@@ -75,7 +76,7 @@ pub struct Admitted {
 
 /// A request extension: the body parsed as JSON, once, or why it is not JSON.
 #[derive(Debug, Clone)]
-pub struct ParsedBody(pub Result<Value, String>);
+pub struct ParsedBody(pub Result<Value, NotJson>);
 
 /// A response extension: what admission found, for the journal.
 #[derive(Debug, Clone)]
@@ -109,7 +110,7 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
             replay_key,
             client,
         }) => {
-            let parsed = serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string());
+            let parsed = serde_json::from_slice::<Value>(&body).map_err(NotJson::from);
             request.extensions_mut().insert(ParsedBody(parsed));
             let mut response = next.run(request).await;
             // A retryable answer invites the same request again.

@@ -132,7 +132,10 @@ async fn replay(route: &Route, parsed: &Value) -> Result<Option<Response>, ApiEr
 }
 
 /// Forwards, records the pair and the upstream leg, and answers with the upstream's answer.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the forwarding step takes the request apart once and hands each part on"
+)]
 async fn forward(
     route: &Route,
     real: &Real,

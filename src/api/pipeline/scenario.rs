@@ -11,7 +11,7 @@ use super::admission::{Caller, ParsedBody};
 use super::{Exchange, Route};
 use crate::api::answer::reply_result;
 use crate::api::error::ApiError;
-use crate::scenario::Applied;
+use crate::scenario::{Applied, HeaderError};
 
 /// A request extension: what a scenario forces an inquiryPayment to answer in `paymentResult`.
 #[derive(Debug, Clone, Copy)]
@@ -21,7 +21,7 @@ pub struct ForcedPaymentResult(pub &'static crate::protocol::codes::Code);
 /// carries the [`Applied`] scenario up.
 pub async fn layer(State(route): State<Route>, mut request: Request, next: Next) -> Response {
     let applied = match find(&route, &request) {
-        Err(message) => return ApiError::Param(message).into_response(),
+        Err(message) => return ApiError::Param(message.to_string()).into_response(),
         Ok(None) => return next.run(request).await,
         Ok(Some(applied)) => applied,
     };
@@ -44,7 +44,7 @@ pub async fn layer(State(route): State<Route>, mut request: Request, next: Next)
 }
 
 /// The scenario for a request; rules and the convention read the body parsed at admission.
-fn find(route: &Route, request: &Request) -> Result<Option<Applied>, String> {
+fn find(route: &Route, request: &Request) -> Result<Option<Applied>, HeaderError> {
     let extensions = request.extensions();
     let header = extensions
         .get::<Exchange>()
