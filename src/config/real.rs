@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{ConfigError, lenient_string, resolve};
 use crate::notify::outbound::check_notify_url;
-use crate::protocol::Endpoint;
+use crate::protocol::{Direction, Endpoint};
 use crate::signature::{PublicKeys, SigningKey, VerifyingKey};
 
 /// `[real]`
@@ -162,17 +162,20 @@ pub fn parse_routes(routes: &[RouteSettings], at: &str) -> Result<Vec<ModeRoute>
         .map(|(i, r)| {
             let key = format!("{at}[{i}]");
             let endpoint = Endpoint::from_name(&r.api)
-                .filter(|e| *e != Endpoint::NotifyPayment)
+                .filter(|e| e.spec().direction == Direction::Served)
                 .ok_or_else(|| {
+                    let served: Vec<&str> = Endpoint::served().map(Endpoint::name).collect();
                     ConfigError::invalid(
                         format!("{key}.api"),
                         format!(
-                            "{:?} is not an API that can be forwarded (expected sendPaymentResult, notifyPushPayment or inquiryPayment)",
-                            r.api
+                            "{:?} is not an API that can be forwarded (expected {})",
+                            r.api,
+                            served.join(", ")
                         ),
                     )
                 })?;
-            let mode = Mode::parse(&r.mode).map_err(|e| ConfigError::invalid(format!("{key}.mode"), e))?;
+            let mode =
+                Mode::parse(&r.mode).map_err(|e| ConfigError::invalid(format!("{key}.mode"), e))?;
             Ok(ModeRoute {
                 endpoint,
                 client_id: r.client_id.clone(),

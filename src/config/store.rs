@@ -6,7 +6,9 @@ use crate::store::StoreSettings;
 
 /// Checks the URL's scheme, the bounds and the SQLite durability.
 pub(super) fn validate(store: &StoreSettings) -> Result<(), ConfigError> {
-    check_url(&store.url)?;
+    store
+        .store_url()
+        .map_err(|e| ConfigError::invalid("store.url", e.to_string()))?;
     if !(1..=10_000_000).contains(&store.memory_max_entries) {
         return Err(ConfigError::invalid(
             "store.memory_max_entries",
@@ -23,22 +25,6 @@ pub(super) fn validate(store: &StoreSettings) -> Result<(), ConfigError> {
         return Err(ConfigError::invalid(
             "store.sqlite_synchronous",
             "must be normal or full",
-        ));
-    }
-    Ok(())
-}
-
-/// The URL names a backend the gateway has: `memory://`, `sqlite://PATH` or `postgres://...`.
-fn check_url(url: &str) -> Result<(), ConfigError> {
-    let url = url.trim();
-    if !(url == "memory://"
-        || url.starts_with("sqlite://")
-        || url.starts_with("postgres://")
-        || url.starts_with("postgresql://"))
-    {
-        return Err(ConfigError::invalid(
-            "store.url",
-            "must be memory://, sqlite://PATH or postgres://...",
         ));
     }
     Ok(())

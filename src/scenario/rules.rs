@@ -200,11 +200,12 @@ impl Rule {
             .transpose()?;
         let payment_result = match &spec.payment_result {
             None => None,
-            Some(_) if endpoint != Endpoint::InquiryPayment => {
+            // Only an API that answers a paymentResult has a table of them.
+            Some(_) if endpoint.spec().payment_result_codes.is_empty() => {
                 return Err(RuleError::PaymentResultOutsideInquiry);
             }
             Some(code) => Some(
-                codes::find(INQUIRY_PAYMENT_RESULT, code)
+                codes::find(endpoint.spec().payment_result_codes, code)
                     .ok_or_else(|| RuleError::PaymentResult(code.clone()))?,
             ),
         };
