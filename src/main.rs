@@ -1,11 +1,13 @@
 //! The binary: parse the command line, load config, start telemetry, run the subcommand.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use alipay_gateway::app::{self, AppState};
 use alipay_gateway::cli::{self, Cli, Command};
 use alipay_gateway::config::{self, Config};
-use alipay_gateway::{store, telemetry};
+use alipay_gateway::store::{self, DefaultStore};
+use alipay_gateway::telemetry;
 use clap::Parser;
 
 #[global_allocator]
@@ -50,13 +52,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
+/// The configuration `args` names, and its store opened and migrated.
+async fn open(args: &cli::ConfigArg) -> Result<(Config, Arc<dyn DefaultStore>), String> {
+    let config =
+        Config::load(args.config.as_deref()).map_err(|e| format!("invalid configuration: {e}"))?;
+    let store = store::connect(&config.settings.store)
+        .await
+        .map_err(|e| format!("cannot open the store: {e}"))?;
+    Ok((config, store))
+}
+
 fn migrate(args: &cli::ConfigArg) -> Result<(), String> {
     runtime()?.block_on(async {
-        let config = Config::load(args.config.as_deref())
-            .map_err(|e| format!("invalid configuration: {e}"))?;
-        let store = store::connect(&config.settings.store)
-            .await
-            .map_err(|e| format!("cannot open the store: {e}"))?;
+        let (_, store) = open(args).await?;
         println!("{} store is up to date", store.backend());
         Ok(())
     })
@@ -64,11 +72,7 @@ fn migrate(args: &cli::ConfigArg) -> Result<(), String> {
 
 fn run_server(args: &cli::ConfigArg) -> Result<(), String> {
     runtime()?.block_on(async {
-        let config = Config::load(args.config.as_deref())
-            .map_err(|e| format!("invalid configuration: {e}"))?;
-        let store = store::connect(&config.settings.store)
-            .await
-            .map_err(|e| format!("cannot open the store: {e}"))?;
+        let (config, store) = open(args).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

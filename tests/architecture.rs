@@ -136,3 +136,57 @@ fn the_import_reader_sees_grouped_and_nested_imports_but_not_comments() {
     let expected: BTreeSet<String> = ["api", "store", "ids", "journal"].map(String::from).into();
     assert_eq!(found, expected);
 }
+
+/// The "Adding an API" checklist of docs/architecture.md, up to the next section.
+fn checklist() -> String {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .expect("docs/architecture.md");
+    let start = doc
+        .find("## Adding an API")
+        .expect("an \"Adding an API\" section");
+    let rest = &doc[start + 3..];
+    rest[..rest.find("\n## ").unwrap_or(rest.len())].to_owned()
+}
+
+#[test]
+fn the_add_an_api_checklist_names_only_files_and_folders_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let checklist = checklist();
+    let named: Vec<&str> = checklist
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            (s.starts_with("src/")
+                || s.starts_with("tests/")
+                || s.starts_with("migrations/")
+                || s.starts_with("docs/"))
+                && !s.contains('<')
+                && !s.contains('{')
+        })
+        .collect();
+    assert!(named.len() >= 8, "the checklist names its files: {named:?}");
+    let missing: Vec<&&str> = named.iter().filter(|p| !root.join(p).exists()).collect();
+    assert!(
+        missing.is_empty(),
+        "the checklist names what does not exist: {missing:?}"
+    );
+}
+
+#[test]
+fn every_api_has_its_module_named_after_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for endpoint in alipay_gateway::protocol::Endpoint::ALL {
+        let mut module = String::new();
+        for c in endpoint.name().chars() {
+            if c.is_ascii_uppercase() {
+                module.push('_');
+            }
+            module.push(c.to_ascii_lowercase());
+        }
+        let path = root.join(format!("src/api/{module}.rs"));
+        assert!(path.exists(), "{endpoint} is served by {}", path.display());
+        assert_eq!(alipay_gateway::api::api(endpoint).spec.endpoint, endpoint);
+    }
+}
