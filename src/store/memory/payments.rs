@@ -148,28 +148,22 @@ impl PaymentStore for MemoryStore {
                     .is_none_or(|c| p.client_id.as_ref() == Some(c))
         };
         // An id is looked up in its index, as the SQL backends do.
-        if let Some(id) = &query.id {
-            let mut found: Vec<Seq> = [inner.by_request_id.get(id), inner.by_payment_id.get(id)]
-                .into_iter()
-                .flatten()
-                .copied()
-                .collect();
-            found.sort_unstable_by(|a, b| b.cmp(a));
-            found.dedup();
-            return Ok(found
-                .iter()
-                .filter_map(|seq| inner.payments.get(seq).map(|p| &**p))
-                .filter(accepts)
-                .skip(query.offset as usize)
-                .take(query.limit as usize)
-                .cloned()
-                .collect());
-        }
-        Ok(inner
-            .order
-            .iter()
-            .rev()
-            .filter_map(|seq| inner.payments.get(seq).map(|p| &**p))
+        let newest_first: Box<dyn Iterator<Item = Seq> + '_> = match &query.id {
+            Some(id) => {
+                let mut found: Vec<Seq> =
+                    [inner.by_request_id.get(id), inner.by_payment_id.get(id)]
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .collect();
+                found.sort_unstable_by(|a, b| b.cmp(a));
+                found.dedup();
+                Box::new(found.into_iter())
+            }
+            None => Box::new(inner.order.iter().rev().copied()),
+        };
+        Ok(newest_first
+            .filter_map(|seq| inner.payments.get(&seq).map(|p| &**p))
             .filter(accepts)
             .skip(query.offset as usize)
             .take(query.limit as usize)
