@@ -5,12 +5,8 @@
 //! namespace's time to live runs out in the middle and leaves the others intact. Then the
 //! refusals: names, tokens, duplicate client ids, limits; and key rotation, restart, deletion.
 
-#[path = "support/gateway_process.rs"]
-mod gateway_process;
-#[path = "support/postgres_schema.rs"]
-mod postgres_schema;
-#[path = "support/skip.rs"]
-mod skip;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,18 +26,17 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::Barrier;
 
-use gateway_process::Gateway;
+use support::config::{ADMIN_TOKEN, keys_dir};
+use support::gateway_process::Gateway;
+use support::{postgres_schema, skip};
 
 const BIN: &str = env!("CARGO_BIN_EXE_alipay-gateway");
-const ADMIN: &str = "TEST-ONLY-admin-token";
 const PUSH: &str = "/aps/api/v1/payments/notifyPushPayment";
 const INQUIRY: &str = "/aps/api/v1/payments/inquiryPayment";
 const JOBS: usize = 8;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/keys")
-        .join(name)
+    keys_dir().join(name)
 }
 
 /// An HTTP client that gives up after 30 s, so a gateway that never answers fails the test
@@ -101,7 +96,7 @@ listen = "127.0.0.1:0"
 private_key = "file:{gateway_key}"
 
 [admin]
-token = "{ADMIN}"
+token = "{ADMIN_TOKEN}"
 
 [store]
 url = "{store_url}"
@@ -340,7 +335,15 @@ async fn create_namespace(base: &str, name: &str, extra: Value) -> String {
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let (status, created) = admin(base, ADMIN, None, Method::POST, "/namespaces", Some(body)).await;
+    let (status, created) = admin(
+        base,
+        ADMIN_TOKEN,
+        None,
+        Method::POST,
+        "/namespaces",
+        Some(body),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     created["token"].as_str().unwrap().to_owned()
 }
@@ -613,7 +616,15 @@ async fn eight_jobs_see_only_their_own(gateways: Vec<String>, dir: PathBuf, stor
     // The doomed namespace ran out in the middle (3 s): it, its client and its data are gone.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (status, _) = admin(first, ADMIN, None, Method::GET, "/namespaces/doomed", None).await;
+        let (status, _) = admin(
+            first,
+            ADMIN_TOKEN,
+            None,
+            Method::GET,
+            "/namespaces/doomed",
+            None,
+        )
+        .await;
         if status == 404 {
             break;
         }
@@ -640,7 +651,10 @@ async fn eight_jobs_see_only_their_own(gateways: Vec<String>, dir: PathBuf, stor
             namespace: Some("doomed"),
         };
         let count = "/journal/count";
-        assert_eq!(doomed(ADMIN).status(Method::GET, count, None).await, 404);
+        assert_eq!(
+            doomed(ADMIN_TOKEN).status(Method::GET, count, None).await,
+            404
+        );
         assert_eq!(
             doomed(&doomed_token).status(Method::GET, count, None).await,
             403
@@ -692,7 +706,7 @@ async fn eight_jobs_see_only_their_own(gateways: Vec<String>, dir: PathBuf, stor
     .await;
     assert_eq!(code(&answer), "SUCCESS", "{answer}");
     assert!(answer.get("paymentAmount").is_none(), "{answer}");
-    let (_, listed) = admin(first, ADMIN, None, Method::GET, "/namespaces", None).await;
+    let (_, listed) = admin(first, ADMIN_TOKEN, None, Method::GET, "/namespaces", None).await;
     let names: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -970,7 +984,7 @@ async fn names_tokens_and_unknown_namespaces_get_json_400_401_403_404() {
     let base = &s.gateway.base;
     let gateway = As {
         base,
-        token: ADMIN,
+        token: ADMIN_TOKEN,
         namespace: None,
     };
     let long = "x".repeat(33);
@@ -1006,7 +1020,7 @@ async fn names_tokens_and_unknown_namespaces_get_json_400_401_403_404() {
         namespace,
     };
     // Unknown namespace: 404 with the admin token, naming it.
-    let nobody = with(ADMIN, Some("nobody"));
+    let nobody = with(ADMIN_TOKEN, Some("nobody"));
     nobody
         .refused((Method::GET, count), None, 404, "no namespace nobody")
         .await;
@@ -1072,7 +1086,7 @@ async fn names_tokens_and_unknown_namespaces_get_json_400_401_403_404() {
         401
     );
     assert_eq!(
-        with(ADMIN, Some("Bad Name"))
+        with(ADMIN_TOKEN, Some("Bad Name"))
             .status(Method::GET, count, None)
             .await,
         400
@@ -1107,7 +1121,7 @@ async fn a_client_id_is_unique_across_namespaces_and_config() {
     };
     let gateway = As {
         base,
-        token: ADMIN,
+        token: ADMIN_TOKEN,
         namespace: None,
     };
     let shared = json!({ "clientId": "SHARED_ID", "publicKeys": { "1": keys.public_pem } });
@@ -1371,8 +1385,7 @@ async fn a_run_time_client_rotates_its_key_and_survives_a_restart() {
     assert_eq!(rotating_inquiry(&base, &old, "1").await, "KEY_NOT_FOUND");
 
     // kill -9 and start again: the namespace, its client (rotated) and its payment are there.
-    s.gateway.child.kill().unwrap();
-    s.gateway.child.wait().unwrap();
+    s.gateway.kill_9();
     // What a gateway killed between deleting a namespace and removing its store left behind
     // goes at the next start; a live namespace's store stays.
     let data = s.dir.join("data");
@@ -1473,7 +1486,7 @@ async fn deleting_a_namespace_removes_its_store_clients_and_token() {
     // Gone: the admin token learns so; its old token gets what any stranger's token gets.
     let (status, _) = admin(
         base,
-        ADMIN,
+        ADMIN_TOKEN,
         Some("gone-soon"),
         Method::GET,
         "/clients",

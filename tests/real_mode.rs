@@ -18,12 +18,12 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-#[path = "support/gateway_process.rs"]
-mod gateway_process;
-use gateway_process::Gateway;
+#[path = "support/mod.rs"]
+mod support;
+use support::config::{ADMIN_TOKEN, keys_dir};
+use support::gateway_process::Gateway;
 
 const BIN: &str = env!("CARGO_BIN_EXE_alipay-gateway");
-const ADMIN: &str = "TEST-ONLY-admin-token";
 /// The caller of the front gateway in re-sign mode (key TEST-ONLY-merchant).
 const MERCHANT: &str = "TEST_MERCHANT";
 /// A caller that signs for the upstream itself (key TEST-ONLY-merchant, registered upstream).
@@ -32,10 +32,6 @@ const PASS: &str = "PASS_MERCHANT";
 const FRONT: &str = "FRONT_AT_UPSTREAM";
 const INQUIRY: &str = "/aps/api/v1/payments/inquiryPayment";
 const PUSH: &str = "/aps/api/v1/payments/notifyPushPayment";
-
-fn keys() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys")
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -134,7 +130,7 @@ async fn call_with(
 ) -> Answer {
     let bytes = serde_json::to_vec(body).unwrap();
     let time = chrono::Utc::now().timestamp_millis().to_string();
-    let key = read(&keys().join(key_file));
+    let key = read(&keys_dir().join(key_file));
     let signature = signature(&key, path, client_id, &time, &bytes);
     send(base, path, client_id, &time, &signature, bytes).await
 }
@@ -187,31 +183,6 @@ fn push(payment_id: &str, payment_request_id: &str) -> Value {
 // Gateway processes
 // ------------------------------------------------------------------------------------------
 
-impl Gateway {
-    async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = reqwest::Client::new()
-            .request(method, format!("{}/admin{path}", self.base))
-            .bearer_auth(ADMIN);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, body) = self.admin(reqwest::Method::GET, path, None).await;
-        assert_eq!(status, 200, "GET /admin{path}: {body}");
-        body
-    }
-}
-
 /// A test's files: the upstream's generated key pair and the configs.
 struct Setup {
     dir: tempfile::TempDir,
@@ -242,7 +213,7 @@ impl Setup {
     /// The upstream: the mock, signing with its own key, knowing the front gateway and the
     /// pass-through caller; paymentRequestIds with a prefix make it slow, fail or lie.
     fn upstream(&self) -> Gateway {
-        let keys = keys();
+        let keys = keys_dir();
         let keys = keys.display();
         let dir = self.dir.path().display();
         let config = self.path("upstream.toml");
@@ -255,7 +226,7 @@ listen = "127.0.0.1:0"
 [signing]
 private_key = "file:{dir}/upstream-keys/private.pem"
 [admin]
-token = "{ADMIN}"
+token = "{ADMIN_TOKEN}"
 [store]
 url = "memory://"
 [notify]
@@ -295,7 +266,7 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-merchant-public.pem" }}
 
     /// The front gateway's config: real mode in `mode` towards `upstream`, this store.
     fn front_config(&self, upstream: &str, mode: &str, store_url: &str) -> PathBuf {
-        let keys = keys();
+        let keys = keys_dir();
         let keys = keys.display();
         let dir = self.dir.path().display();
         let config = self.path("front.toml");
@@ -308,7 +279,7 @@ listen = "127.0.0.1:0"
 [signing]
 private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
 [admin]
-token = "{ADMIN}"
+token = "{ADMIN_TOKEN}"
 [store]
 url = "{store_url}"
 [notify]
@@ -340,7 +311,7 @@ pass_through = true
 }
 
 fn gateway_public() -> String {
-    read(&keys().join("TEST-ONLY-gateway-public.pem"))
+    read(&keys_dir().join("TEST-ONLY-gateway-public.pem"))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -367,14 +338,17 @@ async fn re_sign_mode_forwards_as_the_gateways_upstream_client_and_signs_the_ans
     assert!(inquired.signed_by(&gateway_public(), INQUIRY));
     assert!(!inquired.signed_by(&setup.upstream_public(), INQUIRY));
     // The upstream saw the gateway's upstream client, not the caller.
-    let seen = upstream.get("/journal?endpoint=notifyPushPayment").await;
+    let seen = upstream
+        .admin()
+        .get("/journal?endpoint=notifyPushPayment")
+        .await;
     assert_eq!(seen[0]["clientId"], FRONT, "{seen}");
     assert_eq!(seen[0]["verdict"], "valid");
     // The forwarded push updated the front's own store as a mock call would.
-    let stored = front.get("/payments/R-RS-1").await;
+    let stored = front.admin().get("/payments/R-RS-1").await;
     assert_eq!(stored["paymentId"], "P-RS-1", "{stored}");
     // Both pairs are recorded, without signature values.
-    let recordings = front.get("/recordings").await;
+    let recordings = front.admin().get("/recordings").await;
     let listed = recordings.as_array().unwrap();
     assert_eq!(listed.len(), 2, "{recordings}");
     assert_eq!(listed[0]["api"], "inquiryPayment");
@@ -388,13 +362,14 @@ async fn re_sign_mode_forwards_as_the_gateways_upstream_client_and_signs_the_ans
     );
     assert!(!recordings.to_string().contains("signature="));
     // The journal shows both legs: the caller's request and the upstream's answer.
-    let legs = front.get("/journal?direction=upstream").await;
+    let legs = front.admin().get("/journal?direction=upstream").await;
     assert_eq!(legs.as_array().unwrap().len(), 2, "{legs}");
     assert_eq!(legs[0]["target"], format!("{}{INQUIRY}", upstream.base));
     assert_eq!(legs[0]["verdict"], "valid");
     assert_eq!(legs[0]["resultCode"], "SUCCESS");
     assert!(legs[0]["latencyMs"].as_f64().is_some());
     let inbound = front
+        .admin()
         .get("/journal?direction=inbound&endpoint=inquiryPayment")
         .await;
     assert!(
@@ -426,7 +401,7 @@ async fn pass_through_mode_forwards_the_callers_bytes_and_hands_back_the_upstrea
         PASS,
         "1700000000000",
         &signature(
-            &read(&keys().join("TEST-ONLY-other-private.pem")),
+            &read(&keys_dir().join("TEST-ONLY-other-private.pem")),
             INQUIRY,
             PASS,
             "1700000000000",
@@ -441,7 +416,10 @@ async fn pass_through_mode_forwards_the_callers_bytes_and_hands_back_the_upstrea
     assert_eq!(inquired.result(), ("S", "SUCCESS"), "{:?}", inquired.body);
     assert!(inquired.signed_by(&setup.upstream_public(), INQUIRY));
     assert!(!inquired.signed_by(&gateway_public(), INQUIRY));
-    let seen = upstream.get("/journal?endpoint=inquiryPayment").await;
+    let seen = upstream
+        .admin()
+        .get("/journal?endpoint=inquiryPayment")
+        .await;
     assert_eq!(seen[0]["clientId"], PASS, "{seen}");
     // A signature the upstream refuses is the upstream's answer, passed back unsigned.
     assert_eq!(
@@ -451,7 +429,10 @@ async fn pass_through_mode_forwards_the_callers_bytes_and_hands_back_the_upstrea
         forged.body
     );
     assert_eq!(forged.http, 200);
-    let recordings = front.get("/recordings?clientId=PASS_MERCHANT").await;
+    let recordings = front
+        .admin()
+        .get("/recordings?clientId=PASS_MERCHANT")
+        .await;
     assert_eq!(recordings.as_array().unwrap().len(), 3, "{recordings}");
     assert_eq!(recordings[0]["signing"], "pass-through");
 }
@@ -477,10 +458,14 @@ async fn a_pass_through_client_is_refused_by_an_api_in_mock_mode_rather_than_ans
     );
     assert!(!pushed.signed_by(&gateway_public(), PUSH));
     let (status, stored) = front
-        .admin(reqwest::Method::GET, "/payments/R-PTM-1", None)
+        .admin()
+        .request(reqwest::Method::GET, "/payments/R-PTM-1", None)
         .await;
     assert_eq!(status, 404, "{stored}");
-    let seen = upstream.get("/journal?endpoint=notifyPushPayment").await;
+    let seen = upstream
+        .admin()
+        .get("/journal?endpoint=notifyPushPayment")
+        .await;
     assert_eq!(seen.as_array().map_or(0, Vec::len), 0, "{seen}");
 }
 
@@ -534,7 +519,7 @@ async fn every_upstream_failure_answers_unknown_exception_naming_the_upstream_an
             "a U answer is signed as any"
         );
     }
-    let legs = front.get("/journal?direction=upstream").await;
+    let legs = front.admin().get("/journal?direction=upstream").await;
     let verdicts: Vec<&str> = legs
         .as_array()
         .unwrap()
@@ -546,7 +531,7 @@ async fn every_upstream_failure_answers_unknown_exception_naming_the_upstream_an
         verdicts[0].contains("bad signature") && verdicts[3].contains("no answer"),
         "{verdicts:?}"
     );
-    let failed = front.get("/recordings?verdict=HTTP%20500").await;
+    let failed = front.admin().get("/recordings?verdict=HTTP%20500").await;
     assert_eq!(failed[0]["response"]["status"], 500, "{failed}");
 }
 
@@ -577,7 +562,8 @@ async fn a_recording_survives_a_restart_and_replays_with_the_upstream_stopped() 
     let replayed = call(&front.base, INQUIRY, MERCHANT, &inquiry("R-REPLAY-1")).await;
     let unrecorded = call(&front.base, INQUIRY, MERCHANT, &inquiry("R-REPLAY-2")).await;
     let (status, switched) = front
-        .admin(
+        .admin()
+        .request(
             reqwest::Method::PUT,
             "/real/modes",
             Some(json!({"mode": "replay"})),
@@ -611,7 +597,7 @@ async fn a_recording_survives_a_restart_and_replays_with_the_upstream_stopped() 
         "{}",
         missing.message()
     );
-    let inbound = front.get("/journal?direction=inbound").await;
+    let inbound = front.admin().get("/journal?direction=inbound").await;
     let notes: Vec<&str> = inbound
         .as_array()
         .unwrap()
@@ -681,7 +667,13 @@ async fn recordings_export_as_json_lines_and_import_into_another_store() {
         replayed.body
     );
     assert_eq!(
-        replaying.get("/recordings").await.as_array().unwrap().len(),
+        replaying
+            .admin()
+            .get("/recordings")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
         2
     );
 }
@@ -689,7 +681,7 @@ async fn recordings_export_as_json_lines_and_import_into_another_store() {
 #[test]
 fn a_forwarding_mode_without_an_upstream_is_refused_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = keys();
+    let keys = keys_dir();
     let config = dir.path().join("bad.toml");
     std::fs::write(
         &config,
@@ -736,7 +728,7 @@ async fn a_real_notification_is_relayed_re_signed_and_the_handlers_acknowledgeme
     // Arrange: the local handler is a gateway's receiver that knows the sender's Client-Id with
     // the front gateway's (development) key; the front knows it with the real sender's key.
     let dir = tempfile::tempdir().unwrap();
-    let keys = keys();
+    let keys = keys_dir();
     let keys = keys.display();
     let handler_config = dir.path().join("handler.toml");
     std::fs::write(
@@ -748,7 +740,7 @@ listen = "127.0.0.1:0"
 [signing]
 private_key = "file:{keys}/TEST-ONLY-other-private.pem"
 [admin]
-token = "{ADMIN}"
+token = "{ADMIN_TOKEN}"
 [store]
 url = "memory://"
 [notify]
@@ -771,7 +763,7 @@ listen = "127.0.0.1:0"
 [signing]
 private_key = "file:{keys}/TEST-ONLY-gateway-private.pem"
 [admin]
-token = "{ADMIN}"
+token = "{ADMIN_TOKEN}"
 [store]
 url = "memory://"
 [notify]
@@ -788,7 +780,8 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-other-public.pem" }}
     .unwrap();
     let front = Gateway::start(&front_config);
     let (status, _) = handler
-        .admin(
+        .admin()
+        .request(
             reqwest::Method::POST,
             "/receiver/fail-next",
             Some(json!({"count": 1, "resultStatus": "U", "resultCode": "UNKNOWN_EXCEPTION"})),
@@ -815,7 +808,7 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-other-public.pem" }}
         &sent,
     )
     .await;
-    let got = handler.get("/received-notifications").await;
+    let got = handler.admin().get("/received-notifications").await;
     handler.stop();
     let down = call_with(
         "TEST-ONLY-other-private.pem",
@@ -852,7 +845,7 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-other-public.pem" }}
     assert!(got.iter().all(|n| n["verdict"] == "valid"), "{got:?}");
     assert_eq!(got[0]["answered"], "SUCCESS");
     // The front recorded each notification with what it answered.
-    let recorded = front.get("/received-notifications").await;
+    let recorded = front.admin().get("/received-notifications").await;
     let answered: Vec<&str> = recorded
         .as_array()
         .unwrap()
@@ -871,7 +864,7 @@ public_keys = {{ "1" = "file:{keys}/TEST-ONLY-other-public.pem" }}
 
 /// A mock-only config with the TEST-ONLY gateway key and `extra` appended.
 fn mock_config(dir: &Path, name: &str, extra: &str) -> PathBuf {
-    let keys = keys();
+    let keys = keys_dir();
     let path = dir.join(name);
     std::fs::write(
         &path,
@@ -904,7 +897,13 @@ async fn the_drift_report_names_the_field_where_the_mock_differs_from_the_record
     let front = setup.front(&upstream.base, "proxy");
     call(&front.base, PUSH, MERCHANT, &push("P-DRIFT-1", "R-DRIFT-1")).await;
     call(&front.base, INQUIRY, MERCHANT, &inquiry("R-DRIFT-1")).await;
-    let mut listed = front.get("/recordings").await.as_array().unwrap().clone();
+    let mut listed = front
+        .admin()
+        .get("/recordings")
+        .await
+        .as_array()
+        .unwrap()
+        .clone();
     listed.reverse();
     let recordings = setup.path("recordings.jsonl");
     let lines: Vec<String> = listed.iter().map(Value::to_string).collect();
@@ -943,7 +942,7 @@ async fn the_drift_report_names_the_field_where_the_mock_differs_from_the_record
     assert!(junit.contains("failures=\"1\""), "{junit}");
     assert!(junit.contains("<failure message="), "{junit}");
     // The admin route: the same report over the front gateway's stored recordings.
-    let report = front.get("/drift").await;
+    let report = front.admin().get("/drift").await;
     assert_eq!(report["drifting"], 0, "{report}");
     assert_eq!(report["compared"].as_array().unwrap().len(), 2, "{report}");
 }
@@ -996,7 +995,7 @@ async fn a_redirect_from_the_upstream_is_never_followed() {
         "{}",
         answer.message()
     );
-    let asked = upstream.get("/journal").await;
+    let asked = upstream.admin().get("/journal").await;
     assert!(
         asked.as_array().unwrap().is_empty(),
         "the redirect was followed: {asked}"
@@ -1007,13 +1006,13 @@ async fn a_redirect_from_the_upstream_is_never_followed() {
 async fn a_relayed_notification_can_go_untouched_with_the_real_senders_signature() {
     // Arrange: the handler knows the real sender's key, as it would in production.
     let dir = tempfile::tempdir().unwrap();
-    let keys = keys();
+    let keys = keys_dir();
     let keys = keys.display();
     let handler_config = dir.path().join("handler.toml");
     std::fs::write(
         &handler_config,
         format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-other-private.pem\"\n[admin]\ntoken = \"{ADMIN}\"\n[store]\nurl = \"memory://\"\n[notify]\nenabled = false\n[[clients]]\nclient_id = \"{SENDER}\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-other-public.pem\" }}\n"
+            "[server]\nlisten = \"127.0.0.1:0\"\n[signing]\nprivate_key = \"file:{keys}/TEST-ONLY-other-private.pem\"\n[admin]\ntoken = \"{ADMIN_TOKEN}\"\n[store]\nurl = \"memory://\"\n[notify]\nenabled = false\n[[clients]]\nclient_id = \"{SENDER}\"\npublic_keys = {{ \"1\" = \"file:{keys}/TEST-ONLY-other-public.pem\" }}\n"
         ),
     )
     .unwrap();
@@ -1041,7 +1040,7 @@ async fn a_relayed_notification_can_go_untouched_with_the_real_senders_signature
 
     // Assert
     assert_eq!(answer.result(), ("S", "SUCCESS"), "{:?}", answer.body);
-    let got = handler.get("/received-notifications").await;
+    let got = handler.admin().get("/received-notifications").await;
     assert_eq!(got[0]["verdict"], "valid", "{got}");
     assert_eq!(got[0]["paymentRequestId"], "R-RELAY-UNTOUCHED");
 }

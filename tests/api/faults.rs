@@ -10,10 +10,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
-use super::helpers::{Key, MERCHANT, client, keys_dir, paths, test_settings, unique_id};
+use super::helpers::{Key, MERCHANT, Reply, client, keys_dir, paths, test_settings, unique_id};
 use super::scenario_helpers::{
-    Control, GatewayReply, TestGateway, payment_report, push_success, spawn_gateway,
-    spawn_gateway_with,
+    Control, TestGateway, payment_report, push_success, spawn_gateway, spawn_gateway_with,
 };
 
 /// A notifyPushPayment broken by `fault`, asked for through the header or a rule matching
@@ -22,7 +21,7 @@ async fn report_with_fault(
     app: &TestGateway,
     control: Control,
     fault: &str,
-) -> Result<GatewayReply, reqwest::Error> {
+) -> Result<Reply, reqwest::Error> {
     let payment_id = unique_id("pid-");
     let call = app.call(paths::NOTIFY_PUSH_PAYMENT, push_success(&payment_id));
     match control {

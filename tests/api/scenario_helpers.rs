@@ -4,7 +4,6 @@
 //! codes can be played through each control path. Tests speak in these terms; the headers are
 //! built here.
 
-use std::fmt;
 use std::ops::Deref;
 use std::time::{Duration, Instant};
 
@@ -15,8 +14,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::helpers::{
-    ADMIN_TOKEN, AdminReply, Encoding, Key, MERCHANT, TestApp, content_to_sign, encode_signature,
-    gateway_signature_problem, now_epoch_millis, paths, sign_base64, spawn_app_with, unique_id,
+    ADMIN_TOKEN, AdminReply, Encoding, Key, MERCHANT, Reply, TestApp, content_to_sign,
+    encode_signature, now_epoch_millis, paths, sign_base64, spawn_app_with, unique_id,
 };
 
 /// The request header that sets the scenario of one request.
@@ -78,12 +77,12 @@ impl TestGateway {
         path: &str,
         body: impl Into<Value>,
         scenario: &str,
-    ) -> GatewayReply {
+    ) -> Reply {
         self.call(path, body).with_scenario(scenario).send().await
     }
 
     /// Sends every call at once and answers their replies in the order given.
-    pub async fn send_side_by_side(&self, calls: Vec<Call>) -> Vec<GatewayReply> {
+    pub async fn send_side_by_side(&self, calls: Vec<Call>) -> Vec<Reply> {
         let tasks: Vec<_> = calls
             .into_iter()
             .map(|call| tokio::spawn(call.send()))
@@ -206,7 +205,7 @@ impl TestGateway {
 
     /// Asks `api` for `wanted` through `control`, on a fresh valid request, and answers the
     /// reply. The rule control adds a rule matching only that request's key field.
-    pub async fn play(&self, api: &Api, control: Control, wanted: Wanted) -> GatewayReply {
+    pub async fn play(&self, api: &Api, control: Control, wanted: Wanted) -> Reply {
         let code = wanted.code();
         let plain_id = unique_id("case-");
         match control {
@@ -287,7 +286,7 @@ impl Call {
     }
 
     /// Sends it and insists on a complete answer.
-    pub async fn send(self) -> GatewayReply {
+    pub async fn send(self) -> Reply {
         let path = self.path.clone();
         self.try_send()
             .await
@@ -295,7 +294,7 @@ impl Call {
     }
 
     /// Sends it; `Err` when no complete answer came (a closed connection, the time limit).
-    pub async fn try_send(self) -> Result<GatewayReply, reqwest::Error> {
+    pub async fn try_send(self) -> Result<Reply, reqwest::Error> {
         let time = now_epoch_millis();
         let signature = sign_base64(
             self.key,
@@ -335,120 +334,14 @@ impl Call {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.text().await?;
-        Ok(GatewayReply {
+        Ok(Reply::new(
             status,
-            json: serde_json::from_str(&body).unwrap_or(Value::Null),
             headers,
             body,
-            took: started.elapsed(),
-            path: self.path,
-            client_id: self.client_id,
-        })
-    }
-}
-
-/// The gateway's answer to one [`Call`].
-pub struct GatewayReply {
-    /// The HTTP status.
-    pub status: u16,
-    /// The response headers.
-    pub headers: HeaderMap,
-    /// The body as received.
-    pub body: String,
-    /// The body parsed (`Null` when it is not JSON).
-    pub json: Value,
-    /// From sending the request to the end of the answer.
-    pub took: Duration,
-    path: String,
-    client_id: String,
-}
-
-impl fmt::Debug for GatewayReply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatewayReply")
-            .field("status", &self.status)
-            .field("headers", &self.headers)
-            .field("body", &self.body)
-            .field("took", &self.took)
-            .finish()
-    }
-}
-
-impl GatewayReply {
-    /// `result.resultCode`.
-    pub fn result_code(&self) -> &str {
-        self.json["result"]["resultCode"]
-            .as_str()
-            .unwrap_or_default()
-    }
-
-    /// `result.resultStatus`.
-    pub fn result_status(&self) -> &str {
-        self.json["result"]["resultStatus"]
-            .as_str()
-            .unwrap_or_default()
-    }
-
-    /// `result.resultMessage`.
-    pub fn message(&self) -> &str {
-        self.json["result"]["resultMessage"]
-            .as_str()
-            .unwrap_or_default()
-    }
-
-    /// inquiryPayment's `paymentResult` as (code, status, message).
-    pub fn payment_result(&self) -> (&str, &str, &str) {
-        let r = &self.json["paymentResult"];
-        (
-            r["resultCode"].as_str().unwrap_or_default(),
-            r["resultStatus"].as_str().unwrap_or_default(),
-            r["resultMessage"].as_str().unwrap_or_default(),
-        )
-    }
-
-    /// A response header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Whether the answer carries a gateway signature over
-    /// `POST <path>\n<client-id>.<response-time>.<body as received>` with the caller's Client-Id.
-    pub fn is_signed_by_gateway(&self) -> bool {
-        self.gateway_signature_problem().is_none()
-    }
-
-    /// Why the answer does not carry a valid gateway signature, if it does not.
-    pub fn gateway_signature_problem(&self) -> Option<String> {
-        let Some(client_id) = self.header("client-id") else {
-            return Some("no client-id header".into());
-        };
-        if client_id != self.client_id {
-            return Some(format!(
-                "client-id {client_id:?} is not the caller's {:?}",
-                self.client_id
-            ));
-        }
-        let Some(time) = self.header("response-time").filter(|t| !t.is_empty()) else {
-            return Some("no response-time".into());
-        };
-        let Some(signature) = self.header("signature") else {
-            return Some("no signature header".into());
-        };
-        gateway_signature_problem(&self.path, client_id, time, signature, self.body.as_bytes())
-    }
-
-    /// Whether the answer is unsigned the way the SDKs accept for F answers: an empty
-    /// signature value and an empty `response-time`.
-    pub fn is_deliberately_unsigned(&self) -> bool {
-        self.header("signature") == Some("algorithm=RSA256,keyVersion=1,signature=")
-            && self.header("response-time") == Some("")
-    }
-
-    /// Whether none of the signature headers (signature, response-time, client-id) came.
-    pub fn has_no_signature_headers(&self) -> bool {
-        ["signature", "response-time", "client-id"]
-            .iter()
-            .all(|name| self.headers.get(*name).is_none())
+            started.elapsed(),
+            self.path,
+            Some(self.client_id),
+        ))
     }
 }
 

@@ -5,11 +5,11 @@
 
 use serde_json::{Value, json};
 
-use super::helpers::{Key, ROTATED, keys_dir, paths, test_settings, unique_id};
+use super::helpers::{Key, ROTATED, Reply, keys_dir, paths, test_settings, unique_id};
 use super::scenario_helpers::{
-    Api, Control, GatewayReply, INQUIRY_PAYMENT, NOTIFY_PAYMENT, NOTIFY_PUSH_PAYMENT,
-    SEND_PAYMENT_RESULT, TestGateway, Wanted, inquiry, payment_notification, payment_report,
-    push_failure, push_success, spawn_gateway, spawn_gateway_with,
+    Api, Control, INQUIRY_PAYMENT, NOTIFY_PAYMENT, NOTIFY_PUSH_PAYMENT, SEND_PAYMENT_RESULT,
+    TestGateway, Wanted, inquiry, payment_notification, payment_report, push_failure, push_success,
+    spawn_gateway, spawn_gateway_with,
 };
 
 // ------------------------------------------------------------------------------------------
@@ -252,10 +252,7 @@ fn is_the_pages_message(got: &str, page: &str) -> bool {
 /// HTTP 200, the code and status, the page's message, and signed (or, for the three codes the
 /// real service leaves unsigned, the empty-signature form). SUCCESS means "handle normally",
 /// so its message is the API's own.
-fn result_problem(
-    reply: &GatewayReply,
-    (code, status, message): (&str, &str, &str),
-) -> Option<String> {
+fn result_problem(reply: &Reply, (code, status, message): (&str, &str, &str)) -> Option<String> {
     if reply.status != 200 || reply.result_code() != code || reply.result_status() != status {
         return Some(format!(
             "expected 200 {status}/{code}, got {} {}",
@@ -280,7 +277,7 @@ fn result_problem(
 /// The same for a row of inquiryPayment's payment result table: result S, and that
 /// `paymentResult`, signed.
 fn payment_result_problem(
-    reply: &GatewayReply,
+    reply: &Reply,
     (code, status, message): (&str, &str, &str),
 ) -> Option<String> {
     if reply.status != 200 || reply.result_code() != "SUCCESS" || reply.result_status() != "S" {

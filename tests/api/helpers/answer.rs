@@ -1,4 +1,5 @@
-//! The answer: its result, its signature checked with the gateway's public key.
+//! The answer: its result, its signature checked with the gateway's public key, how long it
+//! took. Every way of calling the gateway (a plain signed call, a scenario call) answers this.
 
 use super::*;
 
@@ -12,6 +13,8 @@ pub struct Reply {
     pub body: String,
     /// The body parsed (`Null` when it is not JSON).
     pub json: Value,
+    /// From sending the request to the end of the answer.
+    pub took: Duration,
     path: String,
     client_id: Option<String>,
 }
@@ -22,15 +25,17 @@ impl fmt::Debug for Reply {
             .field("status", &self.status)
             .field("headers", &self.headers)
             .field("body", &self.body)
+            .field("took", &self.took)
             .finish()
     }
 }
 
 impl Reply {
-    pub(super) fn new(
+    pub(crate) fn new(
         status: u16,
         headers: HeaderMap,
         body: String,
+        took: Duration,
         path: String,
         client_id: Option<String>,
     ) -> Self {
@@ -40,6 +45,7 @@ impl Reply {
             headers,
             body,
             json,
+            took,
             path,
             client_id,
         }
@@ -64,6 +70,16 @@ impl Reply {
         self.json["result"]["resultMessage"]
             .as_str()
             .unwrap_or_default()
+    }
+
+    /// inquiryPayment's `paymentResult` as (code, status, message).
+    pub fn payment_result(&self) -> (&str, &str, &str) {
+        let r = &self.json["paymentResult"];
+        (
+            r["resultCode"].as_str().unwrap_or_default(),
+            r["resultStatus"].as_str().unwrap_or_default(),
+            r["resultMessage"].as_str().unwrap_or_default(),
+        )
     }
 
     /// A response header as text.
@@ -104,6 +120,13 @@ impl Reply {
     pub fn is_deliberately_unsigned(&self) -> bool {
         self.header("signature") == Some("algorithm=RSA256,keyVersion=1,signature=")
             && self.header("response-time") == Some("")
+    }
+
+    /// Whether none of the signature headers (signature, response-time, client-id) came.
+    pub fn has_no_signature_headers(&self) -> bool {
+        ["signature", "response-time", "client-id"]
+            .iter()
+            .all(|name| self.headers.get(*name).is_none())
     }
 
     /// Asserts an HTTP 200, signed F / PARAM_ILLEGAL whose message starts with `expected`.

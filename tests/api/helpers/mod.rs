@@ -27,7 +27,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alipay_gateway::app::{self, AppState};
 use alipay_gateway::config::{ClientSettings, DEFAULT_TOML, Settings};

@@ -382,6 +382,7 @@ impl SignedPost<'_> {
             body,
             client_id,
         } = self.prepare();
+        let started = Instant::now();
         let response = app
             .http
             .request(method, format!("{}{path}", app.address))
@@ -393,7 +394,7 @@ impl SignedPost<'_> {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.text().await.expect("a text body");
-        Reply::new(status, headers, body, path, client_id)
+        Reply::new(status, headers, body, started.elapsed(), path, client_id)
     }
 
     /// Sends the request with `Transfer-Encoding: chunked` and no Content-Length, so only
@@ -424,13 +425,14 @@ impl SignedPost<'_> {
             bytes.extend_from_slice(b"\r\n");
         }
         bytes.extend_from_slice(b"0\r\n\r\n");
+        let started = Instant::now();
         let mut stream = TcpStream::connect(&address).await.expect("connect");
         // One write: the whole request is in the server's buffer before it answers.
         stream.write_all(&bytes).await.expect("write the request");
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw).await;
         let (status, headers, body) = parse_http_response(&raw);
-        Reply::new(status, headers, body, path, client_id)
+        Reply::new(status, headers, body, started.elapsed(), path, client_id)
     }
 }
 
