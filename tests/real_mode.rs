@@ -724,6 +724,62 @@ fn notification(payment_request_id: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_through_client_reaches_the_receiver_only_with_the_upstreams_own_signature() {
+    // Arrange: real mode with a pass-through client; the upstream's public key is configured.
+    let setup = Setup::new();
+    let front = setup.front("http://127.0.0.1:9", "mock");
+    let upstream_key = setup.path("upstream-keys/private.pem");
+
+    // Act: a notification with no signature, one signed with a key that is not the upstream's,
+    // and one the upstream signed.
+    let bytes = serde_json::to_vec(&notification("R-PT-UNSIGNED")).unwrap();
+    let unsigned = reqwest::Client::new()
+        .post(format!("{}{NOTIFY}", front.base))
+        .header("Content-Type", "application/json; charset=UTF-8")
+        .header("Client-Id", PASS)
+        .header(
+            "Request-Time",
+            chrono::Utc::now().timestamp_millis().to_string(),
+        )
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let unsigned: Value = unsigned.json().await.unwrap();
+    let forged = call(&front.base, NOTIFY, PASS, &notification("R-PT-FORGED")).await;
+    let genuine = call_with(
+        upstream_key.to_str().unwrap(),
+        &front.base,
+        NOTIFY,
+        PASS,
+        &notification("R-PT-GENUINE"),
+    )
+    .await;
+
+    // Assert: only the upstream's own signature is admitted; nothing else is stored.
+    assert_eq!(
+        unsigned["result"]["resultCode"], "INVALID_SIGNATURE",
+        "{unsigned}"
+    );
+    assert_eq!(
+        forged.result(),
+        ("F", "INVALID_SIGNATURE"),
+        "{:?}",
+        forged.body
+    );
+    assert!(!forged.signed_by(&gateway_public(), NOTIFY));
+    assert_eq!(genuine.result(), ("S", "SUCCESS"), "{:?}", genuine.body);
+    let received = front.admin().get("/received-notifications").await;
+    let ids: Vec<&str> = received
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["paymentRequestId"].as_str())
+        .collect();
+    assert_eq!(ids, ["R-PT-GENUINE"], "{received}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_notification_is_relayed_re_signed_and_the_handlers_acknowledgement_comes_back() {
     // Arrange: the local handler is a gateway's receiver that knows the sender's Client-Id with
     // the front gateway's (development) key; the front knows it with the real sender's key.

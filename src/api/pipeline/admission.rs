@@ -22,9 +22,9 @@ use crate::api::extract::NotJson;
 use crate::api::state::AppState;
 use crate::body::{self, BodyError};
 use crate::client::Client;
-use crate::protocol::{Endpoint, ResultStatus, datetime};
+use crate::protocol::{Direction, Endpoint, ResultStatus, datetime};
 use crate::signature::replay::SeenSignatures;
-use crate::signature::{Message, SignatureError, SignatureHeader, verify};
+use crate::signature::{Message, PublicKeys, SignatureError, SignatureHeader, verify};
 use crate::telemetry;
 
 /// The longest Client-Id a client can be registered with; a longer header is refused before
@@ -122,11 +122,12 @@ pub async fn layer(State(route): State<Route>, request: Request, next: Next) -> 
             {
                 seen.forget(key);
             }
-            let verdict = if client.pass_through {
-                "not verified: pass-through, the upstream verifies"
-            } else {
-                "valid"
-            };
+            let verdict =
+                if client.pass_through && route.endpoint.spec().direction == Direction::Served {
+                    "not verified: pass-through, the upstream verifies"
+                } else {
+                    "valid"
+                };
             response.extensions_mut().insert(Admission {
                 verdict: verdict.into(),
                 body,
@@ -233,9 +234,16 @@ async fn admit(
         .ok_or_else(|| {
             ApiError::InvalidClient(format!("Client-Id {client_id} is not registered"))
         })?;
-    if client.pass_through {
-        return admit_pass_through(app, endpoint, request, client).await;
-    }
+    // A pass-through client's calls are signed for the upstream, which verifies them. What the
+    // upstream sends (a notification) is signed by the upstream itself: it is verified here with
+    // the upstream's keys before the receiver or the relay sees it, never admitted unsigned.
+    let keys = match (client.pass_through, endpoint.spec().direction) {
+        (false, _) => &client.keys,
+        (true, Direction::Served) => {
+            return admit_pass_through(app, endpoint, request, client).await;
+        }
+        (true, Direction::Called) => upstream_keys(app, client_id)?,
+    };
     let request_time = required_header(headers, "Request-Time", ApiError::Param)?.to_owned();
     let signature_value = match headers.get("signature") {
         None => return Err(SignatureError::Missing.into()),
@@ -244,17 +252,15 @@ async fn admit(
             .map_err(|_| SignatureError::Malformed("the value is not visible ASCII".into()))?,
     };
     let parsed = SignatureHeader::parse(signature_value)?;
-    let (key_version, key) =
-        client
-            .keys
-            .resolve(parsed.key_version.as_deref())
-            .map_err(|unknown| {
-                ApiError::KeyNotFound(format!(
-                    "no public key with keyVersion {} for Client-Id {client_id} (registered: {})",
-                    unknown.version,
-                    unknown.known.join(", ")
-                ))
-            })?;
+    let (key_version, key) = keys
+        .resolve(parsed.key_version.as_deref())
+        .map_err(|unknown| {
+            ApiError::KeyNotFound(format!(
+                "no public key with keyVersion {} for Client-Id {client_id} (registered: {})",
+                unknown.version,
+                unknown.known.join(", ")
+            ))
+        })?;
     let signature = parsed.signature;
 
     let (parts, body) = read_body(settings, request).await?;
@@ -366,6 +372,23 @@ async fn read_body(
             BodyError::Failed(_) => ApiError::Param(e.to_string()),
         })?;
     Ok((parts, body))
+}
+
+/// The keys a notification from the upstream verifies with: `[real.upstream] public_keys`.
+fn upstream_keys<'a>(app: &'a AppState, client_id: &str) -> Result<&'a PublicKeys, ApiError> {
+    app.config
+        .real
+        .as_ref()
+        .and_then(|r| r.upstream.as_ref())
+        .map(|u| &u.public_keys)
+        .ok_or_else(|| ApiError::InvalidSignature {
+            reason: "no_upstream_keys",
+            message: format!(
+                "Client-Id {client_id} is a pass-through client: what it sends here must be \
+                 signed by the upstream, and no [real.upstream] public_keys are configured to \
+                 verify it"
+            ),
+        })
 }
 
 /// Real mode: a pass-through client signs for the upstream, not for the gateway, so its
