@@ -599,7 +599,7 @@ pub fn conform(args: &ConformArgs) -> CliResult {
         ConformTarget::Notify(a) => ("notify", conform::NOTIFY_CASES, &a.common),
         ConformTarget::Inquiry(a) => ("inquiry", conform::INQUIRY_CASES, &a.common),
     };
-    let cases = conform::cases::select(all, common.cases.as_deref())?;
+    let cases = conform::cases::select(all, common.cases.as_deref()).map_err(|e| e.to_string())?;
     if common.list {
         let listed: Vec<conform::CaseDef> = cases.into_iter().copied().collect();
         print!("{}", conform::report::matrix(suite, &listed));
@@ -658,7 +658,9 @@ pub fn conform(args: &ConformArgs) -> CliResult {
                     (None, None) => None,
                 },
             };
-            runtime.block_on(conform::notify::run(&options, &cases, &mut progress))?
+            runtime
+                .block_on(conform::notify::run(&options, &cases, &mut progress))
+                .map_err(|e| e.to_string())?
         }
         ConformTarget::Inquiry(a) => {
             let options = conform::inquiry::InquiryOptions {
@@ -672,7 +674,9 @@ pub fn conform(args: &ConformArgs) -> CliResult {
                 acquirer_id: a.acquirer_id.clone(),
                 psp_id: a.psp_id.clone(),
             };
-            runtime.block_on(conform::inquiry::run(&options, &cases, &mut progress))?
+            runtime
+                .block_on(conform::inquiry::run(&options, &cases, &mut progress))
+                .map_err(|e| e.to_string())?
         }
     };
     progress(0, 0, "");

@@ -2,6 +2,8 @@
 //! the page rule it comes from. `--list` prints these tables and `docs/conformance.md` documents
 //! them; a test keeps the two in step.
 
+use super::ConformError;
+
 /// One case of the matrix.
 #[derive(Debug, Clone, Copy)]
 pub struct CaseDef {
@@ -175,7 +177,7 @@ pub const INQUIRY_CASES: &[CaseDef] = &[
 pub fn select(
     cases: &'static [CaseDef],
     filter: Option<&str>,
-) -> Result<Vec<&'static CaseDef>, String> {
+) -> Result<Vec<&'static CaseDef>, ConformError> {
     let Some(filter) = filter else {
         return Ok(cases.iter().collect());
     };
@@ -190,11 +192,10 @@ pub fn select(
     };
     for item in &items {
         if !cases.iter().any(|c| matches(item, c.id)) {
-            let ids: Vec<&str> = cases.iter().map(|c| c.id).collect();
-            return Err(format!(
-                "--cases: {item:?} names no case; the cases are {}",
-                ids.join(", ")
-            ));
+            return Err(ConformError::NoSuchCase {
+                item: (*item).to_owned(),
+                known: cases.iter().map(|c| c.id).collect(),
+            });
         }
     }
     Ok(cases
@@ -225,8 +226,13 @@ mod tests {
             select(NOTIFY_CASES, None).unwrap().len(),
             NOTIFY_CASES.len()
         );
-        let e = select(NOTIFY_CASES, Some("unsigned,nope")).unwrap_err();
-        assert!(e.contains("\"nope\""), "{e}");
+        let e = select(NOTIFY_CASES, Some("unsigned,nope"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--cases: \"nope\" names no case; the cases are success, "),
+            "{e}"
+        );
     }
 
     #[test]

@@ -9,13 +9,13 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{
-    Answer, CaseDef, Http, Judged, NoAnswer, Outcome, Request, Verdict, check_answer_signature,
-    corrupt, judge_bad_input, judge_refusal, signed_headers,
+    Answer, CaseDef, ConformError, Http, Judged, NoAnswer, Outcome, Request, Verdict,
+    check_answer_signature, corrupt, judge_bad_input, judge_refusal, signed_headers,
 };
 use crate::api::inquiry_payment::InquiryPaymentResponse;
 use crate::protocol::codes::{self, Code};
 use crate::protocol::{Endpoint, Spec, datetime, validate};
-use crate::signature::{SigningKey, VerifyingKey};
+use crate::signature::{KeyError, SigningKey, VerifyingKey};
 
 /// inquiryPayment's wire description: its result and payment result code tables.
 const SPEC: &Spec = Endpoint::InquiryPayment.spec();
@@ -49,7 +49,7 @@ pub async fn run(
     options: &InquiryOptions,
     cases: &[&CaseDef],
     progress: &mut dyn FnMut(usize, usize, &str),
-) -> Result<Vec<Outcome>, String> {
+) -> Result<Vec<Outcome>, ConformError> {
     let http = Http::new(&options.url, options.timeout)?;
     let mut steps: Vec<(&CaseDef, String, Option<&str>)> = Vec::new();
     for case in cases {
@@ -93,7 +93,7 @@ impl Run<'_> {
         .to_string()
     }
 
-    fn signed(&self, body: String) -> Result<Request, String> {
+    fn signed(&self, body: String) -> Result<Request, KeyError> {
         let time = datetime::format_millis(Utc::now());
         let mut headers = vec![("content-type", "application/json; charset=UTF-8".to_owned())];
         headers.extend(signed_headers(
@@ -110,7 +110,11 @@ impl Run<'_> {
         })
     }
 
-    async fn case(&self, id: &str, payment: Option<&str>) -> Result<(String, Judged), String> {
+    async fn case(
+        &self,
+        id: &str,
+        payment: Option<&str>,
+    ) -> Result<(String, Judged), ConformError> {
         Ok(match id {
             "known-payment" => {
                 let Some(payment) = payment else {
@@ -178,7 +182,12 @@ impl Run<'_> {
                     judge_param_illegal(&answer, "an inquiry without pspId"),
                 )
             }
-            other => return Err(format!("no inquiry case {other}")),
+            other => {
+                return Err(ConformError::UnknownCase {
+                    suite: "inquiry",
+                    id: other.to_owned(),
+                });
+            }
         })
     }
 
@@ -222,7 +231,7 @@ impl Run<'_> {
         if let Some(key) = &self.o.mpp_key
             && let Err(e) = check_answer_signature(key, self.http.path(), &self.o.client_id, a)
         {
-            problems.push((Verdict::Fail, e));
+            problems.push((Verdict::Fail, e.to_string()));
         }
         Some(json)
     }

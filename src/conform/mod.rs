@@ -15,11 +15,75 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
+use crate::domain::message::Queuing;
 use crate::notify::sender;
-use crate::signature::{self, Message, SignatureHeader, SigningKey, VerifyingKey, header};
+use crate::signature::{
+    self, KeyError, Message, SignatureError, SignatureHeader, SigningKey, VerifyingKey, header,
+};
 
 pub use cases::{CaseDef, INQUIRY_CASES, NOTIFY_CASES};
 pub use report::Report;
+
+/// Why a conformance run could not start or go on. The text is the CLI's final error line, so
+/// each variant names the flag or the step at fault; what an endpoint gets wrong is never one of
+/// these, but a case's verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum ConformError {
+    /// `--cases` holds an item that selects no case.
+    #[error("--cases: {item:?} names no case; the cases are {}", known.join(", "))]
+    NoSuchCase {
+        /// The item as given.
+        item: String,
+        /// Every case id of the suite, in matrix order.
+        known: Vec<&'static str>,
+    },
+    /// `--url` does not parse.
+    #[error("--url {url:?}: {problem}")]
+    NotUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it does not parse.
+        problem: url::ParseError,
+    },
+    /// `--url` parses, but is not http or https.
+    #[error("--url {0}: not an http(s) URL")]
+    NotHttp(reqwest::Url),
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(reqwest::Error),
+    /// A key could not sign (the gateway's, or the stranger key of `unknown-key-version`).
+    #[error(transparent)]
+    Sign(#[from] KeyError),
+    /// `domain::message` built no notification for the payment; the text is its reason.
+    #[error("{}", .0.reason().unwrap_or("the notification could not be built"))]
+    NotBuilt(Queuing),
+    /// A case id the suite does not run (a matrix entry without its code).
+    #[error("no {suite} case {id}")]
+    UnknownCase {
+        /// `notify` or `inquiry`.
+        suite: &'static str,
+        /// The case id.
+        id: String,
+    },
+}
+
+/// Why an answer's signature is refused; the text is the case's reason, as a gateway with
+/// `notify.require_signed_ack` would see it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AnswerSignatureError {
+    /// No `signature` header.
+    #[error("unsigned: no signature header")]
+    Unsigned,
+    /// A `signature` header, but no `response-time`.
+    #[error("no response-time header")]
+    NoTime,
+    /// The `signature` header does not parse.
+    #[error(transparent)]
+    Header(SignatureError),
+    /// The signature does not verify with the key given.
+    #[error("signature invalid: {0}")]
+    Invalid(SignatureError),
+}
 
 /// How a case ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -183,10 +247,13 @@ pub(crate) struct Http {
 
 impl Http {
     /// A client for `url` with `timeout` per request.
-    pub fn new(url: &str, timeout: Duration) -> Result<Self, String> {
-        let url = reqwest::Url::parse(url).map_err(|e| format!("--url {url:?}: {e}"))?;
+    pub fn new(url: &str, timeout: Duration) -> Result<Self, ConformError> {
+        let url = reqwest::Url::parse(url).map_err(|problem| ConformError::NotUrl {
+            url: url.to_owned(),
+            problem,
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("--url {url}: not an http(s) URL"));
+            return Err(ConformError::NotHttp(url));
         }
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -197,7 +264,7 @@ impl Http {
                 env!("CARGO_PKG_VERSION")
             ))
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+            .map_err(ConformError::Client)?;
         Ok(Self {
             client,
             url,
@@ -256,9 +323,8 @@ pub(crate) fn signed_headers(
     client_id: &str,
     time: &str,
     body: &[u8],
-) -> Result<Vec<(&'static str, String)>, String> {
-    let signed = signature::sign(key, &Message::post(path, client_id, time, body))
-        .map_err(|e| e.to_string())?;
+) -> Result<Vec<(&'static str, String)>, KeyError> {
+    let signed = signature::sign(key, &Message::post(path, client_id, time, body))?;
     Ok(vec![
         ("client-id", client_id.to_owned()),
         ("request-time", time.to_owned()),
@@ -286,19 +352,19 @@ pub(crate) fn check_answer_signature(
     path: &str,
     client_id: &str,
     answer: &Answer,
-) -> Result<(), String> {
+) -> Result<(), AnswerSignatureError> {
     let value = answer
         .header("signature")
-        .ok_or("unsigned: no signature header")?;
+        .ok_or(AnswerSignatureError::Unsigned)?;
     let time = answer
         .header("response-time")
-        .ok_or("no response-time header")?;
-    let parsed = SignatureHeader::parse(value).map_err(|e| e.to_string())?;
+        .ok_or(AnswerSignatureError::NoTime)?;
+    let parsed = SignatureHeader::parse(value).map_err(AnswerSignatureError::Header)?;
     let version = parsed.key_version.as_deref().unwrap_or("1").to_owned();
     let echoed = answer.header("client-id").unwrap_or(client_id);
     let message = Message::post(path, echoed, time, &answer.body);
     signature::verify(key, &version, &message, &parsed.signature)
-        .map_err(|e| format!("signature invalid: {e}"))
+        .map_err(AnswerSignatureError::Invalid)
 }
 
 /// A judged case, before its timing and identity are added.
@@ -367,5 +433,77 @@ pub(crate) fn judge_bad_input(result: &Result<Answer, NoAnswer>, what: &str) -> 
             format!("answered S to {what}: it cannot have read it, so the result is lost"),
         ),
         Ok(a) => Judged::new(Verdict::Pass, a.summary(), format!("refused {what}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_cannot_start_says_which_flag_is_at_fault() {
+        let err = |url| {
+            Http::new(url, Duration::from_secs(1))
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            err("not a url"),
+            "--url \"not a url\": relative URL without a base"
+        );
+        assert_eq!(
+            err("ftp://example.test/notify"),
+            "--url ftp://example.test/notify: not an http(s) URL"
+        );
+        let unknown = ConformError::UnknownCase {
+            suite: "notify",
+            id: "nope".into(),
+        };
+        assert_eq!(unknown.to_string(), "no notify case nope");
+        let unbuilt = ConformError::NotBuilt(Queuing::Nothing("no notification: x".into()));
+        assert_eq!(unbuilt.to_string(), "no notification: x");
+        let unbuilt = ConformError::NotBuilt(Queuing::NotFinal);
+        assert_eq!(unbuilt.to_string(), "the notification could not be built");
+    }
+
+    #[test]
+    fn an_answer_signature_is_refused_in_the_words_of_the_report() {
+        let answer = |headers: &[(&'static str, &str)]| Answer {
+            status: 200,
+            headers: headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        reqwest::header::HeaderName::from_static(name),
+                        value.parse().unwrap(),
+                    )
+                })
+                .collect(),
+            body: b"{}".to_vec(),
+        };
+        let key = SigningKey::generate().unwrap().verifying_key().unwrap();
+        let why = |a: &Answer| {
+            check_answer_signature(&key, "/notify", "CLIENT", a)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(why(&answer(&[])), "unsigned: no signature header");
+        assert_eq!(
+            why(&answer(&[(
+                "signature",
+                "algorithm=RSA256,keyVersion=1,signature=AA"
+            )])),
+            "no response-time header"
+        );
+        let wrong = answer(&[
+            ("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA"),
+            ("response-time", "2024-01-01T00:00:00.000+00:00"),
+        ]);
+        assert!(
+            why(&wrong).starts_with("signature invalid: "),
+            "{}",
+            why(&wrong)
+        );
     }
 }

@@ -10,20 +10,72 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use super::{
-    Answer, CaseDef, Http, Judged, NoAnswer, Outcome, Request, Verdict, check_answer_signature,
-    corrupt, judge_bad_input, judge_refusal, signed_headers,
+    Answer, CaseDef, ConformError, Http, Judged, NoAnswer, Outcome, Request, Verdict,
+    check_answer_signature, corrupt, judge_bad_input, judge_refusal, signed_headers,
 };
 use crate::domain::message::{self, NotifyPlan};
 use crate::domain::{Payment, PaymentStatus};
+use crate::notify::sender::{self, Transport};
 use crate::protocol::schema;
 use crate::protocol::{Amount, datetime};
-use crate::signature::{SigningKey, VerifyingKey};
+use crate::signature::{KeyError, SigningKey, VerifyingKey};
 
 /// Size of the oversized-body case's notification: far above any real one (a few KiB).
 pub const OVERSIZED_BYTES: usize = 1024 * 1024;
 
 /// How old the stale-request-time case's request-time is.
 const STALE_BY: chrono::TimeDelta = chrono::TimeDelta::days(2);
+
+/// Why the state check says the result is not stored. The text is what the
+/// `stored-before-ack` case reports it got; anything but a yes counts as not stored.
+#[derive(Debug, thiserror::Error)]
+enum StateCheckError {
+    /// `--state-url`, with the payment filled in, does not parse.
+    #[error("--state-url: {0}")]
+    BadUrl(url::ParseError),
+    /// The HTTP client for the state URL could not be built.
+    #[error("{0}")]
+    Client(reqwest::Error),
+    /// The state URL gave no answer.
+    #[error("GET {url}: {transport}")]
+    NoAnswer {
+        /// The URL asked.
+        url: reqwest::Url,
+        /// What happened instead.
+        transport: Transport,
+    },
+    /// The state URL answered something other than 2xx: not stored.
+    #[error("GET {url}: HTTP {status}")]
+    NotStored {
+        /// The URL asked.
+        url: reqwest::Url,
+        /// Its HTTP status.
+        status: u16,
+    },
+    /// The task running `--state-command` did not finish.
+    #[error("{0}")]
+    Task(tokio::task::JoinError),
+    /// `--state-command` could not be started.
+    #[error("--state-command: {0}")]
+    Spawn(std::io::Error),
+    /// `--state-command` exited non-zero: not stored. Its output follows the status.
+    #[error("--state-command: {status}{}", after_space(said))]
+    Refused {
+        /// How it exited.
+        status: std::process::ExitStatus,
+        /// Its standard output, trimmed.
+        said: String,
+    },
+}
+
+/// ` text`, or nothing when `text` is empty.
+fn after_space(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(" {text}")
+    }
+}
 
 /// How the kit asks whether the handler stored a result before it answered S.
 #[derive(Debug, Clone)]
@@ -95,7 +147,7 @@ pub async fn run(
     options: &NotifyOptions,
     cases: &[&CaseDef],
     progress: &mut dyn FnMut(usize, usize, &str),
-) -> Result<Vec<Outcome>, String> {
+) -> Result<Vec<Outcome>, ConformError> {
     let http = Http::new(&options.url, options.timeout)?;
     let success = prepare(options, http.path(), &options.payment_request_id, true)?;
     let mut run = Run {
@@ -128,7 +180,7 @@ struct Run<'a> {
     http: Http,
     success: Prepared,
     success_answer: Option<Result<Answer, NoAnswer>>,
-    stored: Option<Result<String, String>>,
+    stored: Option<Result<String, StateCheckError>>,
 }
 
 impl Run<'_> {
@@ -149,12 +201,12 @@ impl Run<'_> {
         answer
     }
 
-    fn fresh(&self, payment_request_id: &str, success: bool) -> Result<Prepared, String> {
+    fn fresh(&self, payment_request_id: &str, success: bool) -> Result<Prepared, ConformError> {
         prepare(self.o, self.http.path(), payment_request_id, success)
     }
 
     /// The success notification's body under a new notification-id, signed now.
-    fn success_copy(&self) -> Result<Prepared, String> {
+    fn success_copy(&self) -> Result<Prepared, KeyError> {
         let mut copy = self.success.clone();
         copy.id = crate::ids::notification_id();
         copy.signing = self.sign(self.http.path(), &self.o.client_id, &now(), &copy.body)?;
@@ -167,7 +219,7 @@ impl Run<'_> {
         client_id: &str,
         time: &str,
         body: &str,
-    ) -> Result<Vec<(&'static str, String)>, String> {
+    ) -> Result<Vec<(&'static str, String)>, KeyError> {
         signed_headers(
             &self.o.key,
             &self.o.key_version,
@@ -178,7 +230,7 @@ impl Run<'_> {
         )
     }
 
-    async fn case(&mut self, id: &str) -> Result<(String, Judged), String> {
+    async fn case(&mut self, id: &str) -> Result<(String, Judged), ConformError> {
         let timeout_ms = self.http.timeout_ms();
         let path = self.http.path().to_owned();
         Ok(match id {
@@ -208,7 +260,7 @@ impl Run<'_> {
                     }
                     (Some(Err(got)), true) => Judged::new(
                         Verdict::Fail,
-                        got,
+                        got.to_string(),
                         "answered S before the result was stored: a crash now loses the \
                          payment's result, and Alipay+ will not send it again",
                     ),
@@ -259,7 +311,7 @@ impl Run<'_> {
                         ),
                         Err(e) => Judged::new(
                             Verdict::Fail,
-                            e,
+                            e.to_string(),
                             "a gateway with notify.require_signed_ack counts this acknowledgement \
                              undelivered",
                         ),
@@ -345,7 +397,7 @@ impl Run<'_> {
             }
             "unknown-key-version" => {
                 let mut n = self.success_copy()?;
-                let stranger = SigningKey::generate().map_err(|e| e.to_string())?;
+                let stranger = SigningKey::generate()?;
                 let version = if self.o.key_version == "99" {
                     "98"
                 } else {
@@ -423,7 +475,12 @@ impl Run<'_> {
                     judge_oversized(&answer),
                 )
             }
-            other => return Err(format!("no notify case {other}")),
+            other => {
+                return Err(ConformError::UnknownCase {
+                    suite: "notify",
+                    id: other.to_owned(),
+                });
+            }
         })
     }
 }
@@ -439,7 +496,7 @@ fn prepare(
     path: &str,
     payment_request_id: &str,
     success: bool,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, ConformError> {
     let now_utc = Utc::now();
     let (status, code) = if success {
         (PaymentStatus::Success, "SUCCESS")
@@ -464,11 +521,7 @@ fn prepare(
         default_urls: &Arc::new(HashMap::new()),
         first_due_ms: 0,
     };
-    let built = message::build(&payment, &plan).map_err(|q| {
-        q.reason()
-            .unwrap_or("the notification could not be built")
-            .to_owned()
-    })?;
+    let built = message::build(&payment, &plan).map_err(ConformError::NotBuilt)?;
     let signing = signed_headers(
         &o.key,
         &o.key_version,
@@ -670,7 +723,7 @@ async fn check_state(
     state: &StateCheck,
     payment_request_id: &str,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, StateCheckError> {
     match state {
         StateCheck::Url(url) => {
             let url = if url.contains("{paymentRequestId}") {
@@ -682,22 +735,24 @@ async fn check_state(
                     u
                 })
             }
-            .map_err(|e| format!("--state-url: {e}"))?;
+            .map_err(StateCheckError::BadUrl)?;
             let client = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(timeout)
                 .build()
-                .map_err(|e| e.to_string())?;
-            let response = client
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|e| format!("GET {url}: {}", crate::notify::sender::describe(e)))?;
-            let status = response.status();
-            if status.is_success() {
-                Ok(format!("GET {url}: HTTP {}", status.as_u16()))
+                .map_err(StateCheckError::Client)?;
+            let response = match client.get(url.clone()).send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    let transport = sender::describe(e);
+                    return Err(StateCheckError::NoAnswer { url, transport });
+                }
+            };
+            let status = response.status().as_u16();
+            if response.status().is_success() {
+                Ok(format!("GET {url}: HTTP {status}"))
             } else {
-                Err(format!("GET {url}: HTTP {}", status.as_u16()))
+                Err(StateCheckError::NotStored { url, status })
             }
         }
         StateCheck::Command(command) => {
@@ -712,15 +767,16 @@ async fn check_state(
                     .output()
             })
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("--state-command: {e}"))?;
+            .map_err(StateCheckError::Task)?
+            .map_err(StateCheckError::Spawn)?;
             let said = String::from_utf8_lossy(&output.stdout).trim().to_owned();
             if output.status.success() {
-                Ok(format!("--state-command exited 0 {said}").trim().to_owned())
+                Ok(format!("--state-command exited 0{}", after_space(&said)))
             } else {
-                Err(format!("--state-command: {} {said}", output.status)
-                    .trim()
-                    .to_owned())
+                Err(StateCheckError::Refused {
+                    status: output.status,
+                    said,
+                })
             }
         }
     }
@@ -736,5 +792,23 @@ mod tests {
         assert_eq!(padded.len(), 1000);
         let v: serde_json::Value = serde_json::from_str(&padded).unwrap();
         assert_eq!(v["a"], "b");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_refusing_state_command_reports_its_status_and_what_it_said() {
+        use std::os::unix::process::ExitStatusExt;
+        let refused = |said: &str| {
+            StateCheckError::Refused {
+                status: std::process::ExitStatus::from_raw(256),
+                said: said.to_owned(),
+            }
+            .to_string()
+        };
+        assert_eq!(refused(""), "--state-command: exit status: 1");
+        assert_eq!(
+            refused("no such order"),
+            "--state-command: exit status: 1 no such order"
+        );
     }
 }
