@@ -1332,6 +1332,79 @@ async fn a_namespace_past_its_limits_answers_request_traffic_exceed_limit_naming
 }
 
 /// The result code of an inquiry for PR-1 by ROTATING, signed with `key` as `version`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_apis_path_reaches_a_namespace_by_its_client_id() {
+    let s = single();
+    let base = &s.gateway.base;
+    let token = create_namespace(base, "paths", json!({})).await;
+    let keys = keygen(&s.dir, "paths");
+    register(
+        base,
+        &token,
+        "paths",
+        "PATHS",
+        &keys,
+        "http://127.0.0.1:9/notify",
+    )
+    .await;
+    let count = |namespace: Option<&'static str>| {
+        let token = if namespace.is_some() {
+            token.clone()
+        } else {
+            ADMIN_TOKEN.to_owned()
+        };
+        async move {
+            let (status, body) =
+                admin(base, &token, namespace, Method::GET, "/journal/count", None).await;
+            assert_eq!(status, 200, "{body}");
+            body["count"].as_u64().unwrap()
+        }
+    };
+    let default_before = count(None).await;
+
+    // Act: the namespace's Client-Id on an unknown path and on /metrics, then on an API.
+    let unknown = signed(
+        base,
+        "/aps/api/v1/payments/noSuchApi",
+        "PATHS",
+        &keys.private_pem,
+        "1",
+        &inquiry_body("PA-1"),
+    )
+    .await;
+    let metrics = http()
+        .get(format!("{base}/metrics"))
+        .header("Client-Id", "PATHS")
+        .send()
+        .await
+        .unwrap();
+    let inquiry = signed(
+        base,
+        INQUIRY,
+        "PATHS",
+        &keys.private_pem,
+        "1",
+        &inquiry_body("PA-1"),
+    )
+    .await;
+
+    // Assert: the unknown path is the default namespace's, and only the API call is the
+    // namespace's.
+    assert_eq!(code(&unknown), "NO_INTERFACE_DEF", "{unknown}");
+    assert_eq!(metrics.status(), StatusCode::OK);
+    assert_eq!(code(&inquiry), "ORDER_NOT_EXIST", "{inquiry}");
+    assert_eq!(
+        count(Some("paths")).await,
+        1,
+        "the namespace journals its API call alone"
+    );
+    assert_eq!(
+        count(None).await,
+        default_before + 1,
+        "the unknown path is journaled by default"
+    );
+}
+
 async fn rotating_inquiry(base: &str, key: &KeyPair, version: &str) -> String {
     let body = inquiry_body("PR-1");
     let answer = signed(base, INQUIRY, "ROTATING", &key.private_pem, version, &body).await;

@@ -1,7 +1,8 @@
-//! Which namespace a request belongs to. A signed request (every API, the notification receiver)
-//! belongs to the namespace of its `Client-Id`, so an unmodified SDK works; an admin call names
-//! its namespace with the `Gateway-Namespace` header. Everything else, and every request of a
-//! config-file client, is the default namespace's, served exactly as without namespaces.
+//! Which namespace a request belongs to. A request to an API's path (every API, the
+//! notification receiver) belongs to the namespace of its `Client-Id`, so an unmodified SDK
+//! works; an admin call names its namespace with the `Gateway-Namespace` header. Everything
+//! else (unknown paths, the service routes, the dashboard), and every request of a config-file
+//! client, is the default namespace's, served exactly as without namespaces.
 
 use std::sync::Arc;
 
@@ -45,6 +46,12 @@ pub async fn dispatch(State(hub): State<Arc<Hub>>, request: Request, next: Next)
         }
         let name = name.to_owned();
         return admin_call(&hub, &name, request).await;
+    }
+    // Only an API's path reaches a namespace by Client-Id: an unknown path, `/metrics` or the
+    // dashboard with a namespace's Client-Id is the default namespace's, so a stranger who
+    // knows the id cannot fill the namespace's journal with them.
+    if !hub.is_api_path(path) {
+        return next.run(request).await;
     }
     let Some(client_id) = request
         .headers()

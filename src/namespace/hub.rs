@@ -37,6 +37,8 @@ pub struct Hub {
     /// Client-Ids the store did not know lately, with when that stops counting (epoch ms): a
     /// flood of unknown ids costs one store read per id and sync interval, not one per request.
     unknown: Mutex<HashMap<String, i64>>,
+    /// The paths of the APIs (the receiver's included): only these reach a namespace by Client-Id.
+    api_paths: HashSet<String>,
 }
 
 /// The most unknown Client-Ids remembered; past it the memory starts again.
@@ -49,12 +51,23 @@ fn now_ms() -> i64 {
 impl Hub {
     /// A hub with nothing open, beside the default namespace's `state`.
     pub fn new(default: AppState) -> Arc<Self> {
+        let notify_path = &default.config.settings.server.notify_payment_path;
+        let api_paths = crate::api::all()
+            .flat_map(|api| api.paths(notify_path))
+            .map(str::to_owned)
+            .collect();
         Arc::new(Self {
             default,
             open: RwLock::new(HashMap::new()),
             changing: tokio::sync::Mutex::new(()),
             unknown: Mutex::new(HashMap::new()),
+            api_paths,
         })
+    }
+
+    /// Whether `path` is one an API answers on.
+    pub fn is_api_path(&self, path: &str) -> bool {
+        self.api_paths.contains(path)
     }
 
     fn cached(&self, name: &str) -> Option<Arc<Open>> {
