@@ -10,8 +10,9 @@ use super::codes::{
     SEND_PAYMENT_RESULT_RESULT,
 };
 
-/// One of the four APIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One of the four APIs, by its name (`Spec::name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
 pub enum Endpoint {
     /// Antom risk: a merchant reports a card payment's final result.
     SendPaymentResult,
