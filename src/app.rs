@@ -29,10 +29,16 @@ pub fn build_router(state: AppState) -> Router {
 
 /// The whole HTTP surface, and the namespaces behind it: a request of a namespace goes to that
 /// namespace's router, everything else to the default namespace's (the APIs, the admin API,
-/// `/admin/namespaces`, the dashboard).
+/// `/admin/namespaces`, the dashboard, and `/openapi.json`, which describes them all).
 pub fn build(state: AppState) -> (Router, Arc<Hub>) {
     let hub = Hub::new(state.clone());
-    let router = api::router(state.clone()).merge(namespace::admin::router(hub.clone()));
+    let notify_payment_path = state.config.settings.server.notify_payment_path.clone();
+    let openapi = axum::routing::get(move || async move {
+        api::openapi::serve(&notify_payment_path, namespace::admin::openapi)
+    });
+    let router = api::router(state.clone())
+        .merge(namespace::admin::router(hub.clone()))
+        .route("/openapi.json", openapi);
     let router = match dashboard::router(state) {
         Some(dashboard) => dashboard.merge(router),
         None => router,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use tokio::sync::broadcast;
 
 /// Inbound request or outbound notification attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// A request the gateway answered.
@@ -24,7 +24,7 @@ pub enum Direction {
 }
 
 /// One journal entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     /// Order of recording, from 1.
@@ -50,8 +50,10 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub string_to_sign: Option<String>,
     /// The request body, cut at the configured size.
+    #[schema(value_type = String)]
     pub request_body: BodyText,
     /// The response body, cut at the configured size.
+    #[schema(value_type = String)]
     pub response_body: BodyText,
     /// The HTTP status.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,7 +96,7 @@ fn clip_text(text: &mut String, limit: usize) {
 pub struct Note(pub String);
 
 /// Entries by their verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VerdictFilter {
     /// The signature verified, or the notification was delivered.
@@ -104,8 +106,9 @@ pub enum VerdictFilter {
 }
 
 /// What to look for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// Only this API.
     pub endpoint: Option<String>,
@@ -115,10 +118,12 @@ pub struct Filter {
     pub payment_id: Option<String>,
     /// Only this result code.
     pub result_code: Option<String>,
-    /// Only inbound or outbound.
+    /// Only this direction: inbound, outbound or upstream.
+    #[param(inline)]
     pub direction: Option<Direction>,
     /// Only entries whose signature was `valid` (or whose notification was delivered), or
     /// `refused` ones: a signature or an acknowledgement refused, whatever the reason.
+    #[param(inline)]
     pub verdict: Option<VerdictFilter>,
     /// At most this many, newest first (default 100).
     pub limit: Option<usize>,

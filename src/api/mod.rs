@@ -92,7 +92,6 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(metrics))
-        .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(no_interface)
         .with_state(state)
         .layer(

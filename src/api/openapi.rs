@@ -2,14 +2,15 @@
 //! are generated from the field-rule tables the validators run (`WireRequest::FIELDS`,
 //! `schema::RESULT`, the notification's `QUOTE`), so what the document says a field must be
 //! (required, `maxLength`, `enum`, format) is what the gateway enforces; `tests/openapi.rs`
-//! holds the two to each other. The admin API is described beside them. The document depends
-//! only on `server.notify_payment_path`, so it is built once per path and kept.
+//! holds the two to each other. The admin API's part is derived from its handlers and DTOs
+//! (`api::admin::openapi`) and merged in, as is what a higher layer serves (`/admin/namespaces`,
+//! given to [`serve`]). The document depends only on `server.notify_payment_path`, so it is
+//! built once per path and kept.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -18,8 +19,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder, Ref, Schema,
-    SchemaFormat, SchemaType, Type,
+    ComponentsBuilder, KnownFormat, ObjectBuilder, Ref, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
@@ -28,13 +28,15 @@ use utoipa::openapi::{
 };
 
 use super::Api;
-use crate::api::state::AppState;
 use crate::protocol::amount;
 use crate::protocol::schema::{DATETIME_MAX, Field, Kind, Presence, RESULT};
 
-/// `GET /openapi.json`: the document for this gateway's notifyPayment path.
-pub async fn serve(State(state): State<AppState>) -> Response {
-    let body = cached(&state.config.settings.server.notify_payment_path);
+/// `GET /openapi.json`: the document for a gateway whose notifyPayment receiver is at
+/// `notify_payment_path`, with `more` merged in: the operations of a higher layer, which this
+/// one cannot name. `more` is the same in every call of a process, so the path alone keys the
+/// cache.
+pub fn serve(notify_payment_path: &str, more: fn() -> OpenApi) -> Response {
+    let body = cached(notify_payment_path, more);
     let mut response = body.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -44,7 +46,7 @@ pub async fn serve(State(state): State<AppState>) -> Response {
 }
 
 /// The serialised document for `notify_payment_path`, built on first use.
-fn cached(notify_payment_path: &str) -> Bytes {
+fn cached(notify_payment_path: &str, more: fn() -> OpenApi) -> Bytes {
     static DOCUMENTS: OnceLock<Mutex<HashMap<String, Bytes>>> = OnceLock::new();
     let mut documents = DOCUMENTS
         .get_or_init(Mutex::default)
@@ -53,7 +55,8 @@ fn cached(notify_payment_path: &str) -> Bytes {
     documents
         .entry(notify_payment_path.to_owned())
         .or_insert_with(|| {
-            let doc = document(notify_payment_path);
+            let mut doc = document(notify_payment_path);
+            doc.merge(more());
             Bytes::from(serde_json::to_vec(&doc).unwrap_or_else(|e| {
                 tracing::error!(error = %e, "the OpenAPI document did not serialise");
                 b"{}".to_vec()
@@ -65,7 +68,8 @@ fn cached(notify_payment_path: &str) -> Bytes {
 /// The admin bearer-token security scheme's name.
 pub(crate) const ADMIN_AUTH: &str = "adminToken";
 
-/// The whole document, for a gateway whose notifyPayment receiver is at `notify_payment_path`.
+/// The document of this layer's routes, for a gateway whose notifyPayment receiver is at
+/// `notify_payment_path`.
 pub fn document(notify_payment_path: &str) -> OpenApi {
     let currencies = currencies();
     let mut paths = Paths::new();
@@ -81,10 +85,9 @@ pub fn document(notify_payment_path: &str) -> OpenApi {
             paths.add_path_operation(*path, vec![HttpMethod::Post], api_operation(api, path, i));
         }
     }
-    super::admin::openapi::paths(&mut paths, &currencies);
     service_paths(&mut paths);
 
-    let components = super::admin::openapi::schemas(schemas)
+    let components = schemas
         .schema("Result", result_schema())
         .schema("Amount", amount_schema(false, &currencies))
         .security_scheme(
@@ -98,7 +101,7 @@ pub fn document(notify_payment_path: &str) -> OpenApi {
         )
         .build();
 
-    OpenApiBuilder::new()
+    let mut doc = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("alipay-gateway")
@@ -128,7 +131,9 @@ pub fn document(notify_payment_path: &str) -> OpenApi {
             ),
             tag("service", "Health, metrics and this document."),
         ]))
-        .build()
+        .build();
+    doc.merge(super::admin::openapi::document());
+    doc
 }
 
 fn tag(name: &str, description: &str) -> Tag {
@@ -176,7 +181,7 @@ fn object_schema(fields: &[Field], nullable: bool, currencies: &[String]) -> Obj
 }
 
 /// `Type`, or `[Type, null]` for an optional field: null counts as absent.
-pub(crate) fn types(ty: Type, nullable: bool) -> SchemaType {
+fn types(ty: Type, nullable: bool) -> SchemaType {
     if nullable {
         SchemaType::Array(vec![ty, Type::Null])
     } else {
@@ -244,7 +249,7 @@ fn field_schema(field: &Field, currencies: &[String]) -> ObjectBuilder {
 }
 
 /// `Amount`: an ISO 4217 currency with a minor unit and a digits-only value in minor units.
-pub(crate) fn amount_schema(nullable: bool, currencies: &[String]) -> ObjectBuilder {
+fn amount_schema(nullable: bool, currencies: &[String]) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(types(Type::Object, nullable))
         .description(Some(
@@ -269,20 +274,26 @@ pub(crate) fn amount_schema(nullable: bool, currencies: &[String]) -> ObjectBuil
         .required("value")
 }
 
+/// The `Amount` component, for derived schemas too: the stored payments the admin API answers
+/// carry amounts that passed these same rules.
+impl utoipa::PartialSchema for crate::protocol::Amount {
+    fn schema() -> RefOr<Schema> {
+        amount_schema(false, &currencies()).into()
+    }
+}
+
+impl utoipa::ToSchema for crate::protocol::Amount {}
+
 // ------------------------------------------------------------------------------------------
 // The four APIs
 // ------------------------------------------------------------------------------------------
 
-pub(crate) fn schema_ref(name: &str) -> Ref {
+fn schema_ref(name: &str) -> Ref {
     Ref::from_schema_name(name)
 }
 
-pub(crate) fn string() -> ObjectBuilder {
+fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
-}
-
-pub(crate) fn nullable_string() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(types(Type::String, true))
 }
 
 /// The header parameters every API takes.
@@ -409,7 +420,9 @@ fn answer_schema(fields: &[Field]) -> ObjectBuilder {
         let schema: RefOr<Schema> = match field.kind {
             Kind::Object(children) if children == RESULT => schema_ref("Result").into(),
             Kind::Amount => schema_ref("Amount").into(),
-            Kind::Datetime => date_time().into(),
+            Kind::Datetime => string()
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .into(),
             Kind::Enum { allowed } => string().enum_values(Some(allowed.iter().copied())).into(),
             _ => string().into(),
         };
@@ -419,25 +432,6 @@ fn answer_schema(fields: &[Field]) -> ObjectBuilder {
         }
     }
     object
-}
-
-// Schema builders the admin API's description shares.
-
-pub(crate) fn integer() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::Integer)
-}
-
-pub(crate) fn date_time() -> ObjectBuilder {
-    string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-}
-
-pub(crate) fn list_of(item: impl Into<RefOr<Schema>>) -> Option<RefOr<Schema>> {
-    Some(ArrayBuilder::new().items(item.into()).build().into())
-}
-
-/// An object that takes no other properties (the admin bodies deny unknown fields).
-pub(crate) fn closed() -> ObjectBuilder {
-    ObjectBuilder::new().additional_properties(Some(AdditionalProperties::FreeForm(false)))
 }
 
 fn service_paths(paths: &mut Paths) {

@@ -55,15 +55,17 @@ pub struct RelayConfig {
 }
 
 /// One `[[real.routes]]` entry.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSettings {
     /// The API name.
+    #[schema(value_type = crate::protocol::Endpoint)]
     pub api: String,
     /// Only this caller; absent for every caller.
     #[serde(default)]
     pub client_id: Option<String>,
     /// mock, proxy, replay or replay-or-proxy.
+    #[schema(value_type = Mode)]
     pub mode: String,
 }
 
@@ -107,7 +109,7 @@ impl fmt::Debug for UpstreamSettings {
 }
 
 /// How an API answers a client in real mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// The mock answers, as without real mode.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a notification stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NotificationStatus {
     /// Waiting for its next attempt.
@@ -83,7 +83,7 @@ pub struct Notification {
 }
 
 /// One delivery attempt, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
     /// The notification.
@@ -133,7 +133,7 @@ pub enum CancelOutcome {
 }
 
 /// A notification the receiver endpoint got, with the gateway's verdict on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceivedNotification {
     /// When it arrived (real epoch milliseconds).

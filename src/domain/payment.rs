@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::{Amount, ResultStatus, datetime};
 
 /// Where a payment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentStatus {
     /// Not final yet: inquiryPayment answers PAYMENT_IN_PROCESS.
@@ -44,7 +44,7 @@ impl PaymentStatus {
 }
 
 /// An exchange quote attached to a payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
     /// Quote id.
@@ -58,7 +58,7 @@ pub struct Quote {
 }
 
 /// Everything the gateway knows of one payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     /// Id of the payment order assigned by the requester (Alipay+ / the ACQP).

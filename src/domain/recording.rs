@@ -14,7 +14,7 @@ pub const KEY_FIELDS: [&str; 3] = ["paymentRequestId", "referenceTransactionId",
 pub const VALID: &str = "valid";
 
 /// One forwarded request and the upstream's answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Recording {
     /// Assigned by the store, from 1; 0 before it is stored (an import assigns a new one).
@@ -41,7 +41,7 @@ pub struct Recording {
 }
 
 /// One leg of a recording: where it went (or came from), its headers and its body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordedMessage {
     /// The URL the request was sent to; empty on a response.
@@ -68,8 +68,9 @@ impl Recording {
 }
 
 /// What a listing of recordings is narrowed to; empty fields do not narrow.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct RecordingFilter {
     /// Only this API.
     #[serde(default)]

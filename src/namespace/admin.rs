@@ -14,8 +14,9 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::Hub;
+use crate::api::admin::openapi::Shared;
 use crate::api::admin::{
-    AdminBody, AdminError, AdminPath, bearer_token, same_secret, token_digest,
+    AdminBody, AdminError, AdminPath, Deleted, ErrorBody, bearer_token, same_secret, token_digest,
 };
 use crate::domain::namespace::NamespaceRecord;
 
@@ -25,6 +26,19 @@ const MAX_TTL_SECONDS: u64 = 30 * 24 * 3600;
 /// The largest journal a namespace may ask for (its entries keep bodies up to
 /// `journal.max_body_bytes` each, in memory).
 const MAX_JOURNAL_ENTRIES: u64 = 1_000_000;
+
+/// These routes' part of the OpenAPI document, derived from the handlers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(create, list, show, delete),
+    modifiers(&Shared)
+)]
+struct NamespaceApi;
+
+/// These routes' part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <NamespaceApi as utoipa::OpenApi>::openapi()
+}
 
 /// The routes, each behind its token check.
 pub fn router(hub: Arc<Hub>) -> Router {
@@ -73,30 +87,73 @@ async fn require_token(State(hub): State<Arc<Hub>>, mut request: Request, next: 
 }
 
 /// `POST /admin/namespaces`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Creation {
+    /// Lowercase letters, digits and dashes; not `default`.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,31}$")]
     name: String,
-    /// Seconds until it is deleted with everything it owns.
+    /// Seconds until it is deleted with everything it owns (at most thirty days).
+    #[schema(minimum = 1, maximum = 2592000)]
     ttl_seconds: Option<u64>,
     /// The most payments and risk reports it may hold.
+    #[schema(minimum = 1)]
     max_payments: Option<u64>,
     /// The most journal entries it may hold.
+    #[schema(minimum = 1, maximum = 1000000)]
     max_journal_entries: Option<u64>,
 }
 
 /// A namespace as shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct View {
+struct NamespaceView {
+    /// Its name.
     name: String,
+    /// When it was created.
+    #[schema(format = DateTime)]
     created_at: String,
+    /// When it is deleted with everything it owns, if ever.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
+    /// The most payments and risk reports it may hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     max_payments: Option<u64>,
+    /// The most journal entries it may hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     max_journal_entries: Option<u64>,
+}
+
+/// A namespace just created, with its admin token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Created {
+    #[serde(flatten)]
+    namespace: NamespaceView,
+    /// The namespace's admin token: shown this once, kept only as a digest.
+    token: String,
+}
+
+/// A namespace with what it holds.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Shown {
+    #[serde(flatten)]
+    namespace: NamespaceView,
+    held: Held,
+}
+
+/// What a namespace holds.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct Held {
+    /// Payments and risk reports, against `maxPayments`.
+    payments_and_risk_reports: u64,
+    /// Notifications still to deliver.
+    pending_notifications: u64,
+    /// Journal entries, against `maxJournalEntries`.
+    journal_entries: usize,
+    /// Its run-time clients.
+    clients: Vec<String>,
 }
 
 fn time(ms: i64) -> String {
@@ -105,8 +162,8 @@ fn time(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn view(record: &NamespaceRecord) -> View {
-    View {
+fn view(record: &NamespaceRecord) -> NamespaceView {
+    NamespaceView {
         name: record.name.clone(),
         created_at: time(record.created_at_ms),
         expires_at: record.expires_at_ms.map(time),
@@ -125,6 +182,20 @@ fn admin_only(bearer: &Bearer) -> Result<(), AdminError> {
     }
 }
 
+/// Create a namespace; answers its admin token, shown once
+#[utoipa::path(
+    post,
+    path = "/admin/namespaces",
+    operation_id = "createNamespace",
+    request_body(content = Creation, example = json!({"name": "shard-1", "ttlSeconds": 3600})),
+    responses(
+        (status = 201, description = "Created", body = Created),
+        (status = 400, body = ErrorBody,
+            description = "The body breaks a rule; the message names the field"),
+        (status = 409, body = ErrorBody,
+            description = "It exists already, or the gateway holds its limit of namespaces"),
+    ),
+)]
 async fn create(
     State(state): State<crate::api::state::AppState>,
     axum::Extension(hub): axum::Extension<Arc<Hub>>,
@@ -206,23 +277,31 @@ async fn create(
         }
     }
     tracing::info!(namespace = %record.name, ttl_seconds = ?creation.ttl_seconds, "namespace created");
-    let mut shown = serde_json::to_value(view(&record))
-        .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    shown["token"] = serde_json::Value::String(token);
-    Ok((StatusCode::CREATED, axum::Json(shown)).into_response())
+    let created = Created {
+        namespace: view(&record),
+        token,
+    };
+    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Every live namespace
+#[utoipa::path(
+    get,
+    path = "/admin/namespaces",
+    operation_id = "listNamespaces",
+    responses((status = 200, description = "Every live namespace", body = Vec<NamespaceView>)),
+)]
 async fn list(
     axum::Extension(hub): axum::Extension<Arc<Hub>>,
     axum::Extension(bearer): axum::Extension<Bearer>,
 ) -> Result<Response, AdminError> {
     admin_only(&bearer)?;
     let now = chrono::Utc::now().timestamp_millis();
-    let views: Vec<View> = hub
+    let views: Vec<NamespaceView> = hub
         .default
         .registry
         .namespaces()
@@ -251,6 +330,19 @@ async fn reach(hub: &Hub, bearer: &Bearer, name: &str) -> Result<NamespaceRecord
     }
 }
 
+/// A namespace and what it holds
+#[utoipa::path(
+    get,
+    path = "/admin/namespaces/{name}",
+    operation_id = "readNamespace",
+    params(("name" = String, Path)),
+    responses(
+        (status = 200, description = "The namespace", body = Shown),
+        (status = 400, description = "Not a namespace name", body = ErrorBody),
+        (status = 403, description = "A namespace token, for another namespace", body = ErrorBody),
+        (status = 404, description = "No such namespace", body = ErrorBody),
+    ),
+)]
 async fn show(
     axum::Extension(hub): axum::Extension<Arc<Hub>>,
     axum::Extension(bearer): axum::Extension<Bearer>,
@@ -262,17 +354,37 @@ async fn show(
         .await?
         .ok_or_else(|| AdminError::new(StatusCode::NOT_FOUND, format!("no namespace {name}")))?;
     let store = &open.state.store;
-    let mut shown = serde_json::to_value(view(&open.record))
-        .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    shown["held"] = serde_json::json!({
-        "paymentsAndRiskReports": store.held().await?,
-        "pendingNotifications": store.pending_count().await?,
-        "journalEntries": open.state.journal.len(),
-        "clients": hub.default.clients.run_time_in(&name).iter().map(|c| c.client.id.clone()).collect::<Vec<_>>(),
-    });
+    let shown = Shown {
+        namespace: view(&open.record),
+        held: Held {
+            payments_and_risk_reports: store.held().await?,
+            pending_notifications: store.pending_count().await?,
+            journal_entries: open.state.journal.len(),
+            clients: hub
+                .default
+                .clients
+                .run_time_in(&name)
+                .iter()
+                .map(|c| c.client.id.clone())
+                .collect(),
+        },
+    };
     Ok(axum::Json(shown).into_response())
 }
 
+/// Delete a namespace with everything it owns
+#[utoipa::path(
+    delete,
+    path = "/admin/namespaces/{name}",
+    operation_id = "deleteNamespace",
+    params(("name" = String, Path)),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 400, description = "Not a namespace name", body = ErrorBody),
+        (status = 403, description = "A namespace token, for another namespace", body = ErrorBody),
+        (status = 404, description = "No such namespace", body = ErrorBody),
+    ),
+)]
 async fn delete(
     axum::Extension(hub): axum::Extension<Arc<Hub>>,
     axum::Extension(bearer): axum::Extension<Bearer>,
@@ -285,5 +397,5 @@ async fn delete(
             format!("no namespace {name}"),
         ));
     }
-    Ok(axum::Json(serde_json::json!({ "deleted": name })).into_response())
+    Ok(axum::Json(Deleted { deleted: name }).into_response())
 }

@@ -15,8 +15,9 @@ use super::codes::{
 /// missing from the other.
 macro_rules! endpoints {
     ($($(#[$doc:meta])* $variant:ident,)+) => {
-        /// One of the APIs the gateway speaks.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        /// One of the APIs the gateway speaks, by its name (`Spec::name`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, utoipa::ToSchema)]
+        #[schema(rename_all = "camelCase")]
         pub enum Endpoint {
             $($(#[$doc])* $variant,)+
         }

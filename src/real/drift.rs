@@ -16,7 +16,7 @@ use crate::xml;
 const MUST_AGREE: [&str; 3] = ["paymentRequestId", "paymentId", "referenceTransactionId"];
 
 /// One recording compared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Compared {
     /// The recording's id.

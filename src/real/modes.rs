@@ -24,9 +24,10 @@ pub struct Table {
 }
 
 /// A route as the admin API shows it, written as in `[[real.routes]]`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ShownRoute {
     /// The API name.
+    #[schema(value_type = crate::protocol::Endpoint)]
     pub api: &'static str,
     /// Only this caller.
     #[serde(skip_serializing_if = "Option::is_none")]

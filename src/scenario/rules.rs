@@ -12,13 +12,14 @@ use crate::protocol::codes::{self, INQUIRY_PAYMENT_RESULT};
 use crate::protocol::{Endpoint, ResultStatus};
 
 /// A rule as written.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// A name for listings and the journal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The API: sendPaymentResult, notifyPushPayment, inquiryPayment or notifyPayment.
+    #[schema(value_type = crate::protocol::Endpoint)]
     pub endpoint: String,
     /// Only requests from this Client-Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,7 +63,7 @@ pub struct RuleSpec {
 }
 
 /// A result to answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultSpec {
     /// The result code.

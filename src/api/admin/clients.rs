@@ -15,11 +15,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::{AdminBody, AdminError, AdminPath};
+use super::{AdminBody, AdminError, AdminPath, Deleted, ErrorBody};
 use crate::api::state::AppState;
 use crate::client::{Client, RunTimeClient};
 use crate::config::{ClientSettings, Config, ConfigError};
 use crate::domain::namespace::ClientRecord;
+use crate::protocol::Endpoint;
 use crate::store::Registered;
 
 pub(super) fn router() -> Router<AppState> {
@@ -30,22 +31,27 @@ pub(super) fn router() -> Router<AppState> {
 
 /// A client as `POST /admin/clients` takes it and the store keeps it: the config file's
 /// `[[clients]]` fields, in the admin API's camelCase.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Registration {
     /// The Client-Id.
+    #[schema(min_length = 1, max_length = 64)]
     pub client_id: String,
-    /// Public keys by keyVersion: PEM or base64 (X.509 SubjectPublicKeyInfo).
+    /// Public keys by keyVersion: PEM or single-line base64 (X.509 SubjectPublicKeyInfo).
+    // Left out, it reads as none, and a client without a key is refused.
     #[serde(default)]
+    #[schema(required = true)]
     pub public_keys: BTreeMap<String, String>,
     /// API names it may call; absent means all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Endpoint>>)]
     pub endpoints: Option<Vec<String>>,
     /// Where its payments' notifications go, unless a payment names its own URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// Requests per second it may make.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub rate_limit_per_second: Option<u32>,
 }
 
@@ -88,7 +94,7 @@ impl Registration {
 }
 
 /// What `PATCH /admin/clients/{id}` changes; what it leaves out stays.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Change {
     /// Key versions to add (key rotation); a version already registered must name the same key.
@@ -97,35 +103,56 @@ struct Change {
     /// Key versions to remove.
     #[serde(default)]
     remove_key_versions: Vec<String>,
+    /// API names it may call.
+    #[schema(value_type = Option<Vec<Endpoint>>)]
     endpoints: Option<Vec<String>>,
+    /// Where its payments' notifications go.
     notify_url: Option<String>,
+    /// Requests per second it may make.
+    #[schema(minimum = 1)]
     rate_limit_per_second: Option<u32>,
 }
 
-/// A client as listed.
-#[derive(Debug, Serialize)]
+/// Where a client comes from.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Source {
+    /// The config file's `[[clients]]`; not changeable here.
+    Config,
+    /// Registered through the admin API.
+    Runtime,
+}
+
+/// A client as the admin API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct View {
+struct ClientView {
+    /// The Client-Id.
     client_id: String,
+    /// The namespace it belongs to.
     namespace: String,
-    /// `config` (the config file; not changeable here) or `runtime`.
-    source: &'static str,
+    source: Source,
+    /// Its registered key versions.
     key_versions: Vec<String>,
+    /// API names it may call; absent means all.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Endpoint>>)]
     endpoints: Option<Vec<String>>,
+    /// Where its payments' notifications go.
     #[serde(skip_serializing_if = "Option::is_none")]
     notify_url: Option<String>,
+    /// Requests per second it may make.
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_limit_per_second: Option<u32>,
 }
 
-fn view_of(record: &ClientRecord) -> Result<View, AdminError> {
+fn view_of(record: &ClientRecord) -> Result<ClientView, AdminError> {
     let registration: Registration = serde_json::from_value(record.doc.clone())
         .map_err(|e| AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(View {
+    Ok(ClientView {
         client_id: record.client_id.clone(),
         namespace: record.namespace.clone(),
-        source: "runtime",
+        source: Source::Runtime,
         key_versions: registration.public_keys.keys().cloned().collect(),
         endpoints: registration.endpoints,
         notify_url: registration.notify_url,
@@ -133,17 +160,17 @@ fn view_of(record: &ClientRecord) -> Result<View, AdminError> {
     })
 }
 
-fn config_view(state: &AppState, client: &Client) -> View {
+fn config_view(state: &AppState, client: &Client) -> ClientView {
     let settings = state
         .config
         .settings
         .clients
         .iter()
         .find(|c| c.client_id == client.id);
-    View {
+    ClientView {
         client_id: client.id.clone(),
         namespace: state.namespace_name().to_owned(),
-        source: "config",
+        source: Source::Config,
         key_versions: client.keys.versions(),
         endpoints: settings.and_then(|s| s.endpoints.clone()),
         notify_url: settings.and_then(|s| s.notify_url.clone()),
@@ -176,7 +203,35 @@ async fn own(state: &AppState, id: &str) -> Result<ClientRecord, AdminError> {
         })
 }
 
-async fn register(
+/// Register a client at run time, in the namespace the call names
+#[utoipa::path(
+    post,
+    path = "/admin/clients",
+    operation_id = "registerClient",
+    request_body(
+        content = Registration,
+        example = json!({
+            "clientId": "CI_SHARD_1",
+            "publicKeys": {"1": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA..."},
+            "notifyUrl": "https://merchant.example/alipay/notify"
+        }),
+    ),
+    responses(
+        (status = 201, description = "Registered", body = ClientView, links(
+            ("readClient" = (operation_id = "readClient",
+                parameters(("id" = "$response.body#/clientId")))),
+            ("changeClient" = (operation_id = "changeClient",
+                parameters(("id" = "$response.body#/clientId")))),
+            ("deleteClient" = (operation_id = "deleteClient",
+                parameters(("id" = "$response.body#/clientId")))),
+        )),
+        (status = 400, body = ErrorBody,
+            description = "The body breaks a rule; the message names the field"),
+        (status = 404, description = "The namespace no longer exists", body = ErrorBody),
+        (status = 409, description = "The client id is taken", body = ErrorBody),
+    ),
+)]
+pub(super) async fn register(
     State(state): State<AppState>,
     AdminBody(body): AdminBody,
 ) -> Result<Response, AdminError> {
@@ -232,7 +287,14 @@ async fn register(
     Ok((StatusCode::CREATED, axum::Json(view_of(&record)?)).into_response())
 }
 
-async fn list(State(state): State<AppState>) -> Result<Response, AdminError> {
+/// The namespace's clients (the default namespace's include the config file's)
+#[utoipa::path(
+    get,
+    path = "/admin/clients",
+    operation_id = "listClients",
+    responses((status = 200, description = "Config-file clients first", body = Vec<ClientView>)),
+)]
+pub(super) async fn list(State(state): State<AppState>) -> Result<Response, AdminError> {
     let mut views = Vec::new();
     if state.namespace.is_none() {
         let mut config: Vec<&Arc<Client>> = state.clients.config_clients().values().collect();
@@ -247,7 +309,18 @@ async fn list(State(state): State<AppState>) -> Result<Response, AdminError> {
     Ok(axum::Json(views).into_response())
 }
 
-async fn show(
+/// One client
+#[utoipa::path(
+    get,
+    path = "/admin/clients/{id}",
+    operation_id = "readClient",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The client", body = ClientView),
+        (status = 404, description = "No such client in this namespace", body = ErrorBody),
+    ),
+)]
+pub(super) async fn show(
     State(state): State<AppState>,
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
@@ -260,7 +333,23 @@ async fn show(
     Ok(axum::Json(view_of(&record)?).into_response())
 }
 
-async fn change(
+/// Add or remove key versions (key rotation), change APIs, notify URL or rate
+#[utoipa::path(
+    patch,
+    path = "/admin/clients/{id}",
+    operation_id = "changeClient",
+    params(("id" = String, Path)),
+    request_body(content = Change, example = json!({"publicKeys": {"2": "MIIBIjANBgkqh..."}})),
+    responses(
+        (status = 200, description = "The client as changed", body = ClientView),
+        (status = 400, body = ErrorBody,
+            description = "The body breaks a rule; the message names the field"),
+        (status = 404, description = "No such client, or no such key version", body = ErrorBody),
+        (status = 409, body = ErrorBody,
+            description = "A config-file client, a key version taken, or changed meanwhile"),
+    ),
+)]
+pub(super) async fn change(
     State(state): State<AppState>,
     AdminPath(id): AdminPath,
     AdminBody(body): AdminBody,
@@ -327,7 +416,19 @@ async fn change(
     Ok(axum::Json(view_of(&record)?).into_response())
 }
 
-async fn remove(
+/// Delete a run-time client
+#[utoipa::path(
+    delete,
+    path = "/admin/clients/{id}",
+    operation_id = "deleteClient",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 404, description = "No such client in this namespace", body = ErrorBody),
+        (status = 409, description = "A config-file client", body = ErrorBody),
+    ),
+)]
+pub(super) async fn remove(
     State(state): State<AppState>,
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
@@ -335,5 +436,5 @@ async fn remove(
     state.registry.delete_client(&record.namespace, &id).await?;
     state.clients.forget([id.as_str()]);
     tracing::info!(client_id = %id, namespace = %record.namespace, "client deleted");
-    Ok(axum::Json(serde_json::json!({ "deleted": id })).into_response())
+    Ok(axum::Json(Deleted { deleted: id }).into_response())
 }

@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::api::state::AppState;
 use crate::body::BodyError;
@@ -43,8 +43,33 @@ impl AdminError {
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "error": self.message }))).into_response()
+        let body = ErrorBody {
+            error: self.message,
+        };
+        (self.status, axum::Json(body)).into_response()
     }
+}
+
+/// An admin failure: what to fix.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AdminError)]
+pub struct ErrorBody {
+    /// What went wrong, naming the field or the id involved.
+    pub error: String,
+}
+
+/// What deleting a client or a namespace answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    /// The client id or namespace name deleted.
+    pub deleted: String,
+}
+
+/// What `POST /admin/reset` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reset {
+    /// Always true.
+    pub reset: bool,
 }
 
 impl From<crate::store::StoreError> for AdminError {
@@ -75,17 +100,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .fallback(|| async { AdminError::new(StatusCode::NOT_FOUND, "no such admin route") })
 }
 
-/// `POST /admin/reset`: everything back to empty, for isolation between test cases: the store,
-/// the journal, the rules (back to those from config, with no hits), the receiver's scripted
-/// failures.
-async fn reset(State(state): State<AppState>) -> Result<Response, AdminError> {
+/// Everything back to empty: store, journal, rules, receiver
+///
+/// For isolation between test cases: the store, the journal, the rules (back to those from
+/// config, with no hits), the receiver's scripted failures.
+#[utoipa::path(
+    post,
+    path = "/admin/reset",
+    operation_id = "reset",
+    responses((status = 200, description = "Everything is empty", body = Reset)),
+)]
+pub(super) async fn reset(State(state): State<AppState>) -> Result<Response, AdminError> {
     state.store.reset().await?;
     state.journal.clear();
     state.scenarios.reset();
     state
         .receiver
         .fail_next(0, crate::protocol::WireResult::success());
-    Ok(axum::Json(serde_json::json!({ "reset": true })).into_response())
+    Ok(axum::Json(Reset { reset: true }).into_response())
 }
 
 /// A path parameter; a malformed one answers JSON like every admin error.

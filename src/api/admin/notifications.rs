@@ -14,9 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::{AdminBody, AdminError, AdminPath};
+use super::{AdminBody, AdminError, AdminPath, ErrorBody};
 use crate::api::state::AppState;
 use crate::notify::schedule::parse_interval;
 use crate::store::{Attempt, CancelOutcome, Notification, NotificationStatus};
@@ -29,25 +28,61 @@ pub(super) fn router() -> Router<AppState> {
         .route("/clock/advance", post(advance))
 }
 
-/// A notification as the admin API shows it.
-#[derive(Debug, Serialize)]
+/// A notification with its attempts, as the admin API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct View {
+struct NotificationView {
+    /// Stable across attempts.
     id: String,
+    /// The payment it reports.
     payment_request_id: String,
+    /// The merchant's Client-Id.
     client_id: String,
+    /// Where it goes.
     url: String,
     status: NotificationStatus,
+    /// Attempts made so far.
     attempts_made: u32,
     /// When the next attempt is due (epoch ms), while pending.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_due_ms: Option<i64>,
+    /// The notification body as sent.
     body: serde_json::Value,
+    /// Every attempt, oldest first.
     attempts: Vec<AttemptView>,
 }
 
+/// The one entry the listing has for a final payment that queued no notification.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct NotQueued {
+    /// The payment.
+    payment_request_id: String,
+    status: NotQueuedStatus,
+    /// Why no notification was queued.
+    not_queued: String,
+}
+
+/// The status of a [`NotQueued`] entry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum NotQueuedStatus {
+    /// No notification was queued.
+    NotQueued,
+}
+
+/// An entry of a payment's notification listing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum Listed {
+    /// A notification queued.
+    Notification(NotificationView),
+    /// None was queued, and why.
+    NotQueued(NotQueued),
+}
+
 /// An attempt, with its place in the schedule.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AttemptView {
     #[serde(flatten)]
@@ -56,8 +91,8 @@ struct AttemptView {
     schedule_offset_seconds: u64,
 }
 
-fn view(state: &AppState, n: Notification, attempts: Vec<Attempt>) -> View {
-    View {
+fn view(state: &AppState, n: Notification, attempts: Vec<Attempt>) -> NotificationView {
+    NotificationView {
         next_due_ms: (n.status == NotificationStatus::Pending).then_some(n.next_due_ms),
         body: serde_json::from_str(&n.body).unwrap_or(serde_json::Value::String(n.body.clone())),
         attempts: attempts
@@ -76,7 +111,26 @@ fn view(state: &AppState, n: Notification, attempts: Vec<Attempt>) -> View {
     }
 }
 
-async fn list(
+/// The notifications of a payment, with every attempt
+///
+/// For a final payment that queued none, one NOT_QUEUED entry saying why.
+#[utoipa::path(
+    get,
+    path = "/admin/payments/{paymentRequestId}/notifications",
+    operation_id = "listNotifications",
+    params(("paymentRequestId" = String, Path)),
+    responses(
+        (status = 200, body = Vec<Listed>,
+            description = "The notifications, or the one NOT_QUEUED entry",
+            links(
+                ("redeliverNotification" = (operation_id = "redeliverNotification",
+                    parameters(("id" = "$response.body#/0/id")))),
+                ("cancelNotification" = (operation_id = "cancelNotification",
+                    parameters(("id" = "$response.body#/0/id")))),
+            )),
+    ),
+)]
+pub(super) async fn list(
     State(state): State<AppState>,
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
@@ -86,18 +140,32 @@ async fn list(
         && let Some(reason) = super::payments::not_queued_reason(&state, &payment)
     {
         // A final payment that went nowhere: one entry saying why, where the user looks first.
-        return Ok(axum::Json(json!([{
-            "paymentRequestId": id,
-            "status": "NOT_QUEUED",
-            "notQueued": reason,
-        }]))
+        return Ok(axum::Json([Listed::NotQueued(NotQueued {
+            payment_request_id: id,
+            status: NotQueuedStatus::NotQueued,
+            not_queued: reason,
+        })])
         .into_response());
     }
-    let views: Vec<View> = found.into_iter().map(|(n, a)| view(&state, n, a)).collect();
+    let views: Vec<Listed> = found
+        .into_iter()
+        .map(|(n, a)| Listed::Notification(view(&state, n, a)))
+        .collect();
     Ok(axum::Json(views).into_response())
 }
 
-async fn redeliver(
+/// Make a notification's next attempt now
+#[utoipa::path(
+    post,
+    path = "/admin/notifications/{id}/redeliver",
+    operation_id = "redeliverNotification",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Due now", body = NotificationView),
+        (status = 404, description = "No such notification", body = ErrorBody),
+    ),
+)]
+pub(super) async fn redeliver(
     State(state): State<AppState>,
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
@@ -114,7 +182,19 @@ async fn redeliver(
     }
 }
 
-async fn cancel(
+/// Stop a pending notification
+#[utoipa::path(
+    post,
+    path = "/admin/notifications/{id}/cancel",
+    operation_id = "cancelNotification",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Cancelled", body = NotificationView),
+        (status = 404, description = "No such notification", body = ErrorBody),
+        (status = 409, description = "It is not pending", body = ErrorBody),
+    ),
+)]
+pub(super) async fn cancel(
     State(state): State<AppState>,
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
@@ -131,15 +211,40 @@ async fn cancel(
     }
 }
 
-/// How far to move the schedule: `{"seconds": 3600}` or `{"by": "1h"}`.
-#[derive(Debug, Deserialize)]
+/// How far to move the schedule: `{"seconds": 3600}` or `{"by": "1h"}`, exactly one of them.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Advance {
+    /// Seconds of schedule time.
     seconds: Option<u64>,
+    /// A duration such as 90s, 2m, 1h 30m.
+    #[schema(pattern = "^0$|^([0-9]+ ?(ms|s|sec|m|min|h|hr|hours?|d|days?|w|weeks?) ?)+$")]
     by: Option<String>,
 }
 
-async fn advance(
+/// What moving the clock did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct Advanced {
+    /// How far the schedule moved.
+    advanced_seconds: f64,
+    /// How many pending notifications came due sooner.
+    pending_moved: u64,
+}
+
+/// Move the notification schedule ahead
+#[utoipa::path(
+    post,
+    path = "/admin/clock/advance",
+    operation_id = "advanceClock",
+    request_body(content = Advance, example = json!({"by": "1h"})),
+    responses(
+        (status = 200, description = "Moved", body = Advanced),
+        (status = 400, body = ErrorBody,
+            description = "Not exactly one of seconds and by, or more than a year"),
+    ),
+)]
+pub(super) async fn advance(
     State(state): State<AppState>,
     AdminBody(body): AdminBody,
 ) -> Result<Response, AdminError> {
@@ -160,8 +265,9 @@ async fn advance(
     }
     let shift = state.config.schedule.scaled_ms(by);
     let moved = state.store.advance_schedule(shift).await?;
-    Ok(
-        axum::Json(json!({ "advancedSeconds": by.as_secs_f64(), "pendingMoved": moved }))
-            .into_response(),
-    )
+    Ok(axum::Json(Advanced {
+        advanced_seconds: by.as_secs_f64(),
+        pending_moved: moved,
+    })
+    .into_response())
 }

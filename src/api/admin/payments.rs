@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{RefOr, Schema};
 
-use super::{AdminBody, AdminError, AdminPath, AdminQuery};
+use super::{AdminBody, AdminError, AdminPath, AdminQuery, ErrorBody};
 use crate::api::notify_payment::QUOTE;
 use crate::api::state::AppState;
 use crate::domain::message;
@@ -47,7 +48,7 @@ pub(crate) const SEED: &[Field] = &[
     Field::optional("notifyUrl", text(2048)),
 ];
 
-/// A payment to seed.
+/// A payment to seed; its schema is [`SEED`]'s.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SeedRequest {
@@ -69,6 +70,21 @@ struct SeedRequest {
     notify_url: Option<String>,
 }
 
+/// The seed body is checked against [`SEED`] before it is read, so its schema is built from
+/// that table, like the four APIs' bodies.
+impl utoipa::PartialSchema for SeedRequest {
+    fn schema() -> RefOr<Schema> {
+        let currencies = crate::api::openapi::currencies();
+        crate::api::openapi::body_schema(SEED, &currencies).into()
+    }
+}
+
+impl utoipa::ToSchema for SeedRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "SeedPayment".into()
+    }
+}
+
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/payments", post(seed).get(list))
@@ -81,8 +97,43 @@ fn bad(message: impl Into<String>) -> AdminError {
     AdminError::new(StatusCode::BAD_REQUEST, message)
 }
 
-/// Seeds a payment: 201 with the payment, or 409 with the one that already has that id.
-async fn seed(
+/// Seed a payment in any state: what inquiryPayment then answers
+///
+/// Answers 201 with the payment, or 409 with the one that already has that id.
+#[utoipa::path(
+    post,
+    path = "/admin/payments",
+    operation_id = "seedPayment",
+    request_body(
+        content = SeedRequest,
+        example = json!({
+            "paymentRequestId": "pay-example-0001",
+            "status": "SUCCESS",
+            "paymentAmount": {"currency": "JPY", "value": "200"},
+            "payToCurrency": "CNY",
+            "paymentQuote": {"quoteCurrencyPair": "JPY/CNY", "quotePrice": "0.064622"},
+            "pspName": "ALIPAY_CN",
+            "customerId": "2088000000000001"
+        }),
+    ),
+    responses(
+        (status = 201, description = "Seeded", body = PaymentView, links(
+            ("readPayment" = (operation_id = "readPayment",
+                parameters(("paymentRequestId" = "$response.body#/paymentRequestId")))),
+            ("completePayment" = (operation_id = "completePayment",
+                parameters(("paymentRequestId" = "$response.body#/paymentRequestId")))),
+            ("failPayment" = (operation_id = "failPayment",
+                parameters(("paymentRequestId" = "$response.body#/paymentRequestId")))),
+            ("listNotifications" = (operation_id = "listNotifications",
+                parameters(("paymentRequestId" = "$response.body#/paymentRequestId")))),
+        )),
+        (status = 409, body = Payment,
+            description = "It exists already: the payment that has that id"),
+        (status = 400, body = ErrorBody,
+            description = "The body breaks a field rule; the message names the field"),
+    ),
+)]
+pub(super) async fn seed(
     State(state): State<AppState>,
     AdminBody(body): AdminBody,
 ) -> Result<Response, AdminError> {
@@ -130,13 +181,21 @@ async fn seed(
 pub const MAX_LISTED: u32 = 1000;
 
 /// `GET /admin/payments`'s filters and page.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
-struct Listing {
+#[into_params(parameter_in = Query)]
+pub(super) struct Listing {
+    /// Only payments in this state.
+    #[param(inline)]
     status: Option<PaymentStatus>,
+    /// Only this merchant's payments.
     client_id: Option<String>,
+    /// Only the payment with this paymentRequestId or paymentId.
     id: Option<String>,
+    /// How many to skip, newest first.
     offset: Option<u32>,
+    /// At most this many (default 50).
+    #[param(maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -163,8 +222,19 @@ async fn own_client(state: &AppState, client_id: &str) -> Result<(), AdminError>
     }
 }
 
-/// Lists payments, newest first.
-async fn list(
+/// Payments, newest first, a page at a time (the dashboard's list)
+#[utoipa::path(
+    get,
+    path = "/admin/payments",
+    operation_id = "listPayments",
+    params(Listing),
+    responses(
+        (status = 200, description = "The page", body = Vec<Payment>),
+        (status = 400, body = ErrorBody,
+            description = "A parameter breaks a rule; the message names it"),
+    ),
+)]
+pub(super) async fn list(
     State(state): State<AppState>,
     AdminQuery(listing): AdminQuery<Listing>,
 ) -> Result<Response, AdminError> {
@@ -185,8 +255,18 @@ async fn list(
     Ok(axum::Json(found).into_response())
 }
 
-/// Reads a payment by paymentRequestId.
-async fn read(
+/// Read a payment back
+#[utoipa::path(
+    get,
+    path = "/admin/payments/{paymentRequestId}",
+    operation_id = "readPayment",
+    params(("paymentRequestId" = String, Path)),
+    responses(
+        (status = 200, description = "The payment", body = PaymentView),
+        (status = 404, description = "No such payment", body = ErrorBody),
+    ),
+)]
+pub(super) async fn read(
     State(state): State<AppState>,
     AdminPath(id): AdminPath,
 ) -> Result<Response, AdminError> {
@@ -225,12 +305,13 @@ fn view(payment: Payment, not_queued: Option<String>) -> axum::Json<PaymentView>
     })
 }
 
-/// What [`view`] answers.
-#[derive(Debug, Serialize)]
+/// A stored payment; `notQueued` says why a final one has no notification.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PaymentView {
     #[serde(flatten)]
     payment: Payment,
+    /// Why no notification was queued for this final payment.
     #[serde(skip_serializing_if = "Option::is_none")]
     not_queued: Option<String>,
 }
@@ -347,18 +428,45 @@ fn build(seed: SeedRequest) -> Result<Payment, AdminError> {
     })
 }
 
-/// `POST .../complete` and `.../fail`: what the final state is to be.
-#[derive(Debug, Default, Deserialize)]
+/// `POST .../complete` and `.../fail`: what the final state is to be; no body (or `null`)
+/// takes the defaults.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Completion {
+    /// The processor's payment id; default: the payment's, else a new one.
     payment_id: Option<String>,
+    /// When it became final; default: now.
+    #[schema(format = DateTime)]
     payment_time: Option<String>,
+    /// `fail` only: a failure code of inquiryPayment's payment result table (default
+    /// PROCESS_FAIL).
     result_code: Option<String>,
+    /// The message that goes with the code.
     result_message: Option<String>,
 }
 
-/// Completes a processing payment with success; its notification is queued as a push result's.
-async fn complete(
+/// Complete a processing payment with success; its notification is queued
+///
+/// The notification is queued as a push result's would be.
+#[utoipa::path(
+    post,
+    path = "/admin/payments/{paymentRequestId}/complete",
+    operation_id = "completePayment",
+    params(("paymentRequestId" = String, Path)),
+    request_body(content = Option<Completion>),
+    responses(
+        (status = 200, description = "Completed", body = PaymentView, links(
+            ("listNotifications" = (operation_id = "listNotifications",
+                parameters(("paymentRequestId" = "$response.body#/paymentRequestId")))),
+        )),
+        (status = 400, body = ErrorBody,
+            description = "The body breaks a rule; the message names the field"),
+        (status = 404, description = "No such payment", body = ErrorBody),
+        (status = 409, body = ErrorBody,
+            description = "The payment is final already, or conflicts with another"),
+    ),
+)]
+pub(super) async fn complete(
     state: State<AppState>,
     id: AdminPath,
     body: AdminBody,
@@ -366,8 +474,28 @@ async fn complete(
     finish(state, id, body, PaymentStatus::Success).await
 }
 
-/// Fails a processing payment with a code of inquiryPayment's table (default PROCESS_FAIL).
-async fn fail(
+/// Fail a processing payment with a code of inquiryPayment's table
+///
+/// The code defaults to PROCESS_FAIL.
+#[utoipa::path(
+    post,
+    path = "/admin/payments/{paymentRequestId}/fail",
+    operation_id = "failPayment",
+    params(("paymentRequestId" = String, Path)),
+    request_body(
+        content = Option<Completion>,
+        example = json!({"resultCode": "USER_BALANCE_NOT_ENOUGH"}),
+    ),
+    responses(
+        (status = 200, description = "Failed", body = PaymentView),
+        (status = 400, body = ErrorBody,
+            description = "The body breaks a rule; the message names the field"),
+        (status = 404, description = "No such payment", body = ErrorBody),
+        (status = 409, body = ErrorBody,
+            description = "The payment is final already, or conflicts with another"),
+    ),
+)]
+pub(super) async fn fail(
     state: State<AppState>,
     id: AdminPath,
     body: AdminBody,
@@ -381,11 +509,13 @@ async fn finish(
     AdminBody(body): AdminBody,
     status: PaymentStatus,
 ) -> Result<Response, AdminError> {
+    // No body and `null` both take the defaults, as the document's optional body says.
     let completion: Completion = if body.iter().all(u8::is_ascii_whitespace) {
         Completion::default()
     } else {
-        serde_json::from_slice(&body)
+        serde_json::from_slice::<Option<Completion>>(&body)
             .map_err(|e| bad(format!("the body is not a completion: {e}")))?
+            .unwrap_or_default()
     };
     if let Some(t) = &completion.payment_time
         && datetime::parse(t).is_none()
