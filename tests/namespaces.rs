@@ -1405,6 +1405,71 @@ async fn only_an_apis_path_reaches_a_namespace_by_its_client_id() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_allowed_hosts_a_namespace_may_notify_loopback_alone() {
+    // Arrange: `notify.allowed_hosts` left empty, as by default.
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("sqlite://{}/gateway.db", dir.path().display()),
+        "",
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("allowed_hosts = [\"127.0.0.1\"]\n", ""),
+    )
+    .unwrap();
+    let gateway = Gateway::start(&config);
+    let base = &gateway.base;
+    let token = create_namespace(base, "fenced", json!({})).await;
+    let keys = keygen(dir.path(), "fenced");
+    let registration = |url: &str| json!({ "clientId": "FENCED", "publicKeys": { "1": keys.public_pem }, "notifyUrl": url });
+    let ns = Some("fenced");
+
+    // Act: a registration and a seed naming a private address, then loopback.
+    let (refused, said) = admin(
+        base,
+        &token,
+        ns,
+        Method::POST,
+        "/clients",
+        Some(registration("http://10.1.2.3/notify")),
+    )
+    .await;
+    let (seed_refused, seed_said) = admin(
+        base,
+        &token,
+        ns,
+        Method::POST,
+        "/payments",
+        Some(json!({ "paymentRequestId": "FN-1", "notifyUrl": "http://192.168.0.10/n" })),
+    )
+    .await;
+    let (registered, _) = admin(
+        base,
+        &token,
+        ns,
+        Method::POST,
+        "/clients",
+        Some(registration("http://127.0.0.1:9/notify")),
+    )
+    .await;
+
+    // Assert: only loopback is reachable from a namespace.
+    assert_eq!(refused, 400, "{said}");
+    assert!(
+        said["error"].as_str().unwrap().contains("notify_url"),
+        "{said}"
+    );
+    assert_eq!(seed_refused, 400, "{seed_said}");
+    assert!(
+        seed_said["error"].as_str().unwrap().contains("notifyUrl"),
+        "{seed_said}"
+    );
+    assert_eq!(registered, 201);
+}
+
 async fn rotating_inquiry(base: &str, key: &KeyPair, version: &str) -> String {
     let body = inquiry_body("PR-1");
     let answer = signed(base, INQUIRY, "ROTATING", &key.private_pem, version, &body).await;

@@ -165,6 +165,15 @@ impl AppState {
             })
     }
 
+    /// Where this namespace's notifications may go: a namespace's within
+    /// [`Config::run_time_outbound`], the default namespace's within `notify.allowed_hosts`.
+    pub fn outbound(&self) -> &Arc<crate::notify::outbound::OutboundPolicy> {
+        match self.namespace {
+            Some(_) => &self.config.run_time_outbound,
+            None => &self.config.outbound,
+        }
+    }
+
     /// The notification sender of this namespace, under a lease name of its own.
     pub fn notification_worker(&self) -> Result<Worker, SendError> {
         let cfg = &self.config;
@@ -175,7 +184,7 @@ impl AppState {
             Duration::from_millis(notify.timeout_ms),
             notify.require_signed_ack,
             Arc::clone(&self.clients),
-            cfg.outbound.clone(),
+            Arc::clone(self.outbound()),
         )?;
         let owner = format!(
             "{}-{}",

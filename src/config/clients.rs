@@ -116,7 +116,7 @@ impl Config {
         })?;
         if let Some(url) = &c.notify_url {
             check_notify_url(url)
-                .and_then(|()| self.outbound.check_url(url))
+                .and_then(|()| self.run_time_outbound.check_url(url))
                 .map_err(|e| ConfigError::invalid(format!("{at}.notify_url"), e))?;
         }
         Ok((client, c.notify_url.clone()))

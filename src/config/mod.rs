@@ -172,6 +172,9 @@ pub struct Config {
     pub rules: Vec<Rule>,
     /// Where the notification sender may connect (`notify.allowed_hosts`).
     pub outbound: Arc<OutboundPolicy>,
+    /// Where a run-time client's notify URL and a namespace's notifications may point:
+    /// `notify.allowed_hosts`, or loopback alone when it is empty.
+    pub run_time_outbound: Arc<OutboundPolicy>,
     /// Real mode, when `[real]` asks for more than the mock.
     pub real: Option<Arc<RealConfig>>,
 }
@@ -211,6 +214,7 @@ impl Settings {
 
         Ok(Config {
             real,
+            run_time_outbound: Arc::new(outbound.or_loopback()),
             outbound: Arc::new(outbound),
             listen,
             rules,

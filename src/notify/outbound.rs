@@ -94,6 +94,29 @@ impl OutboundPolicy {
         Ok(policy)
     }
 
+    /// Loopback alone: `localhost`, 127.0.0.0/8 and ::1.
+    pub fn loopback() -> Self {
+        Self {
+            names: vec!["localhost".to_owned()],
+            suffixes: Vec::new(),
+            networks: ["127.0.0.0/8", "::1/128"]
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect(),
+        }
+    }
+
+    /// This policy, or [`OutboundPolicy::loopback`] where it has no entries: what run-time
+    /// clients and namespaces may send to, so that a namespace token never reaches the
+    /// network the gateway sits in unless `notify.allowed_hosts` says so.
+    pub fn or_loopback(&self) -> Self {
+        if self.allows_anywhere() {
+            Self::loopback()
+        } else {
+            self.clone()
+        }
+    }
+
     /// No entries: the sender may connect anywhere.
     pub fn allows_anywhere(&self) -> bool {
         self.names.is_empty() && self.suffixes.is_empty() && self.networks.is_empty()

@@ -143,8 +143,7 @@ pub(super) async fn seed(
     let seed: SeedRequest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     if let Some(url) = &seed.notify_url {
         state
-            .config
-            .outbound
+            .outbound()
             .check_url(url)
             .map_err(|e| bad(format!("notifyUrl: {e}")))?;
     }
