@@ -1001,6 +1001,16 @@ async fn the_drift_report_names_the_field_where_the_mock_differs_from_the_record
     let report = front.admin().get("/drift").await;
     assert_eq!(report["drifting"], 0, "{report}");
     assert_eq!(report["compared"].as_array().unwrap().len(), 2, "{report}");
+    // One request compares at most 1000 recordings: more is refused, naming the limit.
+    let (status, refused) = front
+        .admin()
+        .request(reqwest::Method::GET, "/drift?limit=100000", None)
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().starts_with("limit:"),
+        "{refused}"
+    );
 }
 
 /// A socket that answers every connection with `answer` and closes it.

@@ -112,11 +112,7 @@ impl Relay {
         let headers = if self.config.resign {
             self.signed(received, url.path(), body)?
         } else {
-            let mut headers = received.clone();
-            for name in ["host", "content-length", "connection", "transfer-encoding"] {
-                headers.remove(name);
-            }
-            headers
+            super::upstream::carried_on(received)
         };
         let mut response = self
             .http

@@ -155,8 +155,10 @@ pub fn recorded_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
     .collect()
 }
 
-/// Headers a proxy never forwards: the connection's own, and the gateway's scenario header.
-const NOT_FORWARDED: [&str; 12] = [
+/// Headers a proxy never forwards: the connection's own, the gateway's scenario header, and
+/// what the caller's side holds about itself (credentials, cookies, the proxies it came
+/// through), which are not the upstream's business.
+const NOT_FORWARDED: [&str; 17] = [
     "host",
     "content-length",
     "connection",
@@ -169,7 +171,30 @@ const NOT_FORWARDED: [&str; 12] = [
     "proxy-connection",
     "accept-encoding",
     "gateway-scenario",
+    "authorization",
+    "cookie",
+    "forwarded",
+    "via",
+    "x-real-ip",
 ];
+
+/// `received` without what is never forwarded ([`NOT_FORWARDED`], and any `X-Forwarded-*`):
+/// what a pass-through request and an untouched relay carry on.
+pub fn carried_on(received: &HeaderMap) -> HeaderMap {
+    let mut headers = received.clone();
+    for name in NOT_FORWARDED {
+        headers.remove(name);
+    }
+    let forwarded: Vec<_> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("x-forwarded-"))
+        .cloned()
+        .collect();
+    for name in forwarded {
+        headers.remove(name);
+    }
+    headers
+}
 
 /// Sends forwarded requests to the upstream.
 #[derive(Debug)]
@@ -376,10 +401,7 @@ impl Forwarder {
 
 /// The caller's headers as a pass-through request forwards them.
 fn forwarded_headers(caller: &HeaderMap) -> HeaderMap {
-    let mut headers = caller.clone();
-    for name in NOT_FORWARDED {
-        headers.remove(name);
-    }
+    let mut headers = carried_on(caller);
     if !headers.contains_key(CONTENT_TYPE) {
         headers.insert(
             CONTENT_TYPE,
@@ -432,5 +454,26 @@ mod tests {
         assert!(sent.contains_key("signature"));
         assert!(!sent.contains_key("host") && !sent.contains_key("gateway-scenario"));
         assert!(sent.contains_key(CONTENT_TYPE));
+    }
+
+    #[test]
+    fn the_callers_credentials_cookies_and_proxy_trail_are_never_carried_on() {
+        let mut caller = HeaderMap::new();
+        caller.insert("signature", "algorithm=RSA256,signature=x".parse().unwrap());
+        caller.insert("client-id", "C1".parse().unwrap());
+        for name in [
+            "authorization",
+            "cookie",
+            "x-forwarded-for",
+            "x-forwarded-host",
+            "forwarded",
+            "x-real-ip",
+        ] {
+            caller.insert(name, "private".parse().unwrap());
+        }
+        let sent = carried_on(&caller);
+        let mut kept: Vec<&str> = sent.keys().map(|k| k.as_str()).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, ["client-id", "signature"]);
     }
 }

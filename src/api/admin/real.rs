@@ -36,6 +36,10 @@ struct Drift {
     skipped: Vec<String>,
 }
 
+/// The most recordings `GET /admin/drift` compares in one request, and how many it compares
+/// when no limit is given.
+const DRIFT_MAX: u32 = 1_000;
+
 /// Real mode: the stored recordings sent to this gateway's mock, compared field by field
 ///
 /// Each answer is compared with the recorded real one; only recordings whose upstream answer
@@ -49,7 +53,8 @@ struct Drift {
         ("clientId" = Option<String>, Query, description = "Only this caller"),
         ("matchKey" = Option<String>, Query,
             description = "Only this match key (`paymentRequestId=...`)"),
-        ("limit" = Option<u32>, Query, description = "At most this many, newest first"),
+        ("limit" = Option<u32>, Query,
+            description = "At most this many, newest first (default and most: 1000)"),
     ),
     responses(
         (status = 200, description = "The report", body = Drift),
@@ -61,9 +66,20 @@ pub(super) async fn drift(
     State(state): State<AppState>,
     AdminQuery(filter): AdminQuery<RecordingFilter>,
 ) -> Result<Response, AdminError> {
+    // Each recording is run through the mock and signed inside this request: bounded, so one
+    // call cannot hold the gateway for minutes. The command line's `drift` has no such bound.
+    if let Some(limit) = filter.limit.filter(|l| *l > DRIFT_MAX) {
+        return Err(AdminError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "limit: {limit} is more than the {DRIFT_MAX} recordings one request compares; \
+                 run `alipay-gateway drift` over an export for more"
+            ),
+        ));
+    }
     let filter = RecordingFilter {
         verdict: crate::domain::recording::VALID.to_owned(),
-        limit: Some(filter.limit.unwrap_or(crate::store::MAX_LISTED)),
+        limit: Some(filter.limit.unwrap_or(DRIFT_MAX)),
         ..filter
     };
     let mut recordings = state.store.recordings(&filter).await?;
