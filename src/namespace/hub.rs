@@ -273,6 +273,10 @@ impl Hub {
         let mut held = directory.run_time_versions();
         for record in self.default.registry.clients().await? {
             if record.namespace != DEFAULT_NAMESPACE && !live.contains(&record.namespace) {
+                // Its namespace may be newer than this sync's list of namespaces (another
+                // replica created it meanwhile, and a request already learnt the client):
+                // left as held, for the next sync to decide.
+                held.remove(&record.client_id);
                 continue;
             }
             if held.remove(&record.client_id) == Some(record.updated_at_ms) {
