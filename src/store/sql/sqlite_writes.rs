@@ -96,7 +96,8 @@ impl Done {
     }
 }
 
-fn mismatch() -> StoreError {
+/// The writer's answer was for another kind of write than the one submitted.
+pub(super) fn mismatch() -> StoreError {
     StoreError::Internal("the writer answered a different kind of write".into())
 }
 

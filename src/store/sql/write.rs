@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sqlx::AnyConnection;
 
 use super::group_commit::BoxFuture;
-use super::sqlite_writes::{Done, SqliteWrite};
+use super::sqlite_writes::{Done, SqliteWrite, mismatch};
 use super::{SqlStore, classify, is_unique_violation};
 use crate::store::StoreError;
 
@@ -79,10 +79,6 @@ impl SqlStore {
             "the write kept losing races with concurrent ones; try again".into(),
         ))
     }
-}
-
-fn mismatch() -> StoreError {
-    StoreError::Internal("the writer answered a different kind of write".into())
 }
 
 #[cfg(test)]
